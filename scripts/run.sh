@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make run`: set up, train if needed, then run the action server and the Rasa
+# server on 127.0.0.1 until Ctrl-C.
+source "$(dirname "$0")/lib.sh"
+
+scripts/setup.sh
+load_config
+model="$(scripts/train.sh)"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  log "stopping"
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  exit 0
+}
+trap stop INT TERM EXIT
+
+"$PY" -m actions.server --host 127.0.0.1 --port "$ACTION_PORT" &
+pids+=($!)
+if [ -f actions/escalation/worker.py ]; then
+  "$PY" -m actions.escalation.worker &
+  pids+=($!)
+fi
+"$VENV/bin/rasa" run --model "$model" --interface 127.0.0.1 --port "$RASA_PORT" \
+  --enable-api --auth-token "$RASA_AUTH_TOKEN" \
+  --credentials credentials.yml --endpoints endpoints.yml &
+pids+=($!)
+
+"$PY" -m scripts.wait_ready "http://127.0.0.1:$RASA_PORT/" "${ACTION_SERVER_URL%/webhook}/health" || stop
+cat >&2 <<MSG
+
+  The assistant is running.
+  Chat page:      http://127.0.0.1:$RASA_PORT/chat/
+  REST channel:   http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook
+  API token:      in var/secrets.env (RASA_AUTH_TOKEN)
+  Press Ctrl-C to stop both servers.
+
+MSG
+wait -n "${pids[@]}" || true
+stop

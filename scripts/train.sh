@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Trains the model only when its inputs changed. Prints the model's path on stdout.
+source "$(dirname "$0")/lib.sh"
+
+inputs=(config.yml domain.yml)
+fp="$(
+  {
+    cat "${inputs[@]}"
+    find data/nlu data/stories data/rules data/knowledge bot/nlu bot/policies -type f \
+      \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.json' \) 2>/dev/null | LC_ALL=C sort | xargs cat
+    find build/nlu -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum
+    cat requirements/rasa.lock
+  } | sha256sum | cut -c1-16
+)"
+model="$ROOT/models/trd-$fp.tar.gz"
+mkdir -p models
+exec 9>"$ROOT/models/.train.lock"
+flock 9  # one training at a time; a waiting caller then finds the model ready
+if [ ! -f "$model" ]; then
+  log "training the model (inputs changed)"
+  mkdir -p models
+  "$VENV/bin/rasa" train --config config.yml --domain domain.yml --data data \
+    --out models --fixed-model-name "trd-$fp" >&2
+  # keep the three newest models
+  ls -1t models/trd-*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f
+fi
+echo "$model"

@@ -1,0 +1,50 @@
+"""Shared fixtures: the trained model and real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional
+
+import pytest
+
+from tests.support.servers import ROOT, Stack
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> str:
+    """The model for the current config, domain and data (trained once, cached)."""
+    path = os.environ.get("TRD_MODEL")
+    if path and Path(path).exists():
+        return path
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "train.sh")], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session")
+def make_stack(trained_model: str) -> Iterator[Callable[..., Stack]]:
+    stacks: List[Stack] = []
+
+    def factory(
+        database_url: Optional[str] = None,
+        extra_env: Optional[dict] = None,
+        with_actions: bool = True,
+    ) -> Stack:
+        s = Stack(trained_model, database_url=database_url, extra_env=extra_env, with_actions=with_actions)
+        stacks.append(s)
+        return s
+
+    yield factory
+    for s in stacks:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(make_stack: Callable[..., Stack]) -> Stack:
+    """One shared deployment for tests that only talk to it (use fresh sender ids)."""
+    return make_stack()
