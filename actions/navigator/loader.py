@@ -1,0 +1,73 @@
+"""Read the knowledge files (drugs.yml, treatments.yml, intake.schema.json) from disk.
+
+The only module of the navigator that does I/O. The CLI and the action server call
+`load_knowledge()` (or the cached `default_knowledge()`) once and pass the result to the rules.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import yaml
+
+from .knowledge import Knowledge, build_treatments
+from .lexicon import KnowledgeError, Lexicon, build_lexicon
+from .validation import IntakeValidator
+
+PathLike = Union[str, Path]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parents[1]
+KNOWLEDGE_DIR = REPO_ROOT / "data" / "knowledge"
+DRUGS_PATH = KNOWLEDGE_DIR / "drugs.yml"
+TREATMENTS_PATH = KNOWLEDGE_DIR / "treatments.yml"
+SCHEMA_PATH = PACKAGE_DIR / "intake.schema.json"
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def load_schema(path: Optional[PathLike] = None) -> Any:
+    target = Path(path) if path is not None else SCHEMA_PATH
+    try:
+        return json.loads(target.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read {target}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise KnowledgeError(f"{target} is not valid JSON: {exc}") from exc
+
+
+def load_lexicon(path: Optional[PathLike] = None) -> Lexicon:
+    """The drug lexicon (also used by the NLU drug recogniser)."""
+    return build_lexicon(_read_yaml(Path(path) if path is not None else DRUGS_PATH))
+
+
+def load_knowledge(
+    drugs_path: Optional[PathLike] = None,
+    treatments_path: Optional[PathLike] = None,
+    schema_path: Optional[PathLike] = None,
+) -> Knowledge:
+    """Read and check all three knowledge files; raises KnowledgeError with the file named."""
+    return Knowledge(
+        lexicon=load_lexicon(drugs_path),
+        treatments=build_treatments(
+            _read_yaml(Path(treatments_path) if treatments_path else TREATMENTS_PATH)
+        ),
+        validator=IntakeValidator(load_schema(schema_path)),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def default_knowledge() -> Knowledge:
+    """The repository's knowledge files, loaded once per process."""
+    return load_knowledge()

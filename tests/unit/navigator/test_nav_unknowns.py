@@ -1,0 +1,123 @@
+"""Unknown is never read as "no": each unanswered question in an otherwise complete record shows up.
+
+Starting from the all-worked-through record, one answer at a time is replaced by null. The table says
+what a person (or clinician) sees change. The few answers that change nothing are listed with the
+reason: another known answer already decides the question, or no rule of navigator.md uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Tuple
+
+import pytest
+
+Run = Callable[[Dict[str, Any]], Dict[str, Any]]
+Path = Tuple[Any, ...]
+
+
+def set_path(record: Dict[str, Any], path: Path, value: Any) -> None:
+    target: Any = record
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+
+
+def statuses(result: Dict[str, Any]) -> Dict[str, str]:
+    return {layer["id"]: layer["status"] for layer in result["layers"]}
+
+
+VISIBLE = [
+    # path, layer that is no longer worked through (or None), where the unknown is shown
+    (("bipolar", "elevated_periods"), "reframe", "unknowns"),
+    (("bipolar", "little_sleep_needed"), "reframe", "unknowns"),
+    (("bipolar", "antidepressant_activation"), "reframe", "caution:bipolar_caution"),
+    (("bipolar", "family_history"), "reframe", "unknowns"),
+    (("trauma", "exposure"), "psychotherapy", "unknowns"),
+    (("medical", "labs_checked_past_year", "thyroid"), "reframe", "flag:medical_workup_incomplete"),
+    (("medical", "labs_checked_past_year", "b12"), "reframe", "flag:medical_workup_incomplete"),
+    (("medical", "labs_checked_past_year", "vitamin_d"), "reframe", "flag:medical_workup_incomplete"),
+    (("medical", "labs_checked_past_year", "blood_count"), "reframe", "flag:medical_workup_incomplete"),
+    (("medical", "labs_checked_past_year", "glucose"), "reframe", "flag:medical_workup_incomplete"),
+    (("medical", "loud_snoring"), "reframe", "unknowns"),
+    (("medical", "breathing_pauses_seen"), "reframe", "unknowns"),
+    (("medical", "heavy_alcohol_or_drugs"), "reframe", "caution:ketamine_caution"),
+    (("cautions", "substance_use_problem"), "reframe", "caution:ketamine_caution"),
+    (("cautions", "uncontrolled_blood_pressure_or_heart_disease"), None, "caution:t3_caution"),
+    (("cautions", "psychosis_or_dissociation_history"), None, "caution:ketamine_caution"),
+    (("cautions", "pregnant_or_planning"), None, "caution:pregnancy_caution"),
+    (("cautions", "can_attend_daily_visits"), None, "caution:daily_visits_caution"),
+    (("psychotherapy", 0, "completed"), "psychotherapy", None),
+    (("other_treatments", 0, "completed"), "mechanism", None),
+    (("other_treatments", 1, "completed"), "mechanism", None),
+    (("other_treatments", 2, "completed"), "emerging", None),
+    (("other_treatments", 3, "completed"), "emerging", None),
+    (("other_treatments", 4, "completed"), "emerging", None),
+    (("trials", 0, "adherence"), "optimise", "unknowns"),
+    (("trials", 0, "max_dose_mg"), "optimise", "unknowns"),
+    (("trials", 1, "weeks_at_dose"), "optimise", "unknowns"),
+    (("trials", 2, "adherence"), "optimise", "unknowns"),
+]
+
+
+@pytest.mark.parametrize(("path", "layer_id", "shown"), VISIBLE)
+def test_each_unknown_answer_is_visible(run: Run, worked_through: dict, path: Path, layer_id, shown) -> None:
+    before = run(worked_through)
+    set_path(worked_through, path, None)
+    after = run(worked_through)
+    if layer_id is not None:
+        assert before["layers"] and statuses(before)[layer_id] == "worked_through"
+        assert statuses(after)[layer_id] != "worked_through"
+    if shown == "unknowns":
+        assert len(after["unknowns"]) > len(before["unknowns"])
+    elif shown and shown.startswith("flag:"):
+        assert shown[5:] in after["flags"]
+    elif shown and shown.startswith("caution:"):
+        caution = next(c for c in after["cautions"] if c["id"] == shown[8:])
+        assert caution["status"] == "unknown"
+    for layer, status in statuses(after).items():
+        rank = ["open", "partly", "worked_through"]
+        assert rank.index(status) <= rank.index(statuses(before)[layer])
+
+
+UNCHANGED = [
+    # decided by another known answer: ADHD needs a lifelong pattern plus two features; all features are "no"
+    ("adhd", "since_childhood"),
+    # decided by another known answer: ADHD features cannot reach two while since_childhood is "no"
+    ("adhd", "distractible"),
+    # daytime sleepiness alone does not raise the sleep-apnoea flag (common in depression)
+    ("medical", "daytime_sleepiness"),
+    # the PHQ-9 item 9 answer (0) already covers suicidal thoughts in the past two weeks
+    ("suicidal_thoughts_now",),
+    # no rule in navigator.md uses previous episodes
+    ("previous_episodes",),
+    # a full trial is full whether or not it is still being taken
+    ("trials", 0, "still_taking"),
+]
+
+
+@pytest.mark.parametrize("path", UNCHANGED)
+def test_answers_that_are_decided_elsewhere_change_no_status(
+    run: Run, worked_through: dict, path: Path
+) -> None:
+    before = run(worked_through)
+    set_path(worked_through, path, None)
+    after = run(worked_through)
+    assert statuses(after) == statuses(before)
+    assert after["flags"] == before["flags"]
+
+
+def test_unknown_adherence_is_unknown_adequacy_not_adequate(run: Run, worked_through: dict) -> None:
+    worked_through["trials"][0]["adherence"] = None
+    result = run(worked_through)
+    assert result["trials"][0]["adequacy"] == "unknown"
+    assert "trd_criteria_met" not in result["flags"]
+    assert any("whether it was taken most days is not known" in u for u in result["unknowns"])
+
+
+def test_inability_to_function_is_reported_as_not_asked(run: Run, worked_through: dict) -> None:
+    result = run(worked_through)
+    assert any("manage daily life" in u for u in result["urgency"]["unknown"])
+    worked_through["unable_to_function"] = True  # read only if the intake adds this field
+    result = run(worked_through)
+    assert result["urgency"]["urgent"] is True
+    assert "You said you cannot manage daily life right now." in result["urgency"]["reasons"]
