@@ -1,0 +1,140 @@
+"""Action-server side of the crisis path: record a crisis, close it, resume afterwards.
+
+The person never depends on these actions: the Rasa server has already sent the crisis
+resources (domain responses chosen by ``bot.policies.safety_policy.SafetyPolicy``) before
+``action_record_crisis`` runs. If the database fails, these actions log it and still
+return their events, so the conversation goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Callable, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.store import get_repository
+from actions.store.repository import MAX_LABEL, Repository
+
+logger = logging.getLogger(__name__)
+
+SLOT_CRISIS_ACTIVE = "crisis_active"
+SLOT_RISK_CATEGORY = "risk_category"
+SLOT_INTERRUPTED_LOOP = "crisis_interrupted_loop"
+RISK_ENTITY = "risk_category"
+MAX_EXCERPT_CHARS = 500
+
+# A crisis turn without a category (the guard's entity) still records what raised it.
+_INTENT_CATEGORY = {"crisis_danger_now": "danger_now", "sos": "sos", "not_safe": "not_safe"}
+
+RepositoryFactory = Callable[[], Repository]
+
+
+def crisis_category(tracker: Tracker) -> str:
+    """The category of the current crisis: the one SafetyPolicy acted on, else the message's."""
+    slot = tracker.get_slot(SLOT_RISK_CATEGORY)
+    if isinstance(slot, str) and slot.strip():
+        return slot.strip()[:MAX_LABEL]
+    message: Dict[str, Any] = tracker.latest_message or {}
+    for entity in message.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("entity") == RISK_ENTITY:
+            value = entity.get("value")
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:MAX_LABEL]
+    intent = (message.get("intent") or {}).get("name")
+    return _INTENT_CATEGORY.get(str(intent), "unspecified")
+
+
+def message_excerpt(tracker: Tracker) -> str:
+    text = str((tracker.latest_message or {}).get("text") or "").strip()
+    if len(text) > MAX_EXCERPT_CHARS:
+        return text[: MAX_EXCERPT_CHARS - 1].rstrip() + "\u2026"
+    return text
+
+
+def input_channel(tracker: Tracker) -> str:
+    channel = tracker.get_latest_input_channel()
+    return (channel or "unknown")[:MAX_LABEL]
+
+
+class _RepositoryAction(Action, ABC):
+    """An action that writes through the repository (injected in tests)."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""
+
+    def __init__(self, repository_factory: RepositoryFactory = get_repository) -> None:
+        self._repository_factory = repository_factory
+
+    async def _repository(self) -> Repository:
+        # get_repository() may connect and migrate on first use: never on the event loop
+        return await asyncio.to_thread(self._repository_factory)
+
+
+class ActionRecordCrisis(_RepositoryAction):
+    def name(self) -> str:
+        return "action_record_crisis"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        conversation_id = tracker.sender_id
+        channel = input_channel(tracker)
+        category = crisis_category(tracker)
+        try:
+            repository = await self._repository()
+            record = await asyncio.to_thread(
+                repository.record_crisis, conversation_id, channel, category, message_excerpt(tracker)
+            )
+            logger.info("crisis %s recorded (%s, %s)", record.id, category, channel)
+        except Exception:
+            # The person already has the resources; an operator must see this in the log.
+            logger.exception(
+                "COULD NOT RECORD A CRISIS: conversation %s, channel %s, category %s",
+                conversation_id,
+                channel,
+                category,
+            )
+        return [SlotSet(SLOT_CRISIS_ACTIVE, True)]
+
+
+class ActionCloseCrisis(_RepositoryAction):
+    """The person said they are safe: mark the conversation's open crises resolved."""
+
+    def name(self) -> str:
+        return "action_close_crisis"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        try:
+            repository = await self._repository()
+            closed = await asyncio.to_thread(repository.resolve_open_crises, tracker.sender_id)
+            logger.info("conversation %s: %d crisis record(s) resolved", tracker.sender_id, closed)
+        except Exception:
+            logger.exception("could not resolve the crises of conversation %s", tracker.sender_id)
+        return [SlotSet(SLOT_CRISIS_ACTIVE, False)]
+
+
+class ActionResumeAfterCrisis(Action):
+    """The person is safe and wants to go on: reopen the form the crisis interrupted."""
+
+    def name(self) -> str:
+        return "action_resume_after_crisis"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        loop: Optional[str] = tracker.get_slot(SLOT_INTERRUPTED_LOOP)
+        events: List[EventType] = [SlotSet(SLOT_INTERRUPTED_LOOP, None)]
+        forms = domain.get("forms") or {}
+        active = (tracker.active_loop or {}).get("name")
+        if isinstance(loop, str) and loop in forms and loop != active:
+            events.append(FollowupAction(loop))
+        return events
