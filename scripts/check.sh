@@ -6,5 +6,7 @@ log "ruff"
 "$VENV/bin/ruff" check .
 log "mypy"
 "$VENV/bin/mypy"
+log "crisis responses in domain.yml match data/knowledge/crisis_resources.yml"
+"$PY" scripts/gen_crisis_responses.py --check
 log "rasa data validate"
 "$VENV/bin/rasa" data validate --fail-on-warnings --config config.yml --domain domain.yml --data data
