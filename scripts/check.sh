@@ -9,4 +9,4 @@ log "mypy"
 log "crisis responses in domain.yml match data/knowledge/crisis_resources.yml"
 "$PY" scripts/gen_crisis_responses.py --check
 log "rasa data validate"
-"$VENV/bin/rasa" data validate --fail-on-warnings --config config.yml --domain domain.yml --data data
+"$VENV/bin/rasa" data validate --fail-on-warnings --config config.yml --domain domain.yml --data data/nlu data/rules data/stories

@@ -19,7 +19,7 @@ flock 9  # one training at a time; a waiting caller then finds the model ready
 if [ ! -f "$model" ]; then
   log "training the model (inputs changed)"
   mkdir -p models
-  "$VENV/bin/rasa" train --config config.yml --domain domain.yml --data data \
+  "$VENV/bin/rasa" train --config config.yml --domain domain.yml --data data/nlu data/rules data/stories \
     --out models --fixed-model-name "trd-$fp" >&2
   # keep the three newest models
   ls -1t models/trd-*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f

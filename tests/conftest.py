@@ -9,6 +9,7 @@ from typing import Callable, Iterator, List, Optional
 
 import pytest
 
+from tests.support.postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.support.servers import ROOT, Stack
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")

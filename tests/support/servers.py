@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -164,6 +165,7 @@ class Stack:
     def stop(self) -> None:
         self.stop_rasa()
         self.stop_actions()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- HTTP helpers ----------------------------------------------------
     def rest(self, sender: str, message: str, timeout: float = 30) -> List[Dict[str, Any]]:

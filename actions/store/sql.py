@@ -1,0 +1,248 @@
+"""The SQL implementation of :class:`actions.store.repository.Repository`.
+
+Each method runs in one transaction. Writes are single statements (an insert,
+an update, or an atomic ``INSERT .. ON CONFLICT DO UPDATE`` upsert), so two
+processes saving the same conversation never race into a duplicate-key error
+and a SQLite writer only ever waits on the busy timeout. Transient failures
+(a locked SQLite file, a dropped PostgreSQL connection) are retried a few times
+because a crisis record must not be lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Dict, List, TypeVar, Union
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from actions.store.db import make_engine, safe_url, session_factory
+from actions.store.models import CrisisEvent, IntakeRow, SafetyPlanRow
+from actions.store.repository import (
+    CrisisRecord,
+    SafetyPlan,
+    check_conversation_id,
+    check_label,
+    check_sections,
+    clean_text,
+    to_json_document,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRY_DELAYS = (0.1, 0.5, 1.5)
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+        return any(
+            marker in text
+            for marker in ("database is locked", "database table is locked", "server closed the connection",
+                           "could not connect", "connection refused", "terminating connection")
+        )
+    return False
+
+
+def _crisis_record(row: CrisisEvent) -> CrisisRecord:
+    return CrisisRecord(
+        id=int(row.id),
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        category=row.category,
+        message_excerpt=row.message_excerpt,
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+    )
+
+
+class SqlRepository:
+    """Repository on SQLite or PostgreSQL; the schema comes from ``python -m actions.store.migrate``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = session_factory(engine)
+
+    @classmethod
+    def from_url(cls, url: Union[str, URL]) -> SqlRepository:
+        return cls(make_engine(url))
+
+    def __repr__(self) -> str:
+        return f"SqlRepository({safe_url(self.engine.url)})"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- plumbing -----------------------------------------------------------------
+    def _transaction(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one transaction, retrying transient database errors."""
+        attempt = 0
+        while True:
+            try:
+                with self._sessions() as session, session.begin():
+                    return work(session)
+            except DBAPIError as exc:
+                if attempt >= len(RETRY_DELAYS) or not _is_transient(exc):
+                    raise
+                delay = RETRY_DELAYS[attempt]
+                attempt += 1
+                logger.warning(
+                    "database error (attempt %d, retrying in %.1fs): %s", attempt, delay, exc.orig or exc
+                )
+                time.sleep(delay)
+
+    def _upsert(
+        self,
+        session: Session,
+        table: sa.Table,
+        conversation_id: str,
+        values: Dict[str, Any],
+        update: List[str],
+    ) -> None:
+        """Insert the conversation's row, or update ``update`` columns if it exists (atomically)."""
+        dialect = session.get_bind().dialect.name
+        row = {"conversation_id": conversation_id, **values}
+        if dialect in ("postgresql", "sqlite"):
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                stmt: Any = pg_insert(table)
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                stmt = sqlite_insert(table)
+            stmt = stmt.values(**row)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[table.c.conversation_id],
+                set_={name: stmt.excluded[name] for name in update},
+            )
+            session.execute(stmt)
+            return
+        # Other backends: update, else insert; a concurrent insert turns into an update.
+        changes = {name: values[name] for name in update}
+        result = session.execute(
+            sa.update(table).where(table.c.conversation_id == conversation_id).values(**changes)
+        )
+        if result.rowcount:
+            return
+        try:
+            with session.begin_nested():
+                session.execute(sa.insert(table).values(**row))
+        except IntegrityError:
+            session.execute(
+                sa.update(table).where(table.c.conversation_id == conversation_id).values(**changes)
+            )
+
+    # -- crises -------------------------------------------------------------------
+    def record_crisis(
+        self, conversation_id: str, channel: str, category: str, message_excerpt: str
+    ) -> CrisisRecord:
+        check_conversation_id(conversation_id)
+        check_label("channel", channel)
+        check_label("category", category)
+        if not isinstance(message_excerpt, str):
+            raise ValueError("message_excerpt must be a string")
+        excerpt = clean_text(message_excerpt)
+        created_at = utcnow()
+
+        def work(session: Session) -> CrisisRecord:
+            row = CrisisEvent(
+                conversation_id=conversation_id,
+                channel=channel,
+                category=category,
+                message_excerpt=excerpt,
+                created_at=created_at,
+            )
+            session.add(row)
+            session.flush()
+            return _crisis_record(row)
+
+        return self._transaction(work)
+
+    def resolve_open_crises(self, conversation_id: str) -> int:
+        table = CrisisEvent.__table__
+        now = utcnow()
+
+        def work(session: Session) -> int:
+            result = session.execute(
+                sa.update(table)
+                .where(table.c.conversation_id == conversation_id, table.c.resolved_at.is_(None))
+                .values(resolved_at=now)
+            )
+            return int(result.rowcount or 0)
+
+        return self._transaction(work)
+
+    def crises(self, conversation_id: str) -> List[CrisisRecord]:
+        def work(session: Session) -> List[CrisisRecord]:
+            rows = session.execute(
+                sa.select(CrisisEvent)
+                .where(CrisisEvent.conversation_id == conversation_id)
+                .order_by(CrisisEvent.id)
+            ).scalars()
+            return [_crisis_record(row) for row in rows]
+
+        return self._transaction(work)
+
+    # -- safety plans ---------------------------------------------------------------
+    def save_safety_plan(self, conversation_id: str, sections: Dict[str, str | None]) -> SafetyPlan:
+        check_conversation_id(conversation_id)
+        doc = check_sections(sections)
+        now = utcnow()
+
+        def work(session: Session) -> SafetyPlan:
+            self._upsert(
+                session,
+                SafetyPlanRow.__table__,
+                conversation_id,
+                {"sections": doc, "updated_at": now},
+                update=["sections", "updated_at"],
+            )
+            return SafetyPlan(conversation_id, dict(doc), now)
+
+        return self._transaction(work)
+
+    def safety_plan(self, conversation_id: str) -> SafetyPlan | None:
+        def work(session: Session) -> SafetyPlan | None:
+            row = session.execute(
+                sa.select(SafetyPlanRow).where(SafetyPlanRow.conversation_id == conversation_id)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            return SafetyPlan(row.conversation_id, dict(row.sections or {}), row.updated_at)
+
+        return self._transaction(work)
+
+    # -- intakes ------------------------------------------------------------------
+    def save_intake(self, conversation_id: str, record: Dict[str, Any]) -> None:
+        check_conversation_id(conversation_id)
+        doc = to_json_document(record, "intake record")
+        now = utcnow()
+
+        def work(session: Session) -> None:
+            self._upsert(
+                session,
+                IntakeRow.__table__,
+                conversation_id,
+                {"record": doc, "created_at": now, "updated_at": now},
+                update=["record", "updated_at"],
+            )
+
+        self._transaction(work)
+
+    def intake(self, conversation_id: str) -> Dict[str, Any] | None:
+        def work(session: Session) -> Dict[str, Any] | None:
+            record = session.execute(
+                sa.select(IntakeRow.record).where(IntakeRow.conversation_id == conversation_id)
+            ).scalar_one_or_none()
+            return dict(record) if record is not None else None
+
+        return self._transaction(work)
