@@ -1,0 +1,233 @@
+"""Text rules of the web chat: what a user's message may carry, and how a bot message becomes HTML.
+
+Inbound: Rasa treats a message that starts with "/" as an intent shortcut and
+skips the NLU pipeline, and with it the safety guard. Only the exact payloads
+of buttons the assistant itself offers pass through; any other leading "/" is
+stripped so the text is classified (and checked for risk) like any message.
+
+Outbound: a bot message is HTML-escaped first, and only then are phone numbers
+and web addresses turned into links, so no text can inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any, Collection, Dict, Iterable, List, Mapping, Set
+
+MAX_MESSAGE_CHARS = 2000
+
+# Payloads the page itself sends, whatever the domain's buttons are.
+PAGE_PAYLOADS = frozenset({"/sos", "/greet"})
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class InvalidMessage(ValueError):
+    """A user message that cannot be sent on; the text is shown to the user."""
+
+
+def normalize_user_text(text: Any) -> str:
+    """A web user's message, checked and trimmed; control characters become spaces.
+
+    Raises InvalidMessage for a message that is not text, is empty, or is longer
+    than MAX_MESSAGE_CHARS.
+    """
+    if not isinstance(text, str):
+        raise InvalidMessage("'message' must be a string of text.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidMessage(
+            f"That message is too long: please keep it under {MAX_MESSAGE_CHARS} characters."
+        )
+    text = _CONTROL_CHARS.sub(" ", text).strip()
+    if not text:
+        raise InvalidMessage("The message is empty: please type something.")
+    return text
+
+
+def guard_slash(text: str, allowed_payloads: Collection[str]) -> str:
+    """``text`` unchanged if it is exactly an allowed payload, else without leading slashes.
+
+    Raises InvalidMessage when nothing is left (a message of only slashes).
+    """
+    if text in allowed_payloads:
+        return text
+    # Not a payload we issued: it must go through NLU and the safety guard.
+    # Strip slashes and blanks together: "/ /greet" must not become "/greet".
+    stripped = text.lstrip("/ \t\r\n\u00a0").strip()
+    if not stripped:
+        raise InvalidMessage("The message is empty: please type something.")
+    return stripped
+
+
+def clean_user_text(text: Any, allowed_payloads: Collection[str]) -> str:
+    """The text to hand to Rasa for a message a web user sent (normalize, then guard_slash)."""
+    return guard_slash(normalize_user_text(text), allowed_payloads)
+
+
+def button_payloads(responses: Mapping[str, Iterable[Mapping[str, Any]]]) -> Set[str]:
+    """Every button and quick-reply payload in a domain's responses, plus the page's own."""
+    payloads: Set[str] = set(PAGE_PAYLOADS)
+    for variants in responses.values():
+        for variant in variants or []:
+            if not isinstance(variant, Mapping):
+                continue
+            for key in ("buttons", "quick_replies"):
+                for button in variant.get(key) or []:
+                    payload = button.get("payload") if isinstance(button, Mapping) else None
+                    if isinstance(payload, str) and payload.strip():
+                        payloads.add(payload.strip())
+    return payloads
+
+
+# --- outbound: escape, then linkify ------------------------------------------------------
+
+_URL = r"(?P<url>(?<![\w@.\-/])(?:https?://)?(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:org|gov|com|net|us|edu|info)\b(?:/(?:[^\s<>\"'&]|&amp;)*)?)"
+_SHORT = r"(?P<short>(?<![\w+\-.])(?:988|911|741741|838255)(?![\w\-]))"
+_PHONE = r"(?P<phone>(?<![\w+\-.])(?:\+?1[\s.\-])?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}(?![\w\-]))"
+_LINKABLE = re.compile("|".join((_URL, _SHORT, _PHONE)), re.IGNORECASE)
+_TRAILING_PUNCT = ".,;:!?)"
+_CONTEXT_CHARS = 40
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _preceding_clause(text: str, start: int, floor: int = 0) -> str:
+    """Up to _CONTEXT_CHARS characters before ``start``, not crossing a sentence end or ``floor``.
+
+    ``floor`` is the end of the previous link, so "call or text 988, the 988 Lifeline"
+    gives the second 988 only ", the " to read.
+    """
+    window = text[max(floor, start - _CONTEXT_CHARS) : start]
+    ends = list(_SENTENCE_END.finditer(window))
+    return window[ends[-1].end() :] if ends else window
+
+
+def _sms_body(clause: str) -> str | None:
+    """The keyword of "text HOME to 741741" / "envía AYUDA al 988", if the clause ends so."""
+    match = re.search(r"\b(?:text|env[ií]a)\s+([A-Z]{2,12})\s+(?:to|al)\s*$", clause)
+    return match.group(1) if match else None
+
+
+def _link(href: str, label: str, aria: str, css: str) -> str:
+    return (
+        f'<a class="{css}" href="{html.escape(href, quote=True)}" '
+        f'aria-label="{html.escape(aria, quote=True)}">{label}</a>'
+    )
+
+
+def _sms_href(number: str, body: str | None) -> str:
+    # "sms:N?&body=X" opens with the text filled in on both iOS and Android.
+    return f"sms:{number}?&body={body}" if body else f"sms:{number}"
+
+
+def _short_code(number: str, clause: str, label: str) -> str:
+    lowered = clause.lower()
+    says_text = re.search(r"\b(?:text|texting|env[ií]a|mensaje)\b", lowered) is not None
+    body = _sms_body(clause)
+    if number in ("741741", "838255"):
+        aria = f"Text {body} to {number}" if body else f"Text {number}"
+        return _link(_sms_href(number, body), label, aria, "sms-link")
+    if number == "911":
+        return _link("tel:911", label, "Call 911", "tel-link")
+    # 988 takes calls and texts.
+    call = _link("tel:988", label, "Call 988", "tel-link")
+    if says_text:
+        aria = f"Text {body} to 988" if body else "Text 988"
+        return call + " " + _link(_sms_href("988", body), "(text)", aria, "sms-link")
+    return call
+
+
+def _url(label: str) -> str:
+    raw = html.unescape(label)
+    href = raw if re.match(r"https?://", raw, re.IGNORECASE) else "https://" + raw
+    return (
+        f'<a class="web-link" href="{html.escape(href, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer">{label}</a>'
+    )
+
+
+def _phone(label: str) -> str:
+    digits = re.sub(r"\D", "", html.unescape(label))
+    if len(digits) == 10:
+        digits = "1" + digits
+    return _link(f"tel:+{digits}", label, "Call " + html.unescape(label), "tel-link")
+
+
+def linkify(text: str) -> str:
+    """Bot text as safe HTML: escaped, with crisis numbers, phone numbers and web addresses as links.
+
+    - 988 becomes a tel: link, plus an sms: link when the sentence says text;
+    - 911 becomes a tel: link; 741741 and 838255 (text-only) become sms: links,
+      with the keyword filled in for "text HOME to 741741";
+    - 10-digit US numbers become tel: links; 988lifeline.org and other web
+      addresses become https links; newlines become <br>.
+    """
+    escaped = html.escape(text, quote=True)
+    out: List[str] = []
+    last = 0
+    for match in _LINKABLE.finditer(escaped):
+        start, end = match.span()
+        label = match.group(0)
+        if match.group("url") is not None:
+            while label and label[-1] in _TRAILING_PUNCT:
+                label = label[:-1]
+            end = start + len(label)
+            if "." not in label.split("://")[-1]:
+                continue
+            replacement = _url(label)
+        elif match.group("short") is not None:
+            replacement = _short_code(label, _preceding_clause(escaped, start, last), label)
+        else:
+            replacement = _phone(label)
+        out.append(escaped[last:start])
+        out.append(replacement)
+        last = end
+    out.append(escaped[last:])
+    return _lines_to_html("".join(out))
+
+
+def _lines_to_html(text: str) -> str:
+    """Newlines as <br>; a run of lines starting with "- " as a bulleted list."""
+    parts: List[str] = []
+    items: List[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.startswith("- "):
+            items.append(f"<li>{line[2:]}</li>")
+            continue
+        if items:
+            parts.append('<ul class="bot-list">' + "".join(items) + "</ul>")
+            items = []
+        parts.append(line + "<br>")
+    if items:
+        parts.append('<ul class="bot-list">' + "".join(items) + "</ul>")
+    html_text = "".join(parts)
+    return html_text[: -len("<br>")] if html_text.endswith("<br>") else html_text
+
+
+def render_bot_message(message: Mapping[str, Any]) -> Dict[str, Any]:
+    """A message from Rasa's collecting output channel as the page receives it.
+
+    ``text`` is the bot's plain text, ``html`` the same escaped and linkified,
+    ``buttons`` a list of {title, payload} (buttons and quick replies alike).
+    """
+    rendered: Dict[str, Any] = {}
+    text = message.get("text")
+    if isinstance(text, str) and text:
+        rendered["text"] = text
+        rendered["html"] = linkify(text)
+    buttons = message_buttons(message)
+    if buttons:
+        rendered["buttons"] = buttons
+    return rendered
+
+
+def message_buttons(message: Mapping[str, Any]) -> List[Dict[str, str]]:
+    """The {title, payload} buttons of a bot message (Rasa output or a tracker event's data)."""
+    buttons = []
+    for button in list(message.get("buttons") or []) + list(message.get("quick_replies") or []):
+        if not isinstance(button, Mapping):
+            continue
+        title, payload = button.get("title"), button.get("payload")
+        if isinstance(title, str) and isinstance(payload, str) and title and payload:
+            buttons.append({"title": title, "payload": payload})
+    return buttons

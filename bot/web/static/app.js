@@ -1,0 +1,259 @@
+// The chat page: wires the deep-chat widget to the server's /chat/session, /chat/message
+// and /chat/history API (bot/channels/webchat.py). Bot text arrives already escaped and
+// linkified by the server ("html"); everything else is built with DOM APIs, never from strings.
+
+const MAX_CHARS = 2000;
+const HELP_TITLE = 'Get help now';
+const HELP_PAYLOAD = '/sos';
+const OFFLINE_TEXT =
+  "Sorry, I can't reach the assistant right now. If you need help now, call or text 988, or call 911.";
+
+const chat = document.getElementById('deep-chat');
+const statusEl = document.getElementById('status');
+const announcer = document.getElementById('announcer');
+const helpButton = document.getElementById('help-now');
+const newChatButton = document.getElementById('new-chat');
+
+let token = null; // kept in memory; after a reload the HttpOnly cookie carries the session
+let pendingButton = null; // {title, payload} of a clicked button, until the widget hands it over
+let ready = null; // promise of a usable session
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', OFFLINE_TEXT);
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch (e) {
+    data = null;
+  }
+  if (!res.ok) {
+    const message = (data && data.message) || OFFLINE_TEXT;
+    throw new ApiError(res.status, (data && data.error) || 'http_error', message);
+  }
+  return data;
+}
+
+// A new server-chosen session, or with resume the one in our cookie (after a reload).
+async function openSession(resume) {
+  const data = await api('POST', 'session', resume ? { resume: true } : {});
+  token = data.token;
+  return data.resumed;
+}
+
+// Sends one message (typed text or a button payload); starts a new session once if ours ended.
+async function send(message) {
+  await ready;
+  try {
+    return (await api('POST', 'message', { message })).messages;
+  } catch (e) {
+    if (e.status === 401 || e.status === 403) {
+      await openSession(false);
+      return (await api('POST', 'message', { message })).messages;
+    }
+    throw e;
+  }
+}
+
+function botHtml(message) {
+  const wrap = document.createElement('div');
+  if (message.html) {
+    const text = document.createElement('div');
+    text.className = 'bot-text';
+    text.innerHTML = message.html; // escaped by the server before linkifying
+    wrap.append(text);
+  }
+  if (message.buttons && message.buttons.length) {
+    const row = document.createElement('div');
+    row.className = 'rasa-buttons';
+    for (const b of message.buttons) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'rasa-button';
+      button.textContent = b.title;
+      button.dataset.payload = b.payload;
+      row.append(button);
+    }
+    wrap.append(row);
+  }
+  return wrap.innerHTML;
+}
+
+function toWidget(message) {
+  return { role: 'ai', html: botHtml(message) };
+}
+
+function announce(messages) {
+  const text = messages.map((m) => m.text || '').filter(Boolean).join(' ');
+  if (text) announcer.textContent = text;
+}
+
+function showStatus(text) {
+  statusEl.textContent = text;
+  statusEl.hidden = !text;
+}
+
+function pressButton(title, payload) {
+  pendingButton = { title, payload };
+  chat.submitUserMessage({ text: title });
+}
+
+function configureWidget() {
+  chat.textInput = {
+    characterLimit: MAX_CHARS,
+    placeholder: { text: 'Type your message' },
+    styles: { container: { border: '1px solid #5f6b7a', borderRadius: '8px' } },
+  };
+  chat.chatStyle = {
+    width: '100%',
+    height: '100%',
+    border: 'none',
+    backgroundColor: '#ffffff',
+    fontSize: '1rem',
+    fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif',
+  };
+  chat.messageStyles = {
+    default: {
+      shared: { bubble: { maxWidth: '85%', lineHeight: '1.45', padding: '0.6em 0.85em' } },
+      ai: { bubble: { backgroundColor: '#eef1f5', color: '#1b1f24' } },
+      user: { bubble: { backgroundColor: '#1d4f91', color: '#ffffff' } },
+    },
+    html: {
+      shared: { bubble: { maxWidth: '85%', lineHeight: '1.45', padding: '0.6em 0.85em' } },
+      ai: { bubble: { backgroundColor: '#eef1f5', color: '#1b1f24' } },
+    },
+    error: { bubble: { backgroundColor: '#fdecea', color: '#7a1c12' } },
+  };
+  chat.htmlClassUtilities = {
+    'rasa-buttons': {
+      styles: { default: { display: 'flex', flexWrap: 'wrap', gap: '0.5em', marginTop: '0.6em' } },
+    },
+    'rasa-button': {
+      events: {
+        click: (event) => {
+          const button = event.target.closest ? event.target.closest('.rasa-button') : event.target;
+          pressButton(button.textContent, button.dataset.payload);
+        },
+      },
+      styles: {
+        default: {
+          font: 'inherit',
+          fontSize: '0.95em',
+          padding: '0.45em 0.9em',
+          minHeight: '44px',
+          borderRadius: '999px',
+          border: '2px solid #1d4f91',
+          backgroundColor: '#ffffff',
+          color: '#1d4f91',
+          cursor: 'pointer',
+        },
+        hover: { backgroundColor: '#e3ecf8' },
+        click: { backgroundColor: '#c9daf1' },
+      },
+    },
+    'bot-list': { styles: { default: { margin: '0.35em 0', paddingInlineStart: '1.25em' } } },
+    'tel-link': { styles: { default: { color: '#0b4ea2', fontWeight: '600' } } },
+    'sms-link': { styles: { default: { color: '#0b4ea2', fontWeight: '600' } } },
+    'web-link': { styles: { default: { color: '#0b4ea2' } } },
+  };
+  chat.errorMessages = { displayServiceErrorMessages: true };
+  chat.connect = {
+    handler: async (body, signals) => {
+      const last = body && body.messages && body.messages[body.messages.length - 1];
+      const typed = (last && last.text) || '';
+      let message = typed;
+      if (pendingButton && pendingButton.title === typed) message = pendingButton.payload;
+      pendingButton = null;
+      try {
+        const replies = await send(message);
+        showStatus('');
+        if (!replies.length) {
+          // The widget needs a response to clear its loading bubble; the bot had nothing to say.
+          await signals.onResponse({ html: '<span class="no-reply" aria-hidden="true">…</span>' });
+          return;
+        }
+        announce(replies);
+        await signals.onResponse(replies.map(toWidget));
+      } catch (e) {
+        announce([{ text: e.message }]);
+        await signals.onResponse({ error: e.message || OFFLINE_TEXT });
+      }
+    },
+  };
+}
+
+async function start(fresh) {
+  showStatus('');
+  const resumed = await openSession(!fresh);
+  if (resumed) {
+    try {
+      const data = await api('GET', 'history');
+      if (data.messages.length) {
+        for (const m of data.messages) {
+          chat.addMessage(m.role === 'user' ? { role: 'user', text: m.text } : toWidget(m));
+        }
+        return;
+      }
+    } catch (e) {
+      if (e.status === 0) throw e;
+      // the earlier messages are unavailable: carry on with a greeting
+    }
+  }
+  const replies = (await api('POST', 'message', { message: '/greet' })).messages;
+  announce(replies);
+  for (const m of replies) chat.addMessage(toWidget(m));
+}
+
+function boot(fresh) {
+  ready = start(fresh).catch((e) => {
+    showStatus(e.message || OFFLINE_TEXT);
+  });
+  return ready;
+}
+
+helpButton.addEventListener('click', () => {
+  if (customElements.get('deep-chat') && chat.submitUserMessage) {
+    pressButton(HELP_TITLE, HELP_PAYLOAD);
+  } else {
+    showStatus(OFFLINE_TEXT);
+    statusEl.focus();
+  }
+});
+
+newChatButton.addEventListener('click', async () => {
+  if (!window.confirm('Start a new conversation? This one will no longer show on this page.')) return;
+  chat.clearMessages(true);
+  token = null;
+  await boot(true);
+});
+
+customElements.whenDefined('deep-chat').then(() => {
+  configureWidget();
+  boot(false);
+});
+
+setTimeout(() => {
+  if (!customElements.get('deep-chat')) {
+    showStatus('The chat could not load. If you need help now, call or text 988, or call 911.');
+  }
+}, 8000);
