@@ -8,6 +8,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)"
 { [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; } || need+=(postgresql)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+[ -f /usr/share/dict/words ] || need+=(wamerican)  # checks the drug stoplist covers English words
 fonts_ok="$(fc-list 2>/dev/null | grep -ci dejavu || true)"
 [ "${fonts_ok:-0}" -gt 0 ] || need+=(fonts-dejavu-core)
 

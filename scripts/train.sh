@@ -2,6 +2,9 @@
 # Trains the model only when its inputs changed. Prints the model's path on stdout.
 source "$(dirname "$0")/lib.sh"
 
+# The spaCy pipeline SpacyNLP loads from disk is built from data/knowledge/drugs.yml.
+scripts/build_nlu.sh
+
 inputs=(config.yml domain.yml)
 fp="$(
   {
