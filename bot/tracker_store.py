@@ -16,28 +16,39 @@ stops the server instead.
 SQLite files get WAL mode and a busy timeout, so the Rasa server and the action
 server (which keeps its own ``trd_*`` tables in the same file) can share it.
 Passwords are never logged.
+
+Long conversations are loaded with a bounded history (``bot.tracker_compaction``):
+the tracker handed to Rasa starts with a snapshot of the state, while the
+database keeps every event. ``TRACKER_COMPACT_AFTER_EVENTS`` (default 200;
+0 turns it off) and ``TRACKER_KEEP_EVENTS`` (default 100) tune it.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator, Optional
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import tracker_compaction
 
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Attribute on a loaded tracker: how many of its events are already in the database.
+_PERSISTED = "_trd_persisted_events"
 # Keyword arguments of SQLTrackerStore that the URL already gives.
 _FROM_URL = ("dialect", "port", "db", "username", "password", "query")
 
@@ -189,3 +200,37 @@ class UrlSQLTrackerStore(SQLTrackerStore):
 
     def __repr__(self) -> str:
         return f"UrlSQLTrackerStore({_safe(self.url)})"
+
+    # --- bounded history -------------------------------------------------
+    def _compaction(self) -> tuple[int, int]:
+        after = int(os.environ.get("TRACKER_COMPACT_AFTER_EVENTS", tracker_compaction.DEFAULT_COMPACT_AFTER))
+        keep = int(os.environ.get("TRACKER_KEEP_EVENTS", tracker_compaction.DEFAULT_KEEP))
+        return after, max(keep, 20)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        tracker = await super().retrieve(sender_id)
+        if tracker is None or self.domain is None:
+            return tracker
+        after, keep = self._compaction()
+        if after > 0:
+            tracker = tracker_compaction.compact(tracker, self.domain, after, keep)
+        setattr(tracker, _PERSISTED, len(tracker.events))
+        return tracker
+
+    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
+        persisted = getattr(tracker, _PERSISTED, None)
+        if persisted is None:  # a tracker this store did not load: count rows as Rasa does
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, persisted, len(tracker.events))
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        persisted = getattr(tracker, _PERSISTED, None)
+        if self.event_broker is None or persisted is None:
+            await super().stream_events(tracker)
+            return
+        new_events = list(itertools.islice(tracker.events, persisted, len(tracker.events)))
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        setattr(tracker, _PERSISTED, len(tracker.events))
