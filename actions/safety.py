@@ -18,6 +18,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.escalation.enqueue import Escalator, record_crisis_and_escalate
 from actions.store import get_repository
 from actions.store.repository import MAX_LABEL, Repository
 
@@ -78,6 +79,18 @@ class _RepositoryAction(Action, ABC):
 
 
 class ActionRecordCrisis(_RepositoryAction):
+    """Record the crisis and, with a care team configured, its escalation in the outbox.
+
+    Only writes (in a worker thread); the delivery worker (actions.escalation.worker)
+    sends the escalation, so this turn never waits on a webhook or an SMS provider.
+    """
+
+    def __init__(
+        self, repository_factory: RepositoryFactory = get_repository, escalator: Optional[Escalator] = None
+    ) -> None:
+        super().__init__(repository_factory)
+        self._escalator = escalator or Escalator()
+
     def name(self) -> str:
         return "action_record_crisis"
 
@@ -89,10 +102,24 @@ class ActionRecordCrisis(_RepositoryAction):
         category = crisis_category(tracker)
         try:
             repository = await self._repository()
-            record = await asyncio.to_thread(
-                repository.record_crisis, conversation_id, channel, category, message_excerpt(tracker)
+            outcome = await asyncio.to_thread(
+                record_crisis_and_escalate,
+                repository,
+                self._escalator,
+                conversation_id=conversation_id,
+                input_channel=channel,
+                category=category,
+                message_excerpt=message_excerpt(tracker),
+                events=list(tracker.events or []),
             )
-            logger.info("crisis %s recorded (%s, %s)", record.id, category, channel)
+            record = outcome.record
+            logger.info(
+                "crisis %s recorded (%s, %s); escalation: %s",
+                record.id,
+                category,
+                channel,
+                ", ".join(outcome.escalated_to) or "none",
+            )
         except Exception:
             # The person already has the resources; an operator must see this in the log.
             logger.exception(

@@ -33,7 +33,11 @@ Base: Any = declarative_base(metadata=metadata)
 
 # Other modules that declare tables on ``Base`` (each with its own migration). The
 # migrations and the model/migration comparison test load them all via all_metadata().
-MODEL_MODULES = ("actions.store.sms_models",)
+MODEL_MODULES = (
+    "actions.store.sms_models",
+    "actions.store.escalation_models",
+    "actions.store.summary_models",
+)
 
 
 def all_metadata() -> sa.MetaData:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import Any, Callable, Dict, List, TypeVar, Union
 
 import sqlalchemy as sa
@@ -20,17 +21,28 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from actions.store.db import make_engine, safe_url, session_factory
+from actions.store.escalation_models import STATUS_PENDING, Escalation
 from actions.store.models import CrisisEvent, IntakeRow, SafetyPlanRow
 from actions.store.repository import (
+    LINK_ACTIVE,
     CrisisRecord,
+    EscalationRecord,
+    EscalationRequest,
     SafetyPlan,
+    SummaryLink,
+    check_aware,
     check_conversation_id,
+    check_escalation,
     check_label,
     check_sections,
+    check_summary_link,
     clean_text,
+    new_escalation_id,
+    summary_token_hash,
     to_json_document,
     utcnow,
 )
+from actions.store.summary_models import SummaryLinkRow
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +62,37 @@ def _is_transient(exc: DBAPIError) -> bool:
                            "could not connect", "connection refused", "terminating connection")
         )
     return False
+
+
+def is_transient_error(exc: BaseException) -> bool:
+    """A database error worth retrying (a locked SQLite file, a dropped connection)."""
+    return isinstance(exc, DBAPIError) and _is_transient(exc)
+
+
+def escalation_record(row: Escalation) -> EscalationRecord:
+    return EscalationRecord(
+        id=row.id,
+        crisis_id=int(row.crisis_id),
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        destination=row.destination,
+        payload=dict(row.payload or {}),
+        status=row.status,
+        attempts=int(row.attempts),
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+    )
+
+
+def _summary_link(row: SummaryLinkRow) -> SummaryLink:
+    return SummaryLink(
+        id=int(row.id),
+        conversation_id=row.conversation_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 def _crisis_record(row: CrisisEvent) -> CrisisRecord:
@@ -143,13 +186,19 @@ class SqlRepository:
 
     # -- crises -------------------------------------------------------------------
     def record_crisis(
-        self, conversation_id: str, channel: str, category: str, message_excerpt: str
+        self,
+        conversation_id: str,
+        channel: str,
+        category: str,
+        message_excerpt: str,
+        escalation: EscalationRequest | None = None,
     ) -> CrisisRecord:
         check_conversation_id(conversation_id)
         check_label("channel", channel)
         check_label("category", category)
         if not isinstance(message_excerpt, str):
             raise ValueError("message_excerpt must be a string")
+        docs = check_escalation(escalation) if escalation is not None else {}
         excerpt = clean_text(message_excerpt)
         created_at = utcnow()
 
@@ -163,7 +212,36 @@ class SqlRepository:
             )
             session.add(row)
             session.flush()
+            for destination, doc in docs.items():
+                assert escalation is not None
+                row_id = new_escalation_id()  # new on a retried transaction: nothing was committed
+                session.add(
+                    Escalation(
+                        id=row_id,
+                        crisis_id=row.id,
+                        conversation_id=conversation_id,
+                        channel=escalation.channel,
+                        destination=destination,
+                        payload={**doc, "id": row_id, "crisis_id": int(row.id)},
+                        status=STATUS_PENDING,
+                        attempts=0,
+                        next_attempt_at=created_at,
+                        created_at=created_at,
+                    )
+                )
+            session.flush()
             return _crisis_record(row)
+
+        return self._transaction(work)
+
+    def escalations(self, conversation_id: str) -> List[EscalationRecord]:
+        def work(session: Session) -> List[EscalationRecord]:
+            rows = session.execute(
+                sa.select(Escalation)
+                .where(Escalation.conversation_id == conversation_id)
+                .order_by(Escalation.crisis_id, Escalation.destination)
+            ).scalars()
+            return [escalation_record(row) for row in rows]
 
         return self._transaction(work)
 
@@ -244,5 +322,65 @@ class SqlRepository:
                 sa.select(IntakeRow.record).where(IntakeRow.conversation_id == conversation_id)
             ).scalar_one_or_none()
             return dict(record) if record is not None else None
+
+        return self._transaction(work)
+
+    # -- summary links ------------------------------------------------------------------
+    def create_summary_link(
+        self, conversation_id: str, token: str, expires_at: datetime, now: datetime | None = None
+    ) -> SummaryLink:
+        token_hash, created, expires = check_summary_link(conversation_id, token, expires_at, now)
+
+        def work(session: Session) -> SummaryLink:
+            row = SummaryLinkRow(
+                conversation_id=conversation_id,
+                token_hash=token_hash,
+                created_at=created,
+                expires_at=expires,
+            )
+            session.add(row)
+            session.flush()
+            return _summary_link(row)
+
+        try:
+            return self._transaction(work)
+        except IntegrityError as exc:
+            raise ValueError("this summary token is already in use") from exc
+
+    def summary_link(self, token: str) -> SummaryLink | None:
+        token_hash = summary_token_hash(token)
+        if token_hash is None:
+            return None
+
+        def work(session: Session) -> SummaryLink | None:
+            row = session.execute(
+                sa.select(SummaryLinkRow).where(SummaryLinkRow.token_hash == token_hash)
+            ).scalar_one_or_none()
+            return _summary_link(row) if row is not None else None
+
+        return self._transaction(work)
+
+    def resolve_summary_link(self, token: str, now: datetime | None = None) -> str | None:
+        when = check_aware("now", now) if now is not None else utcnow()
+        link = self.summary_link(token)
+        if link is None or link.state(when) != LINK_ACTIVE:
+            return None
+        return link.conversation_id
+
+    def revoke_summary_links(self, conversation_id: str, now: datetime | None = None) -> int:
+        when = check_aware("now", now) if now is not None else utcnow()
+        table = SummaryLinkRow.__table__
+
+        def work(session: Session) -> int:
+            result = session.execute(
+                sa.update(table)
+                .where(
+                    table.c.conversation_id == conversation_id,
+                    table.c.revoked_at.is_(None),
+                    table.c.expires_at > when,
+                )
+                .values(revoked_at=when)
+            )
+            return int(result.rowcount or 0)
 
         return self._transaction(work)

@@ -57,6 +57,7 @@ class Stack:
         with_actions: bool = True,
     ) -> None:
         self.model = model
+        self._worker: Optional[subprocess.Popen] = None
         self.workdir = Path(tempfile.mkdtemp(prefix="trd-stack-"))
         self.database_url = database_url or f"sqlite:///{self.workdir / 'trd.sqlite3'}"
         self.rasa_port = free_port()
@@ -162,7 +163,35 @@ class Stack:
         self.stop_rasa()
         self.start_rasa()
 
+    # The escalation delivery worker is not started with the stack: tests that need it start it.
+    WORKER_READY = "escalation worker started"
+
+    def start_worker(self, extra_env: Optional[Dict[str, str]] = None, timeout: float = 60) -> None:
+        """Start ``python -m actions.escalation.worker`` with the stack's env; wait until it polls."""
+        if self._worker is not None and self._worker.poll() is None:
+            raise RuntimeError("the escalation worker is already running")
+        before = self.log_tail("worker", n=100_000).count(self.WORKER_READY)
+        self._worker = subprocess.Popen(
+            [sys.executable, "-m", "actions.escalation.worker"],
+            cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=self._log("worker"),
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while self.log_tail("worker", n=100_000).count(self.WORKER_READY) <= before:
+            if self._worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"escalation worker did not start\n{self.log_tail('worker')}")
+            time.sleep(0.1)
+
+    def stop_worker(self, sig: int = signal.SIGTERM) -> Optional[int]:
+        """Stop the worker with ``sig`` (SIGKILL: a crash); returns its exit status."""
+        proc, self._worker = self._worker, None
+        if proc is None:
+            return None
+        self._kill(proc, sig)
+        return proc.returncode
+
     def stop(self) -> None:
+        self.stop_worker()
         self.stop_rasa()
         self.stop_actions()
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -6,6 +6,7 @@ the database: the same validation, the same JSON round-trip, the same order.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -263,6 +264,105 @@ def test_intake_refuses_what_json_cannot_hold(repo: Repository, record: object) 
     assert repo.intake("conv-keep") == {"kept": True}  # the earlier record is not lost
 
 
+# -- summary links ------------------------------------------------------------------------------
+
+T0 = datetime(2024, 12, 6, 9, 30, 15, 123456, tzinfo=timezone.utc)
+WEEK = timedelta(days=7)
+
+
+def _token(n: int) -> str:
+    """A well-formed token (what secrets.token_urlsafe(32) makes), distinct per n."""
+    return f"tok{n:04d}-" + "A" * 30 + "_z9"
+
+
+def test_summary_link_is_created_and_resolved(repo: Repository) -> None:
+    link = repo.create_summary_link("conv-s", _token(1), T0 + WEEK, now=T0)
+    assert link.id > 0
+    assert (link.conversation_id, link.created_at, link.expires_at, link.revoked_at) == (
+        "conv-s", T0, T0 + WEEK, None,
+    )
+    assert repo.summary_link(_token(1)) == link
+    assert repo.resolve_summary_link(_token(1), now=T0 + timedelta(days=3)) == "conv-s"
+    assert repo.summary_link(_token(2)) is None
+    assert repo.resolve_summary_link(_token(2), now=T0) is None
+
+
+def test_summary_link_default_clock_is_now(repo: Repository) -> None:
+    link = repo.create_summary_link("conv-now", _token(3), datetime.now(timezone.utc) + WEEK)
+    assert _near_now(link.created_at)
+    assert repo.resolve_summary_link(_token(3)) == "conv-now"
+
+
+def test_summary_link_expires_at_its_expiry(repo: Repository) -> None:
+    repo.create_summary_link("conv-e", _token(4), T0 + WEEK, now=T0)
+    assert repo.resolve_summary_link(_token(4), now=T0 + WEEK - timedelta(microseconds=1)) == "conv-e"
+    assert repo.resolve_summary_link(_token(4), now=T0 + WEEK) is None
+    link = repo.summary_link(_token(4))
+    assert link is not None and link.state(T0 + WEEK) == "expired"
+    assert link.state(T0) == "active"
+
+
+def test_revoking_turns_off_only_that_conversations_active_links(repo: Repository) -> None:
+    repo.create_summary_link("conv-a", _token(5), T0 + WEEK, now=T0)
+    repo.create_summary_link("conv-a", _token(6), T0 + WEEK, now=T0)
+    repo.create_summary_link("conv-a", _token(7), T0 + timedelta(days=1), now=T0)  # expired by then
+    repo.create_summary_link("conv-b", _token(8), T0 + WEEK, now=T0)
+    when = T0 + timedelta(days=2)
+
+    assert repo.revoke_summary_links("conv-a", now=when) == 2
+    assert repo.resolve_summary_link(_token(5), now=when) is None
+    assert repo.resolve_summary_link(_token(6), now=when) is None
+    revoked = repo.summary_link(_token(5))
+    assert revoked is not None and revoked.revoked_at == when and revoked.state(when) == "revoked"
+    expired = repo.summary_link(_token(7))
+    assert expired is not None and expired.revoked_at is None and expired.state(when) == "expired"
+    assert repo.resolve_summary_link(_token(8), now=when) == "conv-b"
+
+    assert repo.revoke_summary_links("conv-a", now=when) == 0
+    assert repo.revoke_summary_links("nobody", now=when) == 0
+    # a new link after revoking works again
+    repo.create_summary_link("conv-a", _token(9), when + WEEK, now=when)
+    assert repo.resolve_summary_link(_token(9), now=when) == "conv-a"
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "short", "A" * 31, "A" * 129, "\x00" * 43, "../../etc/passwd" + "a" * 30, "tok en" + "A" * 40,
+     "é" * 43, None, 12345, b"A" * 43],
+)
+def test_malformed_tokens_resolve_to_nothing(repo: Repository, token: Any) -> None:
+    repo.create_summary_link("conv-m", _token(10), T0 + WEEK, now=T0)
+    assert repo.resolve_summary_link(token, now=T0) is None
+    assert repo.summary_link(token) is None
+
+
+@pytest.mark.parametrize(
+    "conversation_id, token, expires_at, now",
+    [
+        ("", _token(11), T0 + WEEK, T0),
+        ("c" * 256, _token(11), T0 + WEEK, T0),
+        ("conv-x", "not a token", T0 + WEEK, T0),
+        ("conv-x", _token(11), T0, T0),  # expires when created
+        ("conv-x", _token(11), T0 - WEEK, T0),
+        ("conv-x", _token(11), datetime(2024, 12, 13), T0),  # naive
+        ("conv-x", _token(11), T0 + WEEK, datetime(2024, 12, 6)),  # naive
+    ],
+)
+def test_create_summary_link_refuses_bad_input(
+    repo: Repository, conversation_id: str, token: str, expires_at: datetime, now: datetime
+) -> None:
+    with pytest.raises(ValueError):
+        repo.create_summary_link(conversation_id, token, expires_at, now=now)
+    assert repo.summary_link(_token(11)) is None
+
+
+def test_a_token_is_used_once(repo: Repository) -> None:
+    repo.create_summary_link("conv-1", _token(12), T0 + WEEK, now=T0)
+    with pytest.raises(ValueError):
+        repo.create_summary_link("conv-2", _token(12), T0 + WEEK, now=T0)
+    assert repo.resolve_summary_link(_token(12), now=T0) == "conv-1"
+
+
 # -- more than one writer ----------------------------------------------------------------------
 
 
@@ -321,6 +421,20 @@ def test_data_survives_a_new_process(sql_url: str) -> None:
         assert second.intake("conv-r") == RECORD
     finally:
         second.dispose()
+
+
+def test_summary_tokens_are_stored_only_as_hashes(sql_url: str) -> None:
+    repo = SqlRepository.from_url(sql_url)
+    try:
+        repo.create_summary_link("conv-h", _token(13), T0 + WEEK, now=T0)
+        with repo.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT conversation_id, token_hash FROM trd_summary_links")).all()
+        assert [r[0] for r in rows] == ["conv-h"]
+        token_hash = rows[0][1]
+        assert len(token_hash) == 64 and _token(13) not in token_hash
+        assert token_hash == hashlib.sha256(_token(13).encode()).hexdigest()
+    finally:
+        repo.dispose()
 
 
 @pytest.mark.postgres
