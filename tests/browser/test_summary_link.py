@@ -1,0 +1,200 @@
+"""The summary link in Debian's chromium, against the real Rasa server and action server.
+
+Path taken: the intake record is stored for the browser's own web-chat conversation through
+the repository (the stack's database), then the person types "show my summary"; the trained
+model and data/rules/summary.yml run action_show_summary on the action server, which sends
+the chat message with a link. The test clicks that link in the chat, checks the clinician
+page (trials table, layers, disclaimer), then says "delete my summary", confirms with the
+button, and sees the same link answer "expired or turned off" (410).
+
+(The full intake's last step calls the same action once the intake orchestrator runs it.)
+
+The link must be clickable in the chat: the web chat turns web addresses into links, so the
+stack's PUBLIC_BASE_URL is a public-looking host that chromium maps to the Rasa server on
+127.0.0.1 (--host-resolver-rules). Screenshots go to /tmp/summary-*.png.
+"""
+
+from __future__ import annotations
+
+import http.client
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from actions.store.sql import SqlRepository
+from bot.channels.webchat import COOKIE_NAME
+from bot.channels.webchat_session import SENDER_PREFIX
+from tests.support.servers import Stack
+from tests.unit.test_summary_records import typical
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = "/usr/bin/chromium"
+PUBLIC_HOST = "trd-summary.example.org"
+TIMEOUT_MS = 60_000
+BOT = "deep-chat .ai-message-text"
+USER = "deep-chat .user-message-text"
+
+
+@pytest.fixture(scope="module")
+def summary_stack(make_stack: Callable[..., Stack]) -> Stack:
+    return make_stack(extra_env={"PUBLIC_BASE_URL": f"http://{PUBLIC_HOST}", "SUMMARY_LINK_TTL_DAYS": "7"})
+
+
+@pytest.fixture(scope="module")
+def browser(summary_stack: Stack) -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1:{summary_stack.rasa_port}",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def _bot_count(page: Any) -> int:
+    return int(page.locator(BOT).count())
+
+
+def _wait_for_new_bot_message(page: Any, before: int) -> None:
+    page.wait_for_function(
+        "([sel, n]) => { const c = document.querySelector('deep-chat').shadowRoot"
+        ".querySelectorAll(sel).length; return c > n; }",
+        arg=[".ai-message-text:not(.deep-chat-loading-message-bubble)", before],
+    )
+    page.wait_for_function(
+        "() => !document.querySelector('deep-chat').shadowRoot"
+        ".querySelector('.deep-chat-loading-message-bubble')"
+    )
+
+
+def _type(page: Any, text: str) -> None:
+    box = page.locator("deep-chat #text-input")
+    box.click()
+    box.fill(text)
+    page.keyboard.press("Enter")
+
+
+def _sender_id(context: Any) -> str:
+    """The conversation id the server derives from the chat session (token: v1.<id>.<expiry>.<sig>)."""
+    [cookie] = [c for c in context.cookies() if c["name"] == COOKIE_NAME]
+    return SENDER_PREFIX + cookie["value"].split(".")[1]
+
+
+def test_summary_link_from_the_chat_opens_the_clinician_page(browser: Any, summary_stack: Stack) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(summary_stack.base_url + "/chat/")
+        page.locator(BOT).first.wait_for()
+
+        # the person's intake, stored for this very conversation
+        repo = SqlRepository.from_url(summary_stack.database_url)
+        try:
+            repo.save_intake(_sender_id(context), typical())
+        finally:
+            repo.dispose()
+
+        before = _bot_count(page)
+        _type(page, "show my summary")
+        _wait_for_new_bot_message(page, before)
+        reply = page.locator(BOT).last
+        text = reply.inner_text()
+        assert "Where things stand" in text
+        assert "Still open: re-checking the diagnosis" in text
+        assert "Worth asking your clinician:" in text
+        assert "not an emergency service" in text
+        link = reply.locator(f'a[href^="http://{PUBLIC_HOST}/summary/"]')
+        assert link.count() == 1
+        href = link.get_attribute("href")
+        page.screenshot(path="/tmp/summary-chat.png", full_page=True)
+
+        with context.expect_page() as opened:
+            link.click()
+        summary = opened.value
+        summary.set_default_timeout(TIMEOUT_MS)
+        summary.wait_for_load_state()
+        assert summary.url == href
+        assert summary.title().startswith("Treatment-resistant depression: treatment history and open layers")
+        rows = summary.locator("table.trials tbody tr")
+        assert rows.count() == 3
+        assert rows.nth(0).locator("td").nth(1).inner_text().startswith("sertraline")
+        assert "Too short" in rows.nth(1).inner_text()
+        layers = summary.locator("article.layer")
+        assert layers.count() == 5
+        assert "Optimise what is in place" in layers.nth(1).inner_text()
+        assert layers.nth(1).locator(".badge").inner_text() == "Open"
+        disclaimer = summary.locator(".disclaimer").inner_text()
+        assert "This is educational information, not medical advice" in disclaimer
+        summary.screenshot(path="/tmp/summary-page.png", full_page=True)
+
+        # the page's PDF link is served as a PDF (fetched directly: the page's CSP allows no fetch)
+        pdf_href = summary.locator('a[href$=".pdf"]').get_attribute("href")
+        assert href.endswith("/" + pdf_href[: -len(".pdf")])
+        pdf = requests.get(summary_stack.base_url + urlsplit(href).path + ".pdf", timeout=60)
+        assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+
+        # "delete my summary", confirmed: the same link now says it was turned off
+        before = _bot_count(page)
+        _type(page, "delete my summary")
+        _wait_for_new_bot_message(page, before)
+        assert "Turn off the link to your summary?" in page.locator(BOT).last.inner_text()
+        before = _bot_count(page)
+        page.locator("deep-chat .rasa-button", has_text="Yes, turn it off").last.click()
+        _wait_for_new_bot_message(page, before)
+        assert "your summary link is turned off" in page.locator(BOT).last.inner_text()
+
+        gone = summary.reload()
+        assert gone is not None and gone.status == 410
+        assert "This summary link has expired or was turned off" in summary.locator("h1").inner_text()
+        summary.screenshot(path="/tmp/summary-gone.png", full_page=True)
+        assert problems == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    "raw_path, status",
+    [
+        ("/summary/%00", 404),
+        ("/summary/../../etc/passwd", 404),
+        ("/summary/", 404),
+        ("/summary/" + "A" * 43, 404),
+        ("/summary/" + "A" * 43 + ".pdf", 404),
+        ("/summary/" + "A" * 43 + ".json", 404),
+    ],
+)
+def test_the_rasa_server_answers_junk_summary_paths_plainly(
+    summary_stack: Stack, raw_path: str, status: int
+) -> None:
+    """The channel as Rasa mounts it from credentials.yml: friendly pages, private headers, never a 500."""
+    conn = http.client.HTTPConnection("127.0.0.1", summary_stack.rasa_port, timeout=30)
+    try:
+        conn.putrequest("GET", raw_path, skip_accept_encoding=True)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    assert resp.status == status, body[:300]
+    assert resp.getheader("Cache-Control") == "no-store"
+    assert "noindex" in (resp.getheader("X-Robots-Tag") or "")
+    assert "default-src 'none'" in (resp.getheader("Content-Security-Policy") or "")
+    assert b"This summary link doesn&#39;t work" in body
