@@ -82,7 +82,7 @@ def button_payloads(responses: Mapping[str, Iterable[Mapping[str, Any]]]) -> Set
 
 # --- outbound: escape, then linkify ------------------------------------------------------
 
-_URL = r"(?P<url>(?<![\w@.\-/])(?:https?://)?(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:org|gov|com|net|us|edu|info)\b(?:/(?:[^\s<>\"'&]|&amp;)*)?)"
+_URL = r"(?P<url>(?<![\w@.\-/])https?://[^\s<>\"']+|(?<![\w@.\-/])(?:https?://)?(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:org|gov|com|net|us|edu|info)\b(?:/(?:[^\s<>\"'&]|&amp;)*)?)"
 _SHORT = r"(?P<short>(?<![\w+\-.])(?:988|911|741741|838255)(?![\w\-]))"
 _PHONE = r"(?P<phone>(?<![\w+\-.])(?:\+?1[\s.\-])?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}(?![\w\-]))"
 _LINKABLE = re.compile("|".join((_URL, _SHORT, _PHONE)), re.IGNORECASE)

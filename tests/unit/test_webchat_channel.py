@@ -731,3 +731,13 @@ def test_render_bot_message() -> None:
     }
     assert html.unescape(rendered["html"]) == "Hi <b>"
     assert render_bot_message({"custom": {"x": 1}}) == {}
+
+
+def test_linkify_any_http_url_such_as_a_summary_link() -> None:
+    html_out = linkify("Your summary: http://127.0.0.1:5005/summary/abc-DEF_1. It expires in 7 days.")
+    assert 'href="http://127.0.0.1:5005/summary/abc-DEF_1"' in html_out
+    assert "</a>. It expires" in html_out
+    other = linkify("https://care.example.health/summary/x?y=1&z=2 <b>")
+    assert 'href="https://care.example.health/summary/x?y=1&amp;z=2"' in other
+    assert "&lt;b&gt;" in other
+    assert "<a" not in linkify("javascript://alert(1)")
