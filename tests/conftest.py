@@ -14,6 +14,13 @@ from tests.support.servers import ROOT, Stack
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
+# Several unit-test modules start small Sanic apps in this one process. Sanic 21.12
+# rewrites its own classes when the first app starts (TouchUp) and a second app then
+# fails to start, unless test mode keeps the original methods (as sanic-testing does).
+from sanic import Sanic  # noqa: E402
+
+Sanic.test_mode = True
+
 
 @pytest.fixture(scope="session")
 def trained_model() -> str:
