@@ -1,0 +1,426 @@
+"""The deterministic risk engine (bot/nlu/risk.py) on the held-out safety cases.
+
+Every crisis message of tests/safety/cases.yml and tests/safety/holdout.yml must
+raise the right intent with its category among those found; no look-alike may
+raise anything. One test per message, so a failure names the message.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Dict, Iterator, List, Tuple
+
+import pytest
+import yaml
+
+from bot.nlu import risk
+from bot.nlu.risk import (
+    INTENT_CRISIS,
+    INTENT_DANGER_NOW,
+    INTENT_SOS,
+    LexiconError,
+    Normalizer,
+    RiskEngine,
+    build_lexicon,
+    load_lexicon,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+CASE_FILES = [ROOT / "tests" / "safety" / "cases.yml", ROOT / "tests" / "safety" / "holdout.yml"]
+LOOKALIKE_KINDS = ("idioms", "treatment_words", "negated_history", "low_mood", "news")
+EXPECTED_INTENT = {"danger_now": INTENT_DANGER_NOW, "sos": INTENT_SOS}
+
+
+@pytest.fixture(scope="module")
+def engine() -> RiskEngine:
+    return RiskEngine.from_file()
+
+
+def _load(path: Path) -> Dict[str, Dict[str, List[str]]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and "crisis" in data and "lookalikes" in data, path
+    return data
+
+
+def _crisis_cases() -> Iterator[Tuple[str, str, str]]:
+    for path in CASE_FILES:
+        for category, messages in _load(path)["crisis"].items():
+            for text in messages:
+                yield path.stem, category, text
+
+
+def _lookalike_cases() -> Iterator[Tuple[str, str, str]]:
+    for path in CASE_FILES:
+        for kind, messages in _load(path)["lookalikes"].items():
+            for text in messages:
+                yield path.stem, kind, text
+
+
+CRISIS = list(_crisis_cases())
+LOOKALIKES = list(_lookalike_cases())
+
+
+# --- the case files themselves -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
+def test_case_file_covers_every_category(path: Path) -> None:
+    data = _load(path)
+    assert set(data["crisis"]) == set(risk.ALL_CATEGORIES)
+    assert set(data["lookalikes"]) == set(LOOKALIKE_KINDS)
+    minimum_crisis, minimum_lookalike = (25, 20) if path.stem == "cases" else (10, 10)
+    for category, messages in data["crisis"].items():
+        assert len(messages) >= minimum_crisis, category
+        assert len(set(messages)) == len(messages), f"duplicate message in {category}"
+    for kind, messages in data["lookalikes"].items():
+        assert len(messages) >= minimum_lookalike, kind
+
+
+def _training_examples() -> List[str]:
+    examples: List[str] = []
+    for f in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        for block in doc.get("nlu", []) or []:
+            raw = block.get("examples") or ""
+            for line in raw.splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    # drop entity annotations: [text](entity)
+                    examples.append(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:]))
+    return examples
+
+
+def _key(text: str, normalizer: Normalizer) -> str:
+    return " ".join(t for t in normalizer.tokens(text) if t not in (".", ","))
+
+
+def test_no_test_message_is_copied_from_the_training_data_or_the_lexicon(engine: RiskEngine) -> None:
+    normalizer = engine.lexicon.normalizer
+    training = {_key(t, normalizer) for t in _training_examples()}
+    assert len(training) > 300, "the NLU training data should be loaded"
+    lexicon_examples = {
+        _key(t, normalizer)
+        for rule in engine.lexicon.risk_rules + engine.lexicon.lookalike_rules
+        for t in rule.examples + rule.not_examples
+    }
+    copied = [
+        (source, text)
+        for source, _, text in CRISIS + LOOKALIKES
+        if _key(text, normalizer) in training or _key(text, normalizer) in lexicon_examples
+    ]
+    assert copied == []
+
+
+def test_holdout_is_not_a_copy_of_the_cases(engine: RiskEngine) -> None:
+    normalizer = engine.lexicon.normalizer
+    cases = {_key(t, normalizer) for source, _, t in CRISIS + LOOKALIKES if source == "cases"}
+    repeated = [
+        t for source, _, t in CRISIS + LOOKALIKES if source == "holdout" and _key(t, normalizer) in cases
+    ]
+    assert repeated == []
+
+
+# --- recall: every crisis message is caught ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "category", "text"), CRISIS, ids=[f"{s}-{c}-{t[:40]}" for s, c, t in CRISIS]
+)
+def test_crisis_message_is_caught(engine: RiskEngine, source: str, category: str, text: str) -> None:
+    result = engine.assess(text)
+    expected = EXPECTED_INTENT.get(category)
+    assert result.is_risk, f"missed crisis message ({category}): {text!r} -> {result.normalized!r}"
+    if expected:
+        assert result.intent == expected, (text, result.intent)
+    else:
+        assert result.intent in (INTENT_CRISIS, INTENT_DANGER_NOW), (text, result.intent)
+    assert category in result.categories, (text, result.categories, [h.rule_id for h in result.hits])
+
+
+# --- precision: no look-alike raises anything -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "text"), LOOKALIKES, ids=[f"{s}-{k}-{t[:40]}" for s, k, t in LOOKALIKES]
+)
+def test_lookalike_does_not_raise_a_crisis(engine: RiskEngine, source: str, kind: str, text: str) -> None:
+    result = engine.assess(text)
+    assert not result.is_risk, (
+        f"false alarm ({kind}): {text!r} -> {result.intent} {[(h.rule_id, h.text) for h in result.hits]}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("this drug is killing my libido", "idioms"),
+        ("my back is killing me", "idioms"),
+        ("what's the highest dose of sertraline", "treatment_words"),
+        ("I've never been suicidal", "negated_history"),
+        ("suicide rates in the news", "news"),
+    ],
+)
+def test_explicit_lookalikes_are_named_so_the_guard_can_overrule_a_classifier(
+    engine: RiskEngine, text: str, kind: str
+) -> None:
+    result = engine.assess(text)
+    assert not result.is_risk
+    assert kind in result.explained_by
+    assert not result.has_risk_signal
+
+
+def test_a_bare_medicine_name_does_not_explain_away_anything(engine: RiskEngine) -> None:
+    result = engine.assess("sertraline is not working and I see no way forward")
+    assert "treatment_words" in result.lookalikes
+    assert result.explained_by == ()
+
+
+# --- negation: the documented decisions -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to live anymore",
+        "I'm not sure I want to be alive",
+        "no reason to live",
+        "I wish I wouldn't wake up",
+        "I don't know why I want to die",
+        "I can't stop thinking about killing myself",
+    ],
+)
+def test_wording_that_is_itself_negative_fires(engine: RiskEngine, text: str) -> None:
+    assert engine.assess(text).is_crisis, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've never been suicidal",
+        "I have never tried to kill myself",
+        "I haven't self-harmed in years",
+        "I didn't try to overdose",
+        "no, I have not ever tried to kill myself",
+        "she has never hurt herself",
+    ],
+)
+def test_negated_history_does_not_fire(engine: RiskEngine, text: str) -> None:
+    result = engine.assess(text)
+    assert not result.is_risk, (text, [(h.rule_id, h.note) for h in result.hits])
+    assert result.negated_history, text
+    assert "negated_history" in result.lookalikes
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm not going to kill myself", "I'm not suicidal", "I would never hurt myself", "I don't want to die"],
+)
+def test_a_first_person_denial_still_fires_safety_first(engine: RiskEngine, text: str) -> None:
+    result = engine.assess(text)
+    assert result.is_crisis, text
+    assert result.denials, text
+    assert all("denial" in h.note for h in result.hits), [h.note for h in result.hits]
+
+
+def test_a_denial_with_an_explicit_safety_statement_answers_the_check(engine: RiskEngine) -> None:
+    result = engine.assess("I'm safe, I'm not going to hurt myself")
+    assert not result.is_risk
+    assert result.safe_affirmation and result.denials
+    # ... but not when something else is risky
+    assert engine.assess("I'm safe, I'm not going to hurt myself, but I want to die").is_crisis
+
+
+@pytest.mark.parametrize(
+    "text", ["I would never hurt my kids", "I don't want to hurt anyone", "I'm not going to hurt anybody"]
+)
+def test_denying_harm_to_others_does_not_fire(engine: RiskEngine, text: str) -> None:
+    result = engine.assess(text)
+    assert not result.is_risk, (text, [h.rule_id for h in result.hits])
+    assert not result.explained_by  # ... and is never a look-alike that could overrule the classifier
+
+
+def test_a_denial_about_someone_else_does_not_fire_and_is_not_a_lookalike(engine: RiskEngine) -> None:
+    result = engine.assess("my son isn't suicidal, he's just quiet")
+    assert not result.is_risk
+    assert result.denials and result.denials[0].third_party
+    # a denial is a risk signal: the guard never uses it to overrule a classifier's crisis
+    assert not result.explained_by and result.has_risk_signal
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm probably not going to kill myself",
+        "I'm not suicidal right now",
+        "I haven't cut in years but I want to tonight",
+        "I've never been suicidal until now",
+        "I can't say I'm not suicidal",
+        "I don't want to hurt anyone but I keep having thoughts of stabbing my boss",
+    ],
+)
+def test_hedged_doubled_or_contrasted_negation_fires(engine: RiskEngine, text: str) -> None:
+    assert engine.assess(text).is_crisis, text
+
+
+def test_a_retraction_is_recorded_but_still_fires(engine: RiskEngine) -> None:
+    result = engine.assess("I was joking when I said I wanted to die")
+    assert result.is_crisis and result.retracted
+    assert engine.assess("you misunderstood, I really do want to die").is_crisis
+
+
+# --- who and when ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "intent"),
+    [
+        ("my brother said he wants to die", "third_party", INTENT_CRISIS),
+        ("I told my brother I want to die", "suicidal_ideation", INTENT_CRISIS),
+        ("my mom said I should kill myself", "suicidal_ideation", INTENT_CRISIS),
+        ("my friend just took all her pills", "third_party", INTENT_DANGER_NOW),
+        ("I took a bottle of pills two years ago", "suicidal_ideation", INTENT_CRISIS),
+        ("I just took a bottle of pills", "danger_now", INTENT_DANGER_NOW),
+        ("I want to kill my boss and then myself", "harm_to_others", INTENT_CRISIS),
+        ("help now, I want to die", "suicidal_ideation", INTENT_CRISIS),
+    ],
+)
+def test_subject_time_and_priority(engine: RiskEngine, text: str, category: str, intent: str) -> None:
+    result = engine.assess(text)
+    assert (result.category, result.intent) == (category, intent), (text, result.categories)
+
+
+def test_several_categories_are_all_reported_most_urgent_first(engine: RiskEngine) -> None:
+    result = engine.assess("I've been saving my pills and I want to kill myself")
+    assert result.category == "plan"
+    assert set(result.categories) >= {"plan", "suicidal_ideation"}
+
+
+# --- normalisation --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("wnt 2 die", "want to die"),
+        ("I'm gonna kil myslf 2nite", "i am going to kill myself tonight"),
+        ("I don't wanna live", "i do not want to live"),
+        ("k i l l myself", "kill myself"),
+        ("s.u.i.c.i.d.e", "suicide"),
+        ("su1c1de", "suicide"),
+        ("k!ll myself", "kill myself"),
+        ("I want to dieeeee", "i want to die"),
+        ("SUICIDAL!!!", "suicidal !!"),
+        ("i od'd", "i overdosed"),
+        ("\u0455uicide", "suicide"),  # Cyrillic s
+        ("I\u2019m done", "i am done"),
+        ("took 2 pills", "took 2 pills"),
+        ("savin them 4 when i'm ready", "saving them for when i am ready"),
+    ],
+)
+def test_normalisation(engine: RiskEngine, raw: str, normalized: str) -> None:
+    assert engine.normalize(raw) == normalized
+
+
+@pytest.mark.parametrize("text", [None, "", "   ", "\U0001f600\U0001f600", "!!!???", "/crisis", "a" * 5000,
+                                  "I feel low. " * 2000, "\x00\x01 weird \ufffd bytes"])
+def test_any_input_is_assessed_without_error(engine: RiskEngine, text: object) -> None:
+    result = engine.assess(text)  # type: ignore[arg-type]
+    assert isinstance(result.normalized, str)
+
+
+def test_an_emoji_that_names_a_method_is_read(engine: RiskEngine) -> None:
+    assert engine.assess("took all my \U0001f48a").intent == INTENT_DANGER_NOW
+
+
+# --- the lexicon file -----------------------------------------------------------------------
+
+
+def test_every_rule_matches_its_examples_and_not_its_counter_examples(engine: RiskEngine) -> None:
+    problems = []
+    for rule in engine.lexicon.risk_rules:
+        for text in rule.examples:
+            if rule.id not in {h.rule_id for h in engine.assess(text).hits}:
+                problems.append(f"{rule.id} misses its example {text!r}")
+        for text in rule.not_examples:
+            if rule.id in {h.rule_id for h in engine.assess(text).hits}:
+                problems.append(f"{rule.id} matches its counter-example {text!r}")
+    for rule in engine.lexicon.lookalike_rules:
+        for text in rule.examples:
+            result = engine.assess(text)
+            if rule.id not in result.lookalike_rules or result.is_risk:
+                problems.append(f"look-alike {rule.id} fails on its example {text!r}")
+        for text in rule.not_examples:
+            if rule.id in engine.assess(text).lookalike_rules:
+                problems.append(f"look-alike {rule.id} matches its counter-example {text!r}")
+    assert problems == []
+
+
+def test_every_crisis_category_has_rules(engine: RiskEngine) -> None:
+    assert {r.category for r in engine.lexicon.risk_rules} == set(risk.ALL_CATEGORIES)
+    assert {r.category for r in engine.lexicon.lookalike_rules} == set(risk.LOOKALIKE_KINDS)
+
+
+def test_medicine_names_come_from_the_drug_lexicon(engine: RiskEngine) -> None:
+    # a brand name only present in data/knowledge/drugs.yml
+    assert engine.assess("I just swallowed all of my trintellix").intent == INTENT_DANGER_NOW
+
+
+def test_the_lexicon_has_no_crisis_numbers() -> None:
+    text = (ROOT / "data" / "knowledge" / "risk_lexicon.yml").read_text(encoding="utf-8")
+    assert not re.search(r"(?<![\w.])(?:988|911|741741|838255)(?![\w])", text)
+
+
+def _minimal() -> Dict[str, object]:
+    return {
+        "macros": {},
+        "risk": {"suicidal_ideation": {"rules": [{"id": "a", "match": "want to die"}]}},
+        "lookalikes": {},
+        "negation": {"negators": ["not"]},
+        "subjects": {},
+    }
+
+
+def test_a_minimal_lexicon_builds() -> None:
+    engine = RiskEngine(build_lexicon(_minimal()))
+    assert engine.assess("I want to die").is_crisis
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("risk"), "missing section 'risk'"),
+        (lambda d: d["risk"].update({"sadness": {"rules": []}}), "unknown risk category 'sadness'"),
+        (lambda d: d["risk"]["suicidal_ideation"]["rules"].append({"id": "b", "match": "(unclosed"}),
+         "does not compile"),
+        (lambda d: d["risk"]["suicidal_ideation"]["rules"].append({"id": "a", "match": "x"}),
+         "duplicate rule ids"),
+        (lambda d: d["risk"]["suicidal_ideation"]["rules"].append({"id": "c", "match": "{nothing}"}),
+         "unknown macro"),
+        (lambda d: d["negation"].update({"negators": ["not", False]}), "quote it"),
+        (lambda d: d["risk"]["suicidal_ideation"]["rules"].append({"id": "d"}), "missing 'match'"),
+    ],
+)
+def test_a_broken_lexicon_is_refused_with_the_reason(change, message: str) -> None:
+    data = _minimal()
+    change(data)
+    with pytest.raises(LexiconError, match=re.escape(message)):
+        build_lexicon(data)
+
+
+def test_a_missing_or_invalid_lexicon_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LexiconError, match="not found"):
+        load_lexicon(tmp_path / "nope.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("risk: [unclosed", encoding="utf-8")
+    with pytest.raises(LexiconError, match="not valid YAML"):
+        load_lexicon(bad)
+
+
+def test_the_lexicon_path_can_be_overridden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "lex.yml"
+    path.write_text(yaml.safe_dump(_minimal()), encoding="utf-8")
+    monkeypatch.setenv(risk.LEXICON_ENV_VAR, str(path))
+    assert risk.lexicon_path() == path
+    assert risk.assess("I want to die").is_crisis
+    assert not risk.assess("kms").is_risk  # the small lexicon only knows one phrase
