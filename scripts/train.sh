@@ -22,8 +22,13 @@ flock 9  # one training at a time; a waiting caller then finds the model ready
 if [ ! -f "$model" ]; then
   log "training the model (inputs changed)"
   mkdir -p models
-  "$VENV/bin/rasa" train --config config.yml --domain domain.yml --data data/nlu data/rules data/stories \
-    --out models --fixed-model-name "trd-$fp" >&2
+  started=$SECONDS
+  if ! "$VENV/bin/rasa" train --config config.yml --domain domain.yml --data data/nlu data/rules data/stories \
+    --out models --fixed-model-name "trd-$fp" > models/train.log 2>&1; then
+    grep -v -E "it/s|^WARNING: Location" models/train.log | tail -n 60 >&2
+    die "training failed (full log: models/train.log)"
+  fi
+  log "trained in $((SECONDS - started)) s (log: models/train.log)"
   # keep the three newest models
   ls -1t models/trd-*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f
 fi

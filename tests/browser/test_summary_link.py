@@ -198,3 +198,51 @@ def test_the_rasa_server_answers_junk_summary_paths_plainly(
     assert "noindex" in (resp.getheader("X-Robots-Tag") or "")
     assert "default-src 'none'" in (resp.getheader("Content-Security-Policy") or "")
     assert b"This summary link doesn&#39;t work" in body
+
+
+def test_a_completed_intake_on_the_page_ends_with_the_summary_and_a_working_link(
+    browser: Any, summary_stack: Stack
+) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(summary_stack.base_url + "/chat/")
+        page.locator(BOT).first.wait_for()
+
+        def say(text: str) -> str:
+            before = _bot_count(page)
+            _type(page, text)
+            _wait_for_new_bot_message(page, before)
+            return "\n".join(page.locator(BOT).nth(i).inner_text() for i in range(before, _bot_count(page)))
+
+        assert "Part 1 of 5" in say("yes, let's start")
+        assert "Part 1 of 5, continued" in say("skip this part")
+        assert "Part 2 of 5" in say("skip this part")
+        say("zoloft then wellbutrin")
+        for answer in ["150 mg", "10 weeks", "most days", "no change", "none", "no", "yes",
+                       "300mg", "8 weeks", "most days", "some improvement", "none", "yes", "yes"]:
+            reply = say(answer)
+        assert "other medicines" in reply
+        assert "Part 3 of 5" in say("no")
+        assert "Part 4 of 5" in say("skip this part")
+        assert "Part 5 of 5" in say("skip this part")
+        reply = say("skip this part")
+        assert "That's all five parts" in reply
+        assert "Where things stand" in reply
+        link = page.locator(BOT).last.locator(f'a[href^="http://{PUBLIC_HOST}/summary/"]')
+        if link.count() == 0:  # the link may be in an earlier bubble of the same turn
+            link = page.locator(f'deep-chat a[href^="http://{PUBLIC_HOST}/summary/"]').last
+        with context.expect_page() as opened:
+            link.click()
+        summary = opened.value
+        summary.wait_for_load_state()
+        rows = summary.locator("table.trials tbody tr")
+        assert rows.count() == 2
+        assert rows.nth(0).locator("td").nth(1).inner_text().startswith("sertraline")
+        assert rows.nth(1).locator("td").nth(1).inner_text().startswith("bupropion")
+        assert summary.locator("article.layer").count() == 5
+        assert "not medical advice" in summary.locator(".disclaimer").inner_text()
+        page.screenshot(path="/tmp/summary-after-intake.png", full_page=True)
+    finally:
+        context.close()
