@@ -11,6 +11,7 @@ part" / "none" until part 3 begins, whatever its questions are.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -157,7 +158,12 @@ def test_a_complete_intake_typed_as_people_type_is_in_the_clinicians_record(stac
         reply = say(stack, sender, text)
         assert question(expected) in reply, (text, reply)
     reply = say(stack, sender, "yes")
-    assert message("utter_intake_done") in reply
+    assert "That's all five parts." in reply
+    assert "/summary/" in reply  # the chat summary and its link follow in the same turn
+    link = re.search(r"https?://\S+/summary/[\w-]+", reply)
+    assert link is not None, reply
+    page = requests.get(stack.base_url + "/summary/" + link.group(0).rsplit("/", 1)[1], timeout=60)
+    assert page.status_code == 200 and "not medical advice" in page.text
 
     r = get_intake(stack, sender)
     assert r.status_code == 200, r.text
