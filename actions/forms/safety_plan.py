@@ -14,11 +14,12 @@ import logging
 from typing import Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms.base import SKIPPED, BaseFormValidation
+from actions.intake.answers import looks_like_question
 from actions.store import get_repository
 from actions.store.repository import Repository
 
@@ -36,6 +37,7 @@ SECTIONS: Tuple[Tuple[str, str, str], ...] = (
     ("sp_safer_surroundings", "safer_surroundings", "Making my surroundings safer"),
 )
 SLOTS = frozenset(slot for slot, _, _ in SECTIONS)
+QUESTION_INTENTS = frozenset({"treatment_info", "treatment_question"})
 
 RepositoryFactory = Callable[[], Repository]
 
@@ -50,6 +52,19 @@ class ValidateSafetyPlanForm(BaseFormValidation):
 
     def name(self) -> str:
         return f"validate_{FORM_NAME}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        slot = tracker.get_slot("requested_slot")
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        text = latest.get("text") or ""
+        if slot in SLOTS and intent in QUESTION_INTENTS and looks_like_question(text):
+            # "what is TMS?" is a question, not part of the plan: the rules answer it and
+            # the form asks this part again. ("my psychiatrist and my TMS clinic" stays an answer.)
+            return [SlotSet(slot, None), ActionExecutionRejected(FORM_NAME)]
+        return await super().run(dispatcher, tracker, domain)
 
 
 def plan_sections(tracker: Tracker) -> Dict[str, Optional[str]]:
