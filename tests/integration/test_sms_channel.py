@@ -239,6 +239,10 @@ def test_a_crisis_over_sms_leads_with_the_text_options(rest_stack: Stack, fake: 
     assert first.index(f"text {r['text_line_keyword'].lower()} to {r['text_line_number']}") < call
     assert all(len(m.body) <= 600 for m in got)
     assert any(re.search(r"Reply 1 for .+, 2 for ", m.body) for m in got)  # the safety check's options
+    # and, verbatim, the SMS crisis message pinned in the golden file
+    golden = (ROOT / "tests" / "golden" / "crisis_sms.txt").read_text(encoding="utf-8")
+    pinned = golden.split("## utter_crisis\n", 1)[1].split("\n## ", 1)[0].strip()
+    assert got[0].body.strip().startswith(pinned + "\n")
 
 
 def test_a_number_picks_the_offered_option(rest_stack: Stack, fake: FakeTwilio) -> None:
