@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms.base import SKIPPED, BaseFormValidation
+from actions.forms.intake_base import QUESTION_INTENTS
 from actions.intake.answers import looks_like_question
 from actions.store import get_repository
 from actions.store.repository import Repository
@@ -37,7 +38,6 @@ SECTIONS: Tuple[Tuple[str, str, str], ...] = (
     ("sp_safer_surroundings", "safer_surroundings", "Making my surroundings safer"),
 )
 SLOTS = frozenset(slot for slot, _, _ in SECTIONS)
-QUESTION_INTENTS = frozenset({"treatment_info", "treatment_question"})
 
 RepositoryFactory = Callable[[], Repository]
 
