@@ -8,14 +8,18 @@ here never looks further back than a few turns (MemoizationPolicy
 the tracker handed to the processor can start with a *snapshot* of the state
 (the slots and the active form) followed by only the recent events.
 
-The database still receives and keeps every event: :func:`compact` only
-changes what is loaded, and the tracker store writes new events by position
-in the loaded tracker (see ``UrlSQLTrackerStore``), not by counting rows.
+The database still receives and keeps every event: the snapshot only changes
+what is loaded. ``UrlSQLTrackerStore`` keeps the latest snapshot of each
+conversation in its own row, so a turn reads the snapshot and the events after
+it, never the whole conversation (see ``bot.tracker_store``).
+
+Everything here works on serialised events (the dicts the SQL store keeps),
+so cutting a conversation costs one replay of the part before the cut.
 """
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
@@ -27,25 +31,84 @@ from rasa.shared.core.events import (
     SlotSet,
     UserUttered,
 )
+from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
-# Compact once the session holds more events than this, keeping at least KEEP.
+# Compact once the loaded part of a session holds more events than this, keeping at least KEEP.
 DEFAULT_COMPACT_AFTER = 200
 DEFAULT_KEEP = 100
 
+EventDict = Dict[str, Any]
 
-def _cut_index(events: List[Event], keep: int) -> Optional[int]:
-    """Index of an ``action_listen`` that starts a user turn, with at least ``keep`` events after it."""
-    start = max(1, len(events) - keep)
-    for i in range(start, 0, -1):
-        ev, nxt = events[i], events[i + 1] if i + 1 < len(events) else None
-        if (
-            isinstance(ev, ActionExecuted)
-            and ev.action_name == ACTION_LISTEN_NAME
-            and isinstance(nxt, UserUttered)
-        ):
+
+def _starts_user_turn(events: Sequence[EventDict], i: int) -> bool:
+    ev = events[i]
+    nxt = events[i + 1] if i + 1 < len(events) else None
+    return (
+        ev.get("event") == ActionExecuted.type_name
+        and ev.get("name") == ACTION_LISTEN_NAME
+        and nxt is not None
+        and nxt.get("event") == UserUttered.type_name
+    )
+
+
+def cut_index(events: Sequence[EventDict], keep: int, floor: int = 1) -> Optional[int]:
+    """Index (>= ``floor``) of an ``action_listen`` that starts a user turn, with at least
+    ``keep`` events after it; ``None`` when there is none."""
+    for i in range(len(events) - keep, max(floor, 1) - 1, -1):
+        if _starts_user_turn(events, i):
             return i
     return None
+
+
+def snapshot_events(before: DialogueStateTracker, timestamp: float) -> List[Event]:
+    """Events that recreate the state of ``before`` (slots, active form) in a new tracker."""
+    snapshot: List[Event] = [
+        ActionExecuted(ACTION_SESSION_START_NAME, timestamp=timestamp),
+        SessionStarted(timestamp=timestamp),
+    ]
+    for slot in before.slots.values():
+        if slot.value != slot.initial_value:
+            snapshot.append(SlotSet(slot.name, slot.value, timestamp=timestamp))
+    loop = before.active_loop_name
+    if loop:
+        # Replay the turn that activated the form, with the message that triggered it:
+        # Rasa reads the turns after it as the form's happy path and featurises this
+        # turn as the latest state, exactly as it does with the full history.
+        trigger = getattr(before.active_loop, "trigger_message", None) or {}
+        intent = trigger.get("intent") or {}
+        snapshot.append(ActionExecuted(ACTION_LISTEN_NAME, timestamp=timestamp))
+        snapshot.append(
+            UserUttered(
+                trigger.get("text"),
+                intent if intent.get("name") else None,
+                trigger.get("entities") or [],
+                timestamp=timestamp,
+            )
+        )
+        snapshot.append(ActionExecuted(loop, timestamp=timestamp))
+        snapshot.append(ActiveLoop(loop, timestamp=timestamp))
+    return snapshot
+
+
+def compact_serialised(
+    sender_id: str,
+    events: List[EventDict],
+    slots: List[Slot],
+    keep: int,
+    floor: int = 1,
+) -> Optional[Tuple[int, List[EventDict]]]:
+    """Where to cut ``events`` and the serialised snapshot that replaces ``events[:cut]``.
+
+    ``None`` when there is no user turn to cut at (at or after ``floor``) that
+    leaves ``keep`` events.
+    """
+    cut = cut_index(events, keep, floor)
+    if cut is None:
+        return None
+    before = DialogueStateTracker.from_dict(sender_id, events[:cut], slots)
+    timestamp = float(events[cut].get("timestamp") or 0.0)
+    return cut, [event.as_dict() for event in snapshot_events(before, timestamp)]
 
 
 def compact(
@@ -55,42 +118,17 @@ def compact(
     keep: int = DEFAULT_KEEP,
 ) -> DialogueStateTracker:
     """The same conversation state with a bounded history (or ``tracker`` itself if short)."""
-    events = list(tracker.events)
-    if len(events) <= compact_after:
+    if len(tracker.events) <= compact_after:
         return tracker
-    cut = _cut_index(events, keep)
-    if cut is None:
+    events = [event.as_dict() for event in tracker.events]
+    found = compact_serialised(tracker.sender_id, events, domain.slots, keep)
+    if found is None:
         return tracker
-    before = DialogueStateTracker.from_events(tracker.sender_id, events[:cut], domain.slots)
-    ts = events[cut].timestamp
-    snapshot: List[Event] = [
-        ActionExecuted(ACTION_SESSION_START_NAME, timestamp=ts),
-        SessionStarted(timestamp=ts),
-    ]
-    for slot in before.slots.values():
-        if slot.value != slot.initial_value:
-            snapshot.append(SlotSet(slot.name, slot.value, timestamp=ts))
-    loop = before.active_loop_name
-    if loop:
-        # Replay the turn that activated the form, with the message that triggered it:
-        # Rasa reads the turns after it as the form's happy path and featurises this
-        # turn as the latest state, exactly as it does with the full history.
-        trigger = getattr(before.active_loop, "trigger_message", None) or {}
-        intent = trigger.get("intent") or {}
-        snapshot.append(ActionExecuted(ACTION_LISTEN_NAME, timestamp=ts))
-        snapshot.append(
-            UserUttered(
-                trigger.get("text"),
-                intent if intent.get("name") else None,
-                trigger.get("entities") or [],
-                timestamp=ts,
-            )
-        )
-        snapshot.append(ActionExecuted(loop, timestamp=ts))
-        snapshot.append(ActiveLoop(loop, timestamp=ts))
-    compacted = DialogueStateTracker.from_events(
-        tracker.sender_id, snapshot + events[cut:], domain.slots, sender_source=tracker.sender_source
+    cut, snapshot = found
+    compacted = DialogueStateTracker.from_dict(
+        tracker.sender_id, snapshot + events[cut:], domain.slots
     )
+    compacted.sender_source = tracker.sender_source
     compacted.model_id = tracker.model_id
     compacted.assistant_id = tracker.assistant_id
     return compacted

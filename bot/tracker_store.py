@@ -19,23 +19,30 @@ Passwords are never logged.
 
 Long conversations are loaded with a bounded history (``bot.tracker_compaction``):
 the tracker handed to Rasa starts with a snapshot of the state, while the
-database keeps every event. ``TRACKER_COMPACT_AFTER_EVENTS`` (default 200;
-0 turns it off) and ``TRACKER_KEEP_EVENTS`` (default 100) tune it.
+database keeps every event. The latest snapshot of each conversation is kept in
+``rasa_tracker_snapshots`` (created here, like Rasa's ``events``; it is a cache
+that can be deleted at any time) with the id of the last event it covers, so a
+turn reads one snapshot row and the events after it: the cost of loading a
+conversation does not grow with its length. ``TRACKER_COMPACT_AFTER_EVENTS``
+(default 200; 0 turns it off) and ``TRACKER_KEEP_EVENTS`` (default 100) tune it.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import sqlite3
+import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy import event
@@ -51,6 +58,23 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _PERSISTED = "_trd_persisted_events"
 # Keyword arguments of SQLTrackerStore that the URL already gives.
 _FROM_URL = ("dialect", "port", "db", "username", "password", "query")
+
+# The latest snapshot of each conversation (see bot.tracker_compaction): the serialised events
+# that recreate the state up to and including the stored event ``last_event_id``.
+_METADATA = sa.MetaData()  # not Rasa's: its create_all must not learn about these
+SNAPSHOTS = sa.Table(
+    "rasa_tracker_snapshots",
+    _METADATA,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("events", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+# Reads "this conversation's events after id N" from an index instead of every row of the sender.
+_EVENT_KEYS = sa.Table(
+    "events", _METADATA, sa.Column("id", sa.Integer), sa.Column("sender_id", sa.String(255))
+)
+EVENTS_BY_SENDER_AND_ID = sa.Index("ix_events_sender_id_id", _EVENT_KEYS.c.sender_id, _EVENT_KEYS.c.id)
 
 
 class TrackerStoreConfigError(RasaException):
@@ -194,9 +218,22 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             self.engine: Engine = _make_engine(old.url)
             self.sessionmaker = sessionmaker(bind=self.engine)
             old.dispose()
+            self._create_own_schema()
         except (ImportError, AttributeError, sqlite3.Error) as exc:
             # Rasa would silently switch to an in-memory store on ImportError/AttributeError.
             raise TrackerStoreConfigError(f"The SQL tracker store could not be set up: {exc}") from exc
+
+    def _create_own_schema(self) -> None:
+        try:
+            SNAPSHOTS.create(self.engine, checkfirst=True)
+        except sa.exc.DBAPIError as exc:
+            raise TrackerStoreConfigError(
+                f"The tracker store could not create its snapshot table in {_safe(self.url)}: {exc.orig}"
+            ) from exc
+        try:
+            EVENTS_BY_SENDER_AND_ID.create(self.engine, checkfirst=True)
+        except sa.exc.DBAPIError as exc:  # only speed depends on it
+            logger.warning("tracker store: index %s not created: %s", EVENTS_BY_SENDER_AND_ID.name, exc.orig)
 
     def __repr__(self) -> str:
         return f"UrlSQLTrackerStore({_safe(self.url)})"
@@ -208,14 +245,85 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         return after, max(keep, 20)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        tracker = await super().retrieve(sender_id)
-        if tracker is None or self.domain is None:
-            return tracker
         after, keep = self._compaction()
-        if after > 0:
-            tracker = tracker_compaction.compact(tracker, self.domain, after, keep)
-        setattr(tracker, _PERSISTED, len(tracker.events))
+        if self.domain is None or after <= 0:
+            tracker = await super().retrieve(sender_id)
+        else:
+            tracker = self._retrieve_bounded(sender_id, after, keep)
+        if tracker is not None:
+            setattr(tracker, _PERSISTED, len(tracker.events))
         return tracker
+
+    def _retrieve_bounded(self, sender_id: str, after: int, keep: int) -> Optional[DialogueStateTracker]:
+        """The current session: the stored snapshot and the events after it, cut again when long."""
+        assert self.domain is not None
+        with self.session_scope() as session:
+            snapshot, rows = self._load_rows(session, sender_id)
+            if not snapshot and not rows:
+                return None
+            events = snapshot + [json.loads(data) for _, data in rows]
+            if len(rows) > after:
+                found = tracker_compaction.compact_serialised(
+                    sender_id, events, self.domain.slots, keep, floor=len(snapshot) + 1
+                )
+                if found is not None:
+                    cut, new_snapshot = found
+                    # events[:cut] ends with the stored row at index cut - len(snapshot) - 1
+                    self._store_snapshot(session, sender_id, rows[cut - len(snapshot) - 1][0], new_snapshot)
+                    events = new_snapshot + events[cut:]
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _load_rows(
+        self, session: Session, sender_id: str
+    ) -> Tuple[List[Dict[str, Any]], Sequence[Tuple[int, str]]]:
+        """(snapshot events, stored (id, data) rows after it), or ([], the whole current session)."""
+        ev = self.SQLEvent
+        found = session.execute(
+            sa.select(SNAPSHOTS.c.last_event_id, SNAPSHOTS.c.events).where(SNAPSHOTS.c.sender_id == sender_id)
+        ).first()
+        if found is not None:
+            rows = (
+                session.query(ev.id, ev.type_name, ev.data)
+                .filter(ev.sender_id == sender_id, ev.id > found.last_event_id)
+                .order_by(ev.id)
+                .all()
+            )
+            # A new session (after expiry) started since the snapshot: load it as Rasa does.
+            if not any(row.type_name == SessionStarted.type_name for row in rows):
+                try:
+                    snapshot = json.loads(found.events)
+                except ValueError:
+                    snapshot = None
+                if isinstance(snapshot, list):
+                    return snapshot, [(row.id, row.data) for row in rows]
+                logger.warning("tracker store: unreadable snapshot for a conversation; loading it whole")
+        rows = (
+            self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            .with_entities(ev.id, ev.data)
+            .all()
+        )
+        return [], [(row.id, row.data) for row in rows]
+
+    def _store_snapshot(
+        self, session: Session, sender_id: str, last_event_id: int, events: List[Dict[str, Any]]
+    ) -> None:
+        """Replace the conversation's snapshot; a cache, so a failed write only costs speed."""
+        try:
+            session.execute(SNAPSHOTS.delete().where(SNAPSHOTS.c.sender_id == sender_id))
+            session.execute(
+                SNAPSHOTS.insert().values(
+                    sender_id=sender_id,
+                    last_event_id=last_event_id,
+                    events=json.dumps(events),
+                    updated_at=time.time(),
+                )
+            )
+            session.commit()
+        except sa.exc.DBAPIError as exc:  # e.g. two loads of one conversation writing at once
+            session.rollback()
+            logger.info(
+                "tracker store: snapshot not stored (%s); the events are unaffected", type(exc).__name__
+            )
 
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
         persisted = getattr(tracker, _PERSISTED, None)

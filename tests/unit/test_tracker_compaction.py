@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List, Tuple
 
 import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_compaction import compact
-from bot.tracker_store import UrlSQLTrackerStore
+from bot.tracker_store import SNAPSHOTS, UrlSQLTrackerStore
+from tests.support.postgres import fresh_database
 
 DOMAIN = Domain.from_yaml(
     """
@@ -94,29 +106,133 @@ def test_compacted_tracker_has_the_same_state_and_recent_history() -> None:
     assert small.past_states(DOMAIN)[-2:] == full.past_states(DOMAIN)[-2:]
 
 
-def test_store_keeps_every_event_exactly_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    request.getfixturevalue("postgres_url")
+    return fresh_database("compaction")
+
+
+def _strip(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [{k: v for k, v in e.items() if k != "timestamp"} for e in events]
+
+
+def _small_store(db_url: str, monkeypatch: pytest.MonkeyPatch) -> UrlSQLTrackerStore:
     monkeypatch.setenv("TRACKER_COMPACT_AFTER_EVENTS", "50")
     monkeypatch.setenv("TRACKER_KEEP_EVENTS", "25")
-    store = UrlSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    return UrlSQLTrackerStore(domain=DOMAIN, url=db_url)
+
+
+def test_store_keeps_every_event_exactly_once(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _small_store(db_url, monkeypatch)
 
     async def scenario() -> None:
         full = _long_tracker(30, sender="s1")
         await store.save(full)
         expected = [e.as_dict() for e in full.events]
-        for i in range(30, 45):  # fifteen more turns, each loaded compacted and saved
+        for i in range(30, 60):  # thirty more turns, each loaded bounded and saved
             loaded = await store.retrieve("s1")
             assert loaded is not None
-            assert len(loaded.events) < 60
+            assert len(loaded.events) <= 50 + 7 + 10  # limit + one turn + the snapshot
             assert loaded.get_slot("count") == float(i - 1)
+            assert loaded.get_slot("crisis_active") is True
+            assert loaded.active_loop_name == "intake_form"
             for ev in _turn(i):
                 loaded.update(ev)
             expected += [e.as_dict() for e in _turn(i)]
             await store.save(loaded)
         everything = await store.retrieve_full_tracker("s1")
         assert everything is not None
-        got = [e.as_dict() for e in everything.events]
-        strip = lambda d: {k: v for k, v in d.items() if k != "timestamp"}  # noqa: E731
-        assert [strip(e) for e in got] == [strip(e) for e in expected]
+        assert _strip([e.as_dict() for e in everything.events]) == _strip(expected)
+
+    asyncio.run(scenario())
+
+
+def _events_table(db_url: str) -> Tuple[sa.engine.Engine, sa.Table]:
+    engine = sa.create_engine(db_url)
+    return engine, sa.Table("events", sa.MetaData(), autoload_with=engine)
+
+
+def test_a_turn_reads_the_snapshot_and_the_events_after_it_not_the_whole_conversation(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _small_store(db_url, monkeypatch)
+
+    async def scenario() -> None:
+        await store.save(_long_tracker(40, sender="s3"))
+        first = await store.retrieve("s3")  # long: cut, and the snapshot stored
+        assert first is not None and len(first.events) < 50
+        # Make the early part of the conversation unreadable: a load that still read it would fail.
+        engine, events = _events_table(db_url)
+        with engine.begin() as conn:
+            ids = [r.id for r in conn.execute(
+                sa.select(events.c.id).where(events.c.sender_id == "s3").order_by(events.c.id)
+            )]
+            conn.execute(events.update().where(events.c.id.in_(ids[:150])).values(data="not json"))
+        engine.dispose()
+        # A restarted server (a new store) reads the stored snapshot too.
+        fresh = UrlSQLTrackerStore(domain=DOMAIN, url=db_url)
+        for s in (store, fresh):
+            again = await s.retrieve("s3")
+            assert again is not None
+            assert again.get_slot("count") == 39.0 and again.get_slot("crisis_active") is True
+            assert again.active_loop_name == "intake_form"
+            assert again.latest_message is not None and again.latest_message.text == "answer 39"
+            assert _strip([e.as_dict() for e in again.events]) == _strip([e.as_dict() for e in first.events])
+
+    asyncio.run(scenario())
+
+
+def test_a_lost_or_damaged_snapshot_only_costs_speed(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _small_store(db_url, monkeypatch)
+
+    async def scenario() -> None:
+        await store.save(_long_tracker(40, sender="s4"))
+        expected = await store.retrieve("s4")
+        assert expected is not None
+        engine = sa.create_engine(db_url)
+        for damage in (SNAPSHOTS.update().values(events="{broken"), SNAPSHOTS.delete()):
+            with engine.begin() as conn:
+                conn.execute(damage)
+            loaded = await store.retrieve("s4")
+            assert loaded is not None
+            assert loaded.current_slot_values() == expected.current_slot_values()
+            assert loaded.active_loop_name == "intake_form"
+            assert _strip([e.as_dict() for e in loaded.events]) == _strip(
+                [e.as_dict() for e in expected.events]
+            )
+        engine.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_session_after_the_snapshot_loads_as_rasa_loads_it(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _small_store(db_url, monkeypatch)
+
+    async def scenario() -> None:
+        await store.save(_long_tracker(40, sender="s5"))
+        loaded = await store.retrieve("s5")
+        assert loaded is not None
+        # The session expired: Rasa starts a new one, carrying the slots over.
+        later = time.time() + 1
+        for ev in [
+            ActionExecuted("action_session_start", timestamp=later),
+            SessionStarted(timestamp=later),
+            SlotSet("count", 39.0, timestamp=later),
+            ActionExecuted("action_listen", timestamp=later),
+            UserUttered("I'm back", {"name": "greet", "confidence": 1.0}, timestamp=later + 1),
+        ]:
+            loaded.update(ev)
+        await store.save(loaded)
+        ours = await store.retrieve("s5")
+        rasas = await SQLTrackerStore.retrieve(store, "s5")
+        assert ours is not None and rasas is not None
+        assert ours.events[0].timestamp == later  # only the new session
+        assert _strip([e.as_dict() for e in ours.events]) == _strip([e.as_dict() for e in rasas.events])
+        assert ours.active_loop_name is None and ours.get_slot("count") == 39.0
 
     asyncio.run(scenario())
 
