@@ -37,6 +37,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from bot.channels.text_guard import guard_slash
+
 SMS_MAX_CHARS = 600
 MAX_INBOUND_CHARS = 1600
 
@@ -101,25 +103,18 @@ def resolve_reply(text: str, buttons: Sequence[Button]) -> Optional[str]:
     return None
 
 
-_LEADING_SLASHES = re.compile(r"^[\s/]+")
-
-
-def guard_slash(text: str) -> str:
-    """Free text without leading slashes (and the spaces between them: "/ /sos" is "sos"),
-    so it goes through NLU and the safety guard."""
-    text = text.strip()
-    return _LEADING_SLASHES.sub("", text) if text.startswith("/") else text
-
-
 def text_for_rasa(text: str, buttons: Sequence[Button]) -> Tuple[str, bool]:
-    """(what Rasa should receive, whether it is a mapped button payload).
+    """(what Rasa should receive, whether it is the payload of an offered button).
 
-    The result is empty when the message had nothing but slashes.
+    A reply to the last numbered options ("2", an option's title, or exactly its
+    payload) becomes that button's payload. Anything else goes through the
+    leading-slash guard every channel shares, so typed text cannot skip NLU and the
+    safety guard. The text is empty when the message had nothing but slashes.
     """
     payload = resolve_reply(text, buttons)
     if payload is not None:
         return payload, True
-    return guard_slash(text), False
+    return guard_slash(text), False  # the rule every channel shares (bot.channels.text_guard)
 
 
 # --- outbound -----------------------------------------------------------------------------------

@@ -10,6 +10,24 @@ parameters); configured from the environment:
     PUBLIC_BASE_URL          the address people use; its origin is allowed too, and an
                              https address makes the session cookie Secure.
     WEBCHAT_SESSION_TTL      session lifetime in seconds (default 86400).
+    WEBCHAT_MESSAGES_PER_MINUTE, WEBCHAT_MESSAGE_BURST
+                             messages a session may send: a token bucket refilled at this rate
+                             (default 30 a minute) holding at most this many (default 10); 0 a
+                             minute turns the limit off.
+    WEBCHAT_SESSIONS_PER_MINUTE, WEBCHAT_SESSION_BURST
+                             new sessions a client address may start (default 10 a minute,
+                             burst 10); resuming a valid session is free. 0 turns it off.
+    WEBCHAT_TRUSTED_PROXIES  comma-separated IPs/CIDRs of the reverse proxies in front of the
+                             server; only for a peer listed here is X-Forwarded-For read to find
+                             the client's address. Unset: the header is ignored.
+
+Over a limit the API answers 429 with Retry-After and a polite text that names the crisis
+lines, which the page shows in place of a reply: a message is never dropped unseen.
+
+The page's texts that name crisis lines (its header, the no-JavaScript notice, what it
+shows when the server cannot be reached, the 503 and 429 texts) come from
+data/knowledge/crisis_resources.yml (``web_page``): bot/web/index.html is a template filled
+in when the channel starts (:mod:`bot.channels.webchat_page`).
 
 Routes (Rasa mounts the blueprint at urljoin("/webhooks/", "/chat") == "/chat"):
 
@@ -30,8 +48,9 @@ import json
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, List, Set, Tuple
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -39,10 +58,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.summary.resources import CRISIS_RESOURCES_FILE
+from bot.channels.ratelimit import RateLimits, client_address, client_key, retry_after_seconds
+from bot.channels.webchat_page import WebTexts, load_web_texts, render_page
 from bot.channels.webchat_session import Session, SessionSigner, TokenError
 from bot.channels.webchat_text import (
     MAX_MESSAGE_CHARS,
     InvalidMessage,
+    LinkRules,
     button_payloads,
     guard_slash,
     message_buttons,
@@ -65,12 +88,8 @@ STATIC_FILES: Dict[str, Tuple[str, str]] = {
     "app.css": ("static/app.css", "text/css; charset=utf-8"),
 }
 WIDGET_FILE = "node_modules/deep-chat/dist/deepChat.bundle.js"
-
-# Shown when Rasa fails on a message; the page adds nothing to it.
-SERVER_ERROR_TEXT = (
-    "Sorry, something went wrong on our side and your message may not have been handled. "
-    "If you need help now, call or text 988, or call 911 in an emergency."
-)
+PAGE_TEMPLATE = "index.html"
+RATE_LIMIT_LOG_INTERVAL_SECONDS = 60.0
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -119,11 +138,22 @@ class WebOutputChannel(CollectingOutputChannel):
         return CHANNEL_NAME
 
 
-def _error(status: int, code: str, message: str) -> HTTPResponse:
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    message_html: Optional[str] = None,
+    headers: Optional[Dict[str, str]] = None,
+    **extra: Any,
+) -> HTTPResponse:
+    """A JSON error: ``message`` is the text the page shows; ``html`` (when given) the same with links."""
+    body: Dict[str, Any] = {"error": code, "message": message, **extra}
+    if message_html is not None:
+        body["html"] = message_html
     return response.json(
-        {"error": code, "message": message},
+        body,
         status=status,
-        headers={"Cache-Control": "no-store", **SECURITY_HEADERS},
+        headers={"Cache-Control": "no-store", **SECURITY_HEADERS, **(headers or {})},
     )
 
 
@@ -139,7 +169,7 @@ class WebChatInput(InputChannel):
         return cls.from_env(os.environ)
 
     @classmethod
-    def from_env(cls, env: Any) -> WebChatInput:
+    def from_env(cls, env: Any, resources_file: Path = CRISIS_RESOURCES_FILE) -> WebChatInput:
         secret = env.get("WEBCHAT_SECRET", "")
         if not secret:
             logger.warning(
@@ -167,6 +197,8 @@ class WebChatInput(InputChannel):
             origins,
             secure_cookie=public_base_url.strip().lower().startswith("https://"),
             cookie_path=f"{base_path}/chat",
+            texts=load_web_texts(resources_file),
+            limits=RateLimits.from_env(env),
         )
 
     def __init__(
@@ -177,14 +209,24 @@ class WebChatInput(InputChannel):
         web_dir: Path = WEB_DIR,
         message_timeout: float = MESSAGE_TIMEOUT_SECONDS,
         cookie_path: str = "/chat",
+        texts: Optional[WebTexts] = None,
+        limits: Optional[RateLimits] = None,
     ) -> None:
+        """``texts`` default to those of the crisis resources file. ``limits`` None: no rate
+        limits (from_env, which Rasa uses, always sets them; tests may leave them out)."""
         self.signer = signer
         self.allowed_origins = frozenset(allowed_origins)
         self.secure_cookie = secure_cookie
         self.web_dir = web_dir
         self.message_timeout = message_timeout
         self.cookie_path = cookie_path
+        self.texts = texts if texts is not None else load_web_texts()
+        self.limits = limits if limits is not None else RateLimits(None, None)
         self._payload_cache: Tuple[Any, FrozenSet[str]] = (None, frozenset())
+        self._limited_count = 0
+        self._limited_logged_at: Optional[float] = None
+        # The page, rendered now so a broken template or resources file stops the start.
+        self._page_cache: Tuple[Tuple[int, int], bytes, str] = self._render_page()
 
     def url_prefix(self) -> str:
         # Rasa mounts channels at urljoin("/webhooks/", url_prefix()): an absolute
@@ -251,6 +293,79 @@ class WebChatInput(InputChannel):
             except Exception:  # noqa: BLE001 - without the history, the text goes through NLU
                 logger.exception("web chat: reading the conversation failed (sender %s)", sender_id)
         return guard_slash(text, allowed)
+
+    # --- rate limits ---------------------------------------------------------------------
+
+    def client_key(self, request: Request) -> str:
+        """Who a new session is counted against: the client's address (see WEBCHAT_TRUSTED_PROXIES)."""
+        peer = request.ip or ""
+        forwarded = request.headers.getall("x-forwarded-for", [])
+        return client_key(client_address(peer, forwarded, self.limits.trusted_proxies), peer)
+
+    def _rate_limited(self, wait: float, text: str, what: str) -> HTTPResponse:
+        seconds = retry_after_seconds(wait)
+        self._log_rate_limited(what)
+        return _error(
+            429,
+            "rate_limited",
+            text,
+            self.texts.html(text),
+            headers={"Retry-After": str(seconds)},
+            retry_after=seconds,
+        )
+
+    def _log_rate_limited(self, what: str) -> None:
+        """One warning a minute at most, with a count (a flood must not flood the log too)."""
+        self._limited_count += 1
+        now = time.monotonic()
+        last = self._limited_logged_at
+        if last is None or now - last >= RATE_LIMIT_LOG_INTERVAL_SECONDS:
+            logger.warning(
+                "web chat: rate limited %d request(s) since the last report (latest: %s)",
+                self._limited_count,
+                what,
+            )
+            self._limited_count = 0
+            self._limited_logged_at = now
+
+    def _server_error(self) -> HTTPResponse:
+        text = self.texts.server_error
+        return _error(503, "server_error", text, self.texts.html(text))
+
+    @property
+    def link_rules(self) -> LinkRules:
+        return self.texts.link_rules
+
+    # --- the page ------------------------------------------------------------------------
+
+    def _render_page(self) -> Tuple[Tuple[int, int], bytes, str]:
+        """(the template's mtime and size, the page, its ETag): blocking file I/O."""
+        path = self.web_dir / PAGE_TEMPLATE
+        stat = path.stat()
+        body = render_page(path.read_text(encoding="utf-8"), self.texts).encode("utf-8")
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        return (stat.st_mtime_ns, stat.st_size), body, etag
+
+    async def _page(self, request: Request) -> HTTPResponse:
+        """The page, rendered again only when index.html changed (the texts are fixed at start)."""
+        path = self.web_dir / PAGE_TEMPLATE
+        try:
+            stat = await asyncio.to_thread(path.stat)
+            if (stat.st_mtime_ns, stat.st_size) != self._page_cache[0]:
+                self._page_cache = await asyncio.to_thread(self._render_page)
+        except Exception:  # noqa: BLE001 - keep serving the page rendered at start
+            logger.exception("web chat: rendering the changed %s failed; serving the earlier page", path)
+        _, body, etag = self._page_cache
+        headers = {
+            "ETag": etag,
+            "Cache-Control": "no-cache",
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": self.content_security_policy(),
+            "X-Frame-Options": "SAMEORIGIN",
+        }
+        if request.headers.get("if-none-match") == etag:
+            return HTTPResponse(status=304, headers=headers)
+        return HTTPResponse(body=body, status=200, headers=headers, content_type="text/html; charset=utf-8")
 
     # --- responses -----------------------------------------------------------------------
 
@@ -325,10 +440,7 @@ class WebChatInput(InputChannel):
 
         @chat.route("/", methods=["GET"], strict_slashes=True)
         async def page(request: Request) -> HTTPResponse:
-            resp = await self._file("index.html", "text/html; charset=utf-8", request)
-            resp.headers["Content-Security-Policy"] = self.content_security_policy()
-            resp.headers["X-Frame-Options"] = "SAMEORIGIN"
-            return resp
+            return await self._page(request)
 
         @chat.route("/static/<name>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:
@@ -359,6 +471,11 @@ class WebChatInput(InputChannel):
                     return self._session_response(session, resumed=True)
                 except TokenError:
                     pass
+            # Only a new session counts against the client's limit; resuming one is free.
+            if self.limits.sessions is not None:
+                wait = self.limits.sessions.take(self.client_key(request))
+                if wait > 0:
+                    return self._rate_limited(wait, self.texts.too_many_sessions, "a new session")
             return self._session_response(self.signer.issue(), resumed=False)
 
         @chat.route("/message", methods=["POST"])
@@ -367,6 +484,12 @@ class WebChatInput(InputChannel):
                 session = self.session_of(request)
             except TokenError as e:
                 return _error(e.status, e.reason, "Your chat session has ended or is not valid.")
+            if self.limits.messages is not None:
+                wait = self.limits.messages.take(session.sender_id)
+                if wait > 0:
+                    return self._rate_limited(
+                        wait, self.texts.too_many_messages, f"a message of {session.sender_id}"
+                    )
             if len(request.body or b"") > MAX_BODY_BYTES:
                 return _error(413, "too_large", f"Please keep messages under {MAX_MESSAGE_CHARS} characters.")
             try:
@@ -395,12 +518,12 @@ class WebChatInput(InputChannel):
                     "web chat: no reply within %.0f s (sender %s)", self.message_timeout, session.sender_id
                 )
                 if not collector.messages:
-                    return _error(503, "server_error", SERVER_ERROR_TEXT)
+                    return self._server_error()
             except Exception:  # noqa: BLE001 - whatever Rasa raised, the person gets an answer
                 logger.exception("web chat: handling a message failed (sender %s)", session.sender_id)
                 if not collector.messages:
-                    return _error(503, "server_error", SERVER_ERROR_TEXT)
-            messages = [m for m in (render_bot_message(m) for m in collector.messages) if m]
+                    return self._server_error()
+            messages = [m for m in (render_bot_message(m, self.link_rules) for m in collector.messages) if m]
             return response.json(
                 {"messages": messages}, headers={"Cache-Control": "no-store", **SECURITY_HEADERS}
             )
@@ -417,7 +540,7 @@ class WebChatInput(InputChannel):
                 logger.exception("web chat: reading the history failed (sender %s)", session.sender_id)
                 return _error(503, "history_unavailable", "The earlier messages could not be loaded.")
             return response.json(
-                {"messages": history_messages(events), "expires_at": session.expires_at},
+                {"messages": history_messages(events, self.link_rules), "expires_at": session.expires_at},
                 headers={"Cache-Control": "no-store", **SECURITY_HEADERS},
             )
 
@@ -434,7 +557,9 @@ def current_session(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return current
 
 
-def history_messages(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def history_messages(
+    events: Iterable[Dict[str, Any]], rules: Optional[LinkRules] = None
+) -> List[Dict[str, Any]]:
     """The user and bot messages of the current session, as the page shows them.
 
     A user message that was a button payload is shown as the button's title.
@@ -456,7 +581,7 @@ def history_messages(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
             parts = [text] if buttons else [p for p in text.strip().split("\n\n") if p]
             for i, part in enumerate(parts or [""]):
                 last = i == len(parts or [""]) - 1
-                message = render_bot_message({"text": part, "buttons": buttons if last else None})
+                message = render_bot_message({"text": part, "buttons": buttons if last else None}, rules)
                 if message:
                     out.append({"role": "bot", **message})
             titles.update({b["payload"]: b["title"] for b in buttons})

@@ -3,17 +3,25 @@
 Inbound: Rasa treats a message that starts with "/" as an intent shortcut and
 skips the NLU pipeline, and with it the safety guard. Only the exact payloads
 of buttons the assistant itself offers pass through; any other leading "/" is
-stripped so the text is classified (and checked for risk) like any message.
+stripped so the text is classified (and checked for risk) like any message
+(the rule every channel shares: :mod:`bot.channels.text_guard`).
 
 Outbound: a bot message is HTML-escaped first, and only then are phone numbers
-and web addresses turned into links, so no text can inject markup.
+and web addresses turned into links, so no text can inject markup. Which short
+numbers are crisis lines (and whether they take calls, texts or both) comes from
+data/knowledge/crisis_resources.yml: no crisis number is written in this code.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
-from typing import Any, Collection, Dict, Iterable, List, Mapping, Set
+from dataclasses import dataclass
+from typing import Any, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set
+
+from actions.summary.resources import default_resources
+from bot.channels import text_guard
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -48,16 +56,13 @@ def normalize_user_text(text: Any) -> str:
 def guard_slash(text: str, allowed_payloads: Collection[str]) -> str:
     """``text`` unchanged if it is exactly an allowed payload, else without leading slashes.
 
-    Raises InvalidMessage when nothing is left (a message of only slashes).
+    The shared rule (:func:`bot.channels.text_guard.guard_slash`); raises
+    InvalidMessage when nothing is left (a message of only slashes).
     """
-    if text in allowed_payloads:
-        return text
-    # Not a payload we issued: it must go through NLU and the safety guard.
-    # Strip slashes and blanks together: "/ /greet" must not become "/greet".
-    stripped = text.lstrip("/ \t\r\n\u00a0").strip()
-    if not stripped:
+    guarded = text_guard.guard_slash(text, allowed_payloads)
+    if not guarded:
         raise InvalidMessage("The message is empty: please type something.")
-    return stripped
+    return guarded
 
 
 def clean_user_text(text: Any, allowed_payloads: Collection[str]) -> str:
@@ -83,9 +88,74 @@ def button_payloads(responses: Mapping[str, Iterable[Mapping[str, Any]]]) -> Set
 # --- outbound: escape, then linkify ------------------------------------------------------
 
 _URL = r"(?P<url>(?<![\w@.\-/])https?://[^\s<>\"']+|(?<![\w@.\-/])(?:https?://)?(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:org|gov|com|net|us|edu|info)\b(?:/(?:[^\s<>\"'&]|&amp;)*)?)"
-_SHORT = r"(?P<short>(?<![\w+\-.])(?:988|911|741741|838255)(?![\w\-]))"
 _PHONE = r"(?P<phone>(?<![\w+\-.])(?:\+?1[\s.\-])?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}(?![\w\-]))"
-_LINKABLE = re.compile("|".join((_URL, _SHORT, _PHONE)), re.IGNORECASE)
+_SHORT_CODE = re.compile(r"[0-9]{2,8}")
+
+# Which crisis resources (data/knowledge/crisis_resources.yml) are short numbers, and how
+# they are reached: the Lifeline takes calls and texts, emergency services calls, the
+# text lines texts only.
+CALL_AND_TEXT_RESOURCES = ("lifeline_number",)
+CALL_ONLY_RESOURCES = ("emergency_number",)
+TEXT_ONLY_RESOURCES = ("text_line_number", "veterans_text")
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """The crisis short numbers linkify turns into links, and the pattern that finds them."""
+
+    call_and_text: FrozenSet[str]
+    call_only: FrozenSet[str]
+    text_only: FrozenSet[str]
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def build(
+        cls, call_and_text: Iterable[str], call_only: Iterable[str], text_only: Iterable[str]
+    ) -> LinkRules:
+        """Rules for these numbers (each 2 to 8 digits, each of one kind only)."""
+        groups = [frozenset(n.strip() for n in g) for g in (call_and_text, call_only, text_only)]
+        numbers = sorted(set().union(*groups), key=lambda n: (-len(n), n))
+        for number in numbers:
+            if not _SHORT_CODE.fullmatch(number):
+                raise ValueError(f"a crisis short number must be 2 to 8 digits, not {number!r}")
+        if sum(len(g) for g in groups) != len(numbers):
+            raise ValueError("a crisis short number is listed as more than one kind")
+        parts = [_URL]
+        if numbers:
+            alternatives = "|".join(re.escape(n) for n in numbers)
+            parts.append(rf"(?P<short>(?<![\w+\-.])(?:{alternatives})(?![\w\-]))")
+        parts.append(_PHONE)
+        return cls(groups[0], groups[1], groups[2], re.compile("|".join(parts), re.IGNORECASE))
+
+    @classmethod
+    def from_resources(cls, values: Mapping[str, str]) -> LinkRules:
+        """The rules for the crisis resources' values (``load_resources`` of the data file).
+
+        A resource that is not a short number (e.g. a 10-digit line) is left to the
+        ordinary phone-number rule.
+        """
+
+        def short(keys: Iterable[str]) -> List[str]:
+            found = []
+            for key in keys:
+                if key not in values:
+                    raise ValueError(f"crisis resources: resources.{key} is missing")
+                value = str(values[key]).strip()
+                if _SHORT_CODE.fullmatch(value):
+                    found.append(value)
+            return found
+
+        return cls.build(
+            short(CALL_AND_TEXT_RESOURCES), short(CALL_ONLY_RESOURCES), short(TEXT_ONLY_RESOURCES)
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def default_link_rules() -> LinkRules:
+    """The rules for the project's crisis resources file (read once per process)."""
+    return LinkRules.from_resources(default_resources())
+
+
 _TRAILING_PUNCT = ".,;:!?)"
 _CONTEXT_CHARS = 40
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -94,8 +164,8 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 def _preceding_clause(text: str, start: int, floor: int = 0) -> str:
     """Up to _CONTEXT_CHARS characters before ``start``, not crossing a sentence end or ``floor``.
 
-    ``floor`` is the end of the previous link, so "call or text 988, the 988 Lifeline"
-    gives the second 988 only ", the " to read.
+    ``floor`` is the end of the previous link, so in "call or text N, the N Lifeline"
+    the second N has only ", the " to read.
     """
     window = text[max(floor, start - _CONTEXT_CHARS) : start]
     ends = list(_SENTENCE_END.finditer(window))
@@ -103,7 +173,7 @@ def _preceding_clause(text: str, start: int, floor: int = 0) -> str:
 
 
 def _sms_body(clause: str) -> str | None:
-    """The keyword of "text HOME to 741741" / "envía AYUDA al 988", if the clause ends so."""
+    """The keyword of "text HOME to <number>" / "envía AYUDA al <number>", if the clause ends so."""
     match = re.search(r"\b(?:text|env[ií]a)\s+([A-Z]{2,12})\s+(?:to|al)\s*$", clause)
     return match.group(1) if match else None
 
@@ -120,20 +190,17 @@ def _sms_href(number: str, body: str | None) -> str:
     return f"sms:{number}?&body={body}" if body else f"sms:{number}"
 
 
-def _short_code(number: str, clause: str, label: str) -> str:
+def _short_code(number: str, clause: str, label: str, rules: LinkRules) -> str:
     lowered = clause.lower()
     says_text = re.search(r"\b(?:text|texting|env[ií]a|mensaje)\b", lowered) is not None
     body = _sms_body(clause)
-    if number in ("741741", "838255"):
+    if number in rules.text_only:
         aria = f"Text {body} to {number}" if body else f"Text {number}"
         return _link(_sms_href(number, body), label, aria, "sms-link")
-    if number == "911":
-        return _link("tel:911", label, "Call 911", "tel-link")
-    # 988 takes calls and texts.
-    call = _link("tel:988", label, "Call 988", "tel-link")
-    if says_text:
-        aria = f"Text {body} to 988" if body else "Text 988"
-        return call + " " + _link(_sms_href("988", body), "(text)", aria, "sms-link")
+    call = _link(f"tel:{number}", label, f"Call {number}", "tel-link")
+    if number in rules.call_and_text and says_text:
+        aria = f"Text {body} to {number}" if body else f"Text {number}"
+        return call + " " + _link(_sms_href(number, body), "(text)", aria, "sms-link")
     return call
 
 
@@ -153,19 +220,21 @@ def _phone(label: str) -> str:
     return _link(f"tel:+{digits}", label, "Call " + html.unescape(label), "tel-link")
 
 
-def linkify(text: str) -> str:
+def linkify(text: str, rules: Optional[LinkRules] = None) -> str:
     """Bot text as safe HTML: escaped, with crisis numbers, phone numbers and web addresses as links.
 
-    - 988 becomes a tel: link, plus an sms: link when the sentence says text;
-    - 911 becomes a tel: link; 741741 and 838255 (text-only) become sms: links,
-      with the keyword filled in for "text HOME to 741741";
-    - 10-digit US numbers become tel: links; 988lifeline.org and other web
+    The crisis short numbers are those of ``rules`` (default: the crisis resources file):
+    - the Lifeline's number becomes a tel: link, plus an sms: link when the sentence says text;
+    - the emergency number becomes a tel: link; the text-only lines become sms: links,
+      with the keyword filled in for "text HOME to <number>";
+    - 10-digit US numbers become tel: links; the Lifeline's chat address and other web
       addresses become https links; newlines become <br>.
     """
+    rules = rules if rules is not None else default_link_rules()
     escaped = html.escape(text, quote=True)
     out: List[str] = []
     last = 0
-    for match in _LINKABLE.finditer(escaped):
+    for match in rules.pattern.finditer(escaped):
         start, end = match.span()
         label = match.group(0)
         if match.group("url") is not None:
@@ -175,8 +244,8 @@ def linkify(text: str) -> str:
             if "." not in label.split("://")[-1]:
                 continue
             replacement = _url(label)
-        elif match.group("short") is not None:
-            replacement = _short_code(label, _preceding_clause(escaped, start, last), label)
+        elif match.groupdict().get("short") is not None:
+            replacement = _short_code(label, _preceding_clause(escaped, start, last), label, rules)
         else:
             replacement = _phone(label)
         out.append(escaped[last:start])
@@ -204,7 +273,7 @@ def _lines_to_html(text: str) -> str:
     return html_text[: -len("<br>")] if html_text.endswith("<br>") else html_text
 
 
-def render_bot_message(message: Mapping[str, Any]) -> Dict[str, Any]:
+def render_bot_message(message: Mapping[str, Any], rules: Optional[LinkRules] = None) -> Dict[str, Any]:
     """A message from Rasa's collecting output channel as the page receives it.
 
     ``text`` is the bot's plain text, ``html`` the same escaped and linkified,
@@ -214,7 +283,7 @@ def render_bot_message(message: Mapping[str, Any]) -> Dict[str, Any]:
     text = message.get("text")
     if isinstance(text, str) and text:
         rendered["text"] = text
-        rendered["html"] = linkify(text)
+        rendered["html"] = linkify(text, rules)
     buttons = message_buttons(message)
     if buttons:
         rendered["buttons"] = buttons

@@ -56,11 +56,11 @@ NUMBER_PATTERNS = [
 ]
 DISCONTINUED = re.compile(r"press\s*" + "3" + r"\b", re.IGNORECASE)
 
-# Where crisis messages are authored. Numbers belong in the data file only; the other
-# places that must show a number without the Rasa server (the web page's offline notice)
-# or recognise one (the NLU lexicon, the web chat's link maker) are listed in the report
-# to the lead and are not message sources.
-AUTHORED = ["domain.yml", "data", "actions", "bot/policies", "scripts"]
+# Where crisis messages are authored or shown. Numbers belong in the data file only: the
+# domain's responses, the web page (header, no-JavaScript and offline texts), the web chat's
+# link maker and the channels' error texts are all filled from it. The NLU lexicon
+# (bot/nlu) recognises numbers people type and is not a message source.
+AUTHORED = ["domain.yml", "data", "actions", "bot/policies", "bot/channels", "bot/web", "scripts"]
 ALLOWED = {Path("data/knowledge/crisis_resources.yml")}
 TEXT_SUFFIXES = {".yml", ".yaml", ".py", ".json", ".md", ".txt", ".html", ".js", ".sh"}
 

@@ -1,12 +1,28 @@
 // The chat page: wires the deep-chat widget to the server's /chat/session, /chat/message
 // and /chat/history API (bot/channels/webchat.py). Bot text arrives already escaped and
 // linkified by the server ("html"); everything else is built with DOM APIs, never from strings.
+// No crisis number is written here: the texts that name them come from the page (rendered by
+// the server from data/knowledge/crisis_resources.yml) or from the server's error replies.
 
 const MAX_CHARS = 2000;
 const HELP_TITLE = 'Get help now';
 const HELP_PAYLOAD = '/sos';
-const OFFLINE_TEXT =
-  "Sorry, I can't reach the assistant right now. If you need help now, call or text 988, or call 911.";
+
+// {offline, notLoaded}: each {text, html}, from the page's <script type="application/json">.
+function readPageTexts() {
+  try {
+    const data = JSON.parse(document.getElementById('page-texts').textContent);
+    if (data && data.offline && data.offline.text && data.notLoaded && data.notLoaded.text) return data;
+  } catch (e) {
+    // fall through: the header still names the crisis lines
+  }
+  const note = document.getElementById('emergency-note');
+  const text = `Sorry, I can't reach the assistant right now. ${note ? note.textContent.trim() : ''}`;
+  return { offline: { text, html: '' }, notLoaded: { text, html: '' } };
+}
+
+const TEXTS = readPageTexts();
+const OFFLINE_TEXT = TEXTS.offline.text;
 
 const chat = document.getElementById('deep-chat');
 const statusEl = document.getElementById('status');
@@ -18,12 +34,18 @@ let token = null; // kept in memory; after a reload the HttpOnly cookie carries 
 let pendingButton = null; // {title, payload} of a clicked button, until the widget hands it over
 let ready = null; // promise of a usable session
 
+// message: the text to show; html: the same with call/text links (escaped by the server), or ''.
 class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, html) {
     super(message);
     this.status = status;
     this.code = code;
+    this.html = html || '';
   }
+}
+
+function offlineError() {
+  return new ApiError(0, 'network', TEXTS.offline.text, TEXTS.offline.html);
 }
 
 async function api(method, path, body) {
@@ -39,7 +61,7 @@ async function api(method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
-    throw new ApiError(0, 'network', OFFLINE_TEXT);
+    throw offlineError();
   }
   let data = null;
   try {
@@ -48,9 +70,17 @@ async function api(method, path, body) {
     data = null;
   }
   if (!res.ok) {
-    const message = (data && data.message) || OFFLINE_TEXT;
-    throw new ApiError(res.status, (data && data.error) || 'http_error', message);
+    // Every refusal (429 too many messages, 503, 400...) carries a text for the person:
+    // it is shown in place of a reply, so no message is dropped without a word.
+    if (!data || typeof data.message !== 'string' || !data.message) {
+      const fallback = offlineError();
+      fallback.status = res.status;
+      throw fallback;
+    }
+    const html = typeof data.html === 'string' ? data.html : '';
+    throw new ApiError(res.status, data.error || 'http_error', data.message, html);
   }
+  if (!data || typeof data !== 'object') throw offlineError();
   return data;
 }
 
@@ -61,15 +91,21 @@ async function openSession(resume) {
   return data.resumed;
 }
 
+// The bot's messages in a /message reply.
+function messagesOf(data) {
+  if (!Array.isArray(data.messages)) throw offlineError();
+  return data.messages;
+}
+
 // Sends one message (typed text or a button payload); starts a new session once if ours ended.
 async function send(message) {
   await ready;
   try {
-    return (await api('POST', 'message', { message })).messages;
+    return messagesOf(await api('POST', 'message', { message }));
   } catch (e) {
     if (e.status === 401 || e.status === 403) {
       await openSession(false);
-      return (await api('POST', 'message', { message })).messages;
+      return messagesOf(await api('POST', 'message', { message }));
     }
     throw e;
   }
@@ -108,9 +144,29 @@ function announce(messages) {
   if (text) announcer.textContent = text;
 }
 
-function showStatus(text) {
-  statusEl.textContent = text;
-  statusEl.hidden = !text;
+// A notice above the chat; html (escaped and linkified by the server) when there is one.
+function showStatus(text, html) {
+  if (html) {
+    statusEl.innerHTML = html;
+  } else {
+    statusEl.textContent = text || '';
+  }
+  statusEl.hidden = !text && !html;
+}
+
+function showError(e) {
+  showStatus(e.message || OFFLINE_TEXT, e.html || (e.message ? '' : TEXTS.offline.html));
+}
+
+// An error in the conversation: the server's text with its call/text links when it sent them.
+function errorMessage(e) {
+  if (!e.html) return { error: e.message || OFFLINE_TEXT };
+  const wrap = document.createElement('div');
+  const text = document.createElement('div');
+  text.className = 'bot-text error-notice';
+  text.innerHTML = e.html; // escaped by the server before linkifying
+  wrap.append(text);
+  return { html: wrap.innerHTML };
 }
 
 function pressButton(title, payload) {
@@ -175,6 +231,7 @@ function configureWidget() {
     'tel-link': { styles: { default: { color: '#0b4ea2', fontWeight: '600' } } },
     'sms-link': { styles: { default: { color: '#0b4ea2', fontWeight: '600' } } },
     'web-link': { styles: { default: { color: '#0b4ea2' } } },
+    'error-notice': { styles: { default: { color: '#7a1c12' } } },
   };
   chat.errorMessages = { displayServiceErrorMessages: true };
   chat.connect = {
@@ -195,8 +252,9 @@ function configureWidget() {
         announce(replies);
         await signals.onResponse(replies.map(toWidget));
       } catch (e) {
-        announce([{ text: e.message }]);
-        await signals.onResponse({ error: e.message || OFFLINE_TEXT });
+        const err = e instanceof ApiError ? e : offlineError();
+        announce([{ text: err.message || OFFLINE_TEXT }]);
+        await signals.onResponse(errorMessage(err));
       }
     },
   };
@@ -219,14 +277,14 @@ async function start(fresh) {
       // the earlier messages are unavailable: carry on with a greeting
     }
   }
-  const replies = (await api('POST', 'message', { message: '/greet' })).messages;
+  const replies = messagesOf(await api('POST', 'message', { message: '/greet' }));
   announce(replies);
   for (const m of replies) chat.addMessage(toWidget(m));
 }
 
 function boot(fresh) {
   ready = start(fresh).catch((e) => {
-    showStatus(e.message || OFFLINE_TEXT);
+    showError(e instanceof ApiError ? e : offlineError());
   });
   return ready;
 }
@@ -235,7 +293,7 @@ helpButton.addEventListener('click', () => {
   if (customElements.get('deep-chat') && chat.submitUserMessage) {
     pressButton(HELP_TITLE, HELP_PAYLOAD);
   } else {
-    showStatus(OFFLINE_TEXT);
+    showStatus(TEXTS.notLoaded.text, TEXTS.notLoaded.html);
     statusEl.focus();
   }
 });
@@ -254,6 +312,6 @@ customElements.whenDefined('deep-chat').then(() => {
 
 setTimeout(() => {
   if (!customElements.get('deep-chat')) {
-    showStatus('The chat could not load. If you need help now, call or text 988, or call 911.');
+    showStatus(TEXTS.notLoaded.text, TEXTS.notLoaded.html);
   }
 }, 8000);
