@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.turn_latency                 # starts its own servers (trained model)
     .venv/bin/python -m bench.turn_latency --url http://127.0.0.1:5005
     .venv/bin/python -m bench.turn_latency --script bench/intake_script.yml --runs 3
+    .venv/bin/python -m bench.turn_latency --per-turn      # also every turn's median and message
 
 Prints the median latency of turns 1-10 and of the last ten turns, their ratio
 (target: at most 1.3, so latency does not grow with conversation length), and
@@ -48,9 +49,12 @@ def run_once(base_url: str, messages: List[str]) -> List[float]:
     return timings
 
 
-def report(all_runs: List[List[float]]) -> float:
+def report(all_runs: List[List[float]], messages: Optional[List[str]] = None) -> float:
     n = len(all_runs[0])
     per_turn = [statistics.median(run[i] for run in all_runs) for i in range(n)]
+    if messages:
+        for i, (ms, text) in enumerate(zip(per_turn, messages, strict=True), start=1):
+            print(f"turn {i:3d} {ms:7.1f} ms  {text[:60]}")
     first = statistics.median(per_turn[:10])
     last = statistics.median(per_turn[-10:])
     overall = statistics.median(per_turn)
@@ -70,6 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--url", help="a running Rasa server; default: start one on a free port")
     parser.add_argument("--script", type=Path, default=DEFAULT_SCRIPT)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--per-turn", action="store_true", help="print every turn's median latency")
     args = parser.parse_args(argv)
     messages = load_script(args.script)
     stack = None
@@ -89,7 +94,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         if stack is not None:
             stack.stop()
-    report(runs)
+    report(runs, messages if args.per_turn else None)
     return 0
 
 
