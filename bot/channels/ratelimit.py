@@ -111,8 +111,8 @@ class RateLimits:
 
 # The environment settings and their defaults: generous for a person typing, tight for a script.
 ENV_DEFAULTS = {
-    "WEBCHAT_MESSAGES_PER_MINUTE": "30",  # per session; 0 turns the limit off
-    "WEBCHAT_MESSAGE_BURST": "10",  # messages a session may send at once
+    "WEBCHAT_MESSAGES_PER_MINUTE": "60",  # per session; 0 turns the limit off
+    "WEBCHAT_MESSAGE_BURST": "20",  # messages a session may send at once (fast button taps)
     "WEBCHAT_SESSIONS_PER_MINUTE": "10",  # new sessions per client address; 0 turns it off
     "WEBCHAT_SESSION_BURST": "10",
     "WEBCHAT_TRUSTED_PROXIES": "",  # proxies whose X-Forwarded-For is believed (IPs or CIDRs)

@@ -12,7 +12,7 @@ parameters); configured from the environment:
     WEBCHAT_SESSION_TTL      session lifetime in seconds (default 86400).
     WEBCHAT_MESSAGES_PER_MINUTE, WEBCHAT_MESSAGE_BURST
                              messages a session may send: a token bucket refilled at this rate
-                             (default 30 a minute) holding at most this many (default 10); 0 a
+                             (default 60 a minute) holding at most this many (default 20); 0 a
                              minute turns the limit off.
     WEBCHAT_SESSIONS_PER_MINUTE, WEBCHAT_SESSION_BURST
                              new sessions a client address may start (default 10 a minute,

@@ -81,6 +81,10 @@ class Stack:
                 "WEBCHAT_ALLOWED_ORIGINS": f"{self.base_url},http://localhost:{self.rasa_port}",
                 "CLINICIAN_TOKEN": secrets.token_hex(16),
                 "PHONE_HASH_SECRET": secrets.token_hex(32),
+                # The browser tests drive whole intakes faster than anyone types; the limits
+                # themselves are tested in tests/unit/test_webchat_ratelimit.py.
+                "WEBCHAT_MESSAGES_PER_MINUTE": "0",
+                "WEBCHAT_SESSIONS_PER_MINUTE": "0",
             }
         )
         env.update(extra_env or {})

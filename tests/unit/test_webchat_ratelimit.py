@@ -115,7 +115,7 @@ def test_a_limiter_refuses_nonsense(per_minute: float, burst: int) -> None:
 def test_defaults_are_generous_for_a_person_typing() -> None:
     limits = RateLimits.from_env({})
     assert limits.messages is not None and limits.sessions is not None
-    assert (limits.messages.per_minute, limits.messages.burst) == (30, 10)
+    assert (limits.messages.per_minute, limits.messages.burst) == (60, 20)
     assert (limits.sessions.per_minute, limits.sessions.burst) == (10, 10)
     assert limits.trusted_proxies == ()
 
@@ -236,7 +236,7 @@ def _assert_polite_429(r: requests.Response, text: str, retry_after: int) -> Non
 def test_messages_over_the_burst_get_429_with_the_crisis_line_then_recover(
     make_server: Callable[..., LoopbackChat], clock: FakeClock
 ) -> None:
-    srv = make_server()
+    srv = make_server({"WEBCHAT_MESSAGES_PER_MINUTE": "30", "WEBCHAT_MESSAGE_BURST": "10"})
     token = srv.token()
     for i in range(10):
         assert srv.send(token, f"message {i}").status_code == 200
