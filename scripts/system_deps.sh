@@ -9,8 +9,9 @@ pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || tr
 { [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; } || need+=(postgresql)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -f /usr/share/dict/words ] || need+=(wamerican)  # checks the drug stoplist covers English words
-fonts_ok="$(fc-list 2>/dev/null | grep -ci dejavu || true)"
-[ "${fonts_ok:-0}" -gt 0 ] || need+=(fonts-dejavu-core)
+# The clinician summary's PDF is set in DejaVu Sans Condensed to fit one page.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf ] || need+=(fonts-dejavu-extra)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then

@@ -2,15 +2,17 @@
 
 :class:`SummaryInputs` holds everything one summary shows; :func:`clinician_view`
 turns it into plain values for the clinician page's template (labels in plain
-words, duplicates removed so the page stays short). Pure: no I/O besides the
-cached wording, knowledge and crisis resources files.
+words, duplicates removed so the page stays short, sources numbered once and
+cited by number). Pure: no I/O besides the cached wording, knowledge and crisis
+resources files.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from actions.navigator import Knowledge, default_knowledge, navigate
 from actions.store.repository import CrisisRecord, SafetyPlan
@@ -60,6 +62,57 @@ def _number(value: Any) -> str:
     return f"{value:g}"
 
 
+# "Seed 001: patient guide '...' (project seeds, 001_*.txt)": the page leaves out the repeated locator.
+_SEED_LOCATOR = re.compile(r"\s*\(project seeds, \d{3}_\*\.txt\)$")
+
+
+def short_source(source: str) -> str:
+    """A source as the page's numbered list shows it (the JSON keeps every source in full)."""
+    return _SEED_LOCATOR.sub("", source) if source.startswith("Seed ") else source
+
+
+class SourceRefs:
+    """The result's sources, numbered in list order, and the numbers that back each statement."""
+
+    def __init__(self, result: Mapping[str, Any]) -> None:
+        self.sources = [str(s) for s in result.get("sources") or []]
+        self._number = {s: n for n, s in enumerate(self.sources, 1)}
+        self._by_statement: Dict[str, List[str]] = {}
+        for item in result.get("evidence") or []:
+            if isinstance(item, Mapping):
+                statement = str(item.get("statement") or "")
+                self._by_statement.setdefault(statement, []).extend(str(s) for s in item.get("sources") or [])
+
+    def numbers(self, sources: Any) -> Set[int]:
+        """The numbers of ``sources`` (unknown ones left out)."""
+        return {self._number[str(s)] for s in sources or [] if str(s) in self._number}
+
+    def numbers_for(self, statement: str) -> Set[int]:
+        """The numbers behind the evidence for ``statement`` (the navigator's exact wording)."""
+        return self.numbers(self._by_statement.get(statement, []))
+
+    @staticmethod
+    def show(numbers: Iterable[int]) -> str:
+        """``"2,5\u20137"``: runs of three or more numbers joined."""
+        ordered = sorted(set(numbers))
+        parts: List[str] = []
+        start = 0
+        for i in range(1, len(ordered) + 1):
+            if i == len(ordered) or ordered[i] != ordered[i - 1] + 1:
+                run = ordered[start:i]
+                parts.append(f"{run[0]}\u2013{run[-1]}" if len(run) >= 3 else ",".join(map(str, run)))
+                start = i
+        return ",".join(parts)
+
+    def of(self, sources: Any) -> str:
+        """``sources`` cited by number."""
+        return self.show(self.numbers(sources))
+
+    def for_statements(self, statements: Sequence[str]) -> str:
+        """The sources behind ``statements`` cited by number."""
+        return self.show(n for text in statements for n in self.numbers_for(text))
+
+
 def _strip_name(reason: str, name: str) -> str:
     """A trial reason without its leading "Sertraline: " (the table shows the drug already)."""
     head, sep, rest = reason.partition(": ")
@@ -68,9 +121,15 @@ def _strip_name(reason: str, name: str) -> str:
     return reason
 
 
-def _trial_rows(result: Mapping[str, Any], words: Mapping[str, Any]) -> List[Dict[str, Any]]:
+def _trial_rows(
+    result: Mapping[str, Any], words: Mapping[str, Any], refs: SourceRefs
+) -> Tuple[List[Dict[str, Any]], str]:
+    """The trials table's rows, and the sources every row's verdict shares (cited once, in the heading)."""
+    trials = list(result.get("trials") or [])
+    cited = [refs.numbers_for(str(trial.get("reason") or "")) for trial in trials]
+    shared: Set[int] = cited[0].intersection(*cited[1:]) if cited else set()
     rows = []
-    for n, trial in enumerate(result.get("trials") or [], 1):
+    for n, trial in enumerate(trials, 1):
         drug = str(trial.get("drug") or "")
         generic = trial.get("generic")
         dose = _number(trial.get("dose_mg"))
@@ -96,13 +155,16 @@ def _trial_rows(result: Mapping[str, Any], words: Mapping[str, Any]) -> List[Dic
                 "adequacy": str(trial.get("adequacy") or "unknown"),
                 "verdict": label(words["adequacy"], trial.get("adequacy")),
                 "reason": _strip_name(str(trial.get("reason") or ""), drug),
+                "refs": refs.show(cited[n - 1] - shared),
                 "failed_adequate": bool(trial.get("failed_adequate")),
             }
         )
-    return rows
+    return rows, refs.show(shared)
 
 
-def _screen_rows(result: Mapping[str, Any], words: Mapping[str, Any]) -> List[Dict[str, Any]]:
+def _screen_rows(
+    result: Mapping[str, Any], words: Mapping[str, Any], refs: SourceRefs
+) -> List[Dict[str, Any]]:
     screens = result.get("screens") or {}
     rows = []
     for key in [*SCREEN_ORDER, *[k for k in screens if k not in SCREEN_ORDER]]:
@@ -111,41 +173,66 @@ def _screen_rows(result: Mapping[str, Any], words: Mapping[str, Any]) -> List[Di
             continue
         outcome = str(screen.get("result") or "incomplete")
         results = words["screen_results"].get(key) or words["screen_results"]["default"]
+        reasons = [str(r) for r in screen.get("reasons") or []]
         rows.append(
             {
                 "id": key,
                 "name": label(words["screens"], key),
                 "result": outcome,
                 "result_label": label(results, outcome),
-                "reasons": [str(r) for r in screen.get("reasons") or []],
+                "reasons": reasons,
+                "refs": refs.for_statements(reasons),
             }
         )
     return rows
 
 
 def _figures(figures: Any) -> str:
+    """``response 50-60%; about 20-36 sessions`` (the name is left out when the value says it)."""
     if not isinstance(figures, Mapping):
         return ""
-    return "; ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in figures.items() if v)
+    shown = []
+    for key, value in figures.items():
+        if not value:
+            continue
+        name = str(key).replace("_", " ")
+        shown.append(str(value) if name.lower() in str(value).lower() else f"{name} {value}")
+    return "; ".join(shown)
+
+
+def _elsewhere(count: int, where: Sequence[str], words: Mapping[str, Any]) -> str:
+    """``3 more findings: see the trials and screens above.`` (empty for none)."""
+    if not count:
+        return ""
+    clinician = words["clinician"]
+    template = clinician["reasons_elsewhere_one" if count == 1 else "reasons_elsewhere_many"]
+    place = clinician["elsewhere"]["both" if len(where) > 1 else where[0]]
+    return fill(template, {"count": str(count), "where": place}, "clinician.reasons_elsewhere")
 
 
 def _layer_rows(
-    result: Mapping[str, Any], words: Mapping[str, Any], shown: set
+    result: Mapping[str, Any], words: Mapping[str, Any], shown: Mapping[str, str], refs: SourceRefs
 ) -> List[Dict[str, Any]]:
+    """The layers; a reason the trials table or the screens already show is counted, not repeated."""
     rows = []
     for layer in result.get("layers") or []:
         reasons = [str(r) for r in layer.get("reasons") or []]
         fresh = [r for r in reasons if r not in shown]
+        where = sorted({shown[r] for r in reasons if r in shown}, reverse=True)  # trials, then screens
         options = []
         for opt in layer.get("option_details") or []:
+            tried = str(opt.get("tried") or "")
             options.append(
                 {
                     "name": str(opt.get("name") or ""),
-                    "tried": str(opt.get("tried") or ""),
+                    "tried": bool(tried),
+                    # what was tried, unless a reason of this layer already says it
+                    "tried_detail": "" if any(tried in r for r in reasons) else tried,
                     "limited_access": bool(opt.get("limited_access")),
                     "figures": _figures(opt.get("figures")),
                     "trade_offs": [str(t) for t in opt.get("trade_offs") or []],
                     "has_caution": bool(opt.get("cautions")),
+                    "refs": refs.of(opt.get("sources")),
                 }
             )
         status = str(layer.get("status") or "open")
@@ -155,23 +242,40 @@ def _layer_rows(
                 "title": str(layer.get("title") or ""),
                 "status": status,
                 "status_label": label(words["status"], status),
-                "reasons": fresh,
-                "reasons_elsewhere": len(reasons) - len(fresh),
+                "reasons": [{"text": r, "refs": refs.for_statements([r])} for r in fresh],
+                "reasons_elsewhere": _elsewhere(len(reasons) - len(fresh), where, words),
                 "options": options,
             }
         )
     return rows
 
 
+def _without(text: str, sentences: Sequence[str]) -> str:
+    """``text`` without the ``sentences`` the page shows elsewhere (exact wording, spaces tidied)."""
+    for sentence in sentences:
+        if sentence and sentence in text:
+            text = " ".join(text.replace(sentence, " ").split())
+    return text
+
+
+def _short_time(value: datetime, day: Optional[datetime] = None) -> str:
+    """``2024-12-06 07:30`` (UTC), or just ``07:50`` on the same day as ``day``."""
+    moment = utc(value)
+    if day is not None and utc(day).date() == moment.date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def _crisis_rows(crises: Sequence[CrisisRecord], words: Mapping[str, Any]) -> List[Dict[str, str]]:
+    """The crisis history, times in UTC (the table's heading says so)."""
     rows = []
     for crisis in crises:
         rows.append(
             {
-                "date": show_time(crisis.created_at),
+                "date": _short_time(crisis.created_at),
                 "category": label(words["crisis_categories"], crisis.category),
                 "resolved": (
-                    f"yes, {show_time(crisis.resolved_at)}"
+                    f"yes, {_short_time(crisis.resolved_at, crisis.created_at)}"
                     if crisis.resolved_at is not None
                     else words["clinician"]["crisis_open"]
                 ),
@@ -190,19 +294,25 @@ def clinician_view(
     res = resources(crisis_resources)
     result = inputs.result
     clinician = words["clinician"]
-    trials = _trial_rows(result, words)
-    screens = _screen_rows(result, words)
-    shown = {str(t["reason"]) for t in trials}
-    shown |= {str(trial.get("reason") or "") for trial in result.get("trials") or []}
+    refs = SourceRefs(result)
+    trials, trials_refs = _trial_rows(result, words, refs)
+    screens = _screen_rows(result, words, refs)
+    # reasons the trials table and the screens show, and where (the layers point there instead)
+    shown = {str(t["reason"]): "trials" for t in trials}
+    shown.update({str(trial.get("reason") or ""): "trials" for trial in result.get("trials") or []})
     for screen in screens:
-        shown |= set(screen["reasons"])
+        shown.update({r: "screens" for r in screen["reasons"]})
+    layers = _layer_rows(result, words, shown, refs)
+    # a flag's reasons are shown with it only when no layer, trial or screen shows them already,
+    # and without the sentences the urgent banner shows
+    in_layers = {str(r) for layer in result.get("layers") or [] for r in layer.get("reasons") or []}
     urgency = result.get("urgency") or {}
+    banner = [str(r) for r in urgency.get("reasons") or []] if urgency.get("urgent") else []
     plan = result.get("measurement_plan") or {}
     baseline = plan.get("baseline") or {}
     counts = result.get("counts") or {}
     flag_reasons = result.get("flag_reasons") or {}
     record = inputs.record
-    sources = [str(s) for s in result.get("sources") or []]
     safety_plan = inputs.safety_plan
     return {
         "title": clinician["title"],
@@ -235,20 +345,27 @@ def clinician_view(
             {
                 "id": flag,
                 "label": label(words["flags"], flag),
-                "reasons": [str(r) for r in flag_reasons.get(flag) or [] if str(r) not in shown],
+                "reasons": [
+                    {"text": _without(str(r), banner), "refs": refs.for_statements([str(r)])}
+                    for r in flag_reasons.get(flag) or []
+                    if str(r) not in shown and str(r) not in in_layers and _without(str(r), banner)
+                ],
             }
             for flag in result.get("flags") or []
         ],
         "trials": trials,
+        "trials_refs": trials_refs,
         "no_trials": clinician["no_trials"],
         "screens": screens,
-        "layers": _layer_rows(result, words, shown),
+        "layers_intro": clinician["layers_intro"],
+        "layers": layers,
         "cautions": [
             {
                 "status": str(c.get("status") or "unknown"),
                 "status_label": label(words["caution_status"], c.get("status")),
                 "text": str(c.get("text") or ""),
                 "because": ", ".join(str(b) for b in c.get("because") or []),
+                "refs": refs.of(c.get("sources")),
             }
             for c in result.get("cautions") or []
         ],
@@ -274,10 +391,11 @@ def clinician_view(
             "remission": plan.get("remission") or "",
             "backup_plan": plan.get("backup_plan") or "",
             "safety": plan.get("safety") or "",
+            "refs": refs.of(plan.get("sources")),
         },
         "questions": [str(q) for q in result.get("questions") or []],
         "unknowns": [str(u) for u in result.get("unknowns") or [] if str(u) not in shown],
-        "sources": sources,
+        "sources": [short_source(s) for s in refs.sources],
         "disclaimer": str(result.get("disclaimer") or ""),
     }
 

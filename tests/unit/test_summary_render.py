@@ -6,8 +6,11 @@ Goldens (re-pin after a reviewed wording change: UPDATE_GOLDENS=1 pytest tests/u
   fixed date (2024-12-06 09:30 UTC; every date on the page comes from that clock and the fixed
   crisis history, so the page is byte-for-byte stable) with the token "TOKEN".
 
-The typical record's PDF is exactly 2 pages on US Letter and on A4: one page cannot hold the
-trials table, the screens and five layers with every option's trade-offs at a legible size.
+The typical record's PDF is exactly one page on US Letter and on A4, with nothing printed smaller
+than 6.5pt: the trials table, the screens, the flags, five layers with every option's trade-offs,
+the cautions, the measurement plan, the questions and the numbered sources all fit (print CSS:
+6.8pt DejaVu Sans Condensed body text, from Debian's fonts-dejavu-extra; three columns). The urgent
+record (its banner) and a record with many more findings take two pages, never more.
 """
 
 from __future__ import annotations
@@ -80,15 +83,33 @@ def visible_text(page: str) -> str:
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
-def pdf_page_count(pdf: bytes) -> int:
-    """Pages of a PDF: /Type /Page objects, in the file and inside its compressed object streams."""
-    chunks = [pdf]
+def pdf_streams(pdf: bytes) -> List[bytes]:
+    """Every compressed stream of a PDF, inflated (a stream whose data ends in a CR byte loses that
+    byte to the regex; it is the last byte of the checksum, so a decompressobj still inflates it all)."""
+    out = []
     for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S):
         try:
-            chunks.append(zlib.decompress(match.group(1)))
+            out.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
             continue
-    return sum(len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", chunk)) for chunk in chunks)
+    return out
+
+
+def pdf_page_count(pdf: bytes) -> int:
+    """Pages of a PDF: /Type /Page objects, in the file and inside its compressed object streams."""
+    return sum(len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", chunk)) for chunk in [pdf, *pdf_streams(pdf)])
+
+
+def pdf_font_sizes(pdf: bytes) -> List[float]:
+    """The size in pt of every font the PDF's text is set in. WeasyPrint draws in CSS px: each page's
+    content first scales by 0.75 (px to pt), then sets fonts with ``/F 9.066 Tf`` in px."""
+    sizes = []
+    for chunk in pdf_streams(pdf):
+        scale = re.search(rb"\n([\d.]+) 0 0 \1 0 0 cm\n", chunk)
+        for size in re.findall(rb"/\S+ ([\d.]+) Tf", chunk):
+            assert scale is not None, "text drawn without the px-to-pt scale"
+            sizes.append(round(float(size) * float(scale.group(1)), 2))
+    return sizes
 
 
 # --- the chat message -------------------------------------------------------------------------
@@ -218,19 +239,38 @@ def test_clinician_page_shows_everything_a_clinician_needs() -> None:
     # the trials table: drug, class, dose, weeks, adherence, outcome, verdict and its reason
     assert re.search(r"<table class=\"trials\">", page)
     for expected in (
-        "sertraline SSRI, antidepressant 100 mg (min 50) 8 (needs 6) most days no response; still taking: no "
-        "Adequate A full (adequate) trial",
-        "escitalopram SSRI, antidepressant 10 mg (min 10) 4 (needs 6) most days partial response",
-        "Too short Not a full trial: 4 weeks at that dose is shorter than the 6 weeks a full trial needs.",
+        "Medicine Dose/day Weeks at dose Adherence Outcome Adequacy and why [6,8,10]",
+        "1 sertraline SSRI, antidepressant 100 mg (min 50) 8 (needs 6) most days no response "
+        "still taking: no Adequate A full (adequate) trial: 100 mg a day (minimum 50 mg), 8 weeks at that "
+        "dose, taken most days. It brought no response rather than remission, so it counts as a failed "
+        "adequate trial. [14]",
+        "2 escitalopram SSRI, antidepressant 10 mg (min 10) 4 (needs 6) most days partial response "
+        "still taking: no Too short Not a full trial: 4 weeks at that dose is shorter than the 6 weeks a "
+        "full trial needs. Finishing a trial properly comes before counting it as a failure. [13]",
+        "3 bupropion NDRI, antidepressant 300 mg (min 300) 10 (needs 6) often missed stopped: side effects "
+        "still taking: no Intolerance Stopped because of side effects before it became a full trial.",
     ):
         assert expected in text, expected
-    assert (
-        "bupropion NDRI, antidepressant 300 mg (min 300) 10 (needs 6) often missed stopped: side effects"
-    ) in text
-    assert "Intolerance Stopped because of side effects" in text
-    # screens, flags in plain words, layers with status, options and trade-offs
-    assert "Bipolar spectrum Not finished" in text and "Medical workup Gaps" in text
-    assert "Possible false resistance: at least one antidepressant trial was not adequate" in text
+    # the screens, each with its result and why
+    for expected in (
+        "Bipolar spectrum: Not finished . Bipolar screen not finished; not yet answered: a parent",
+        "Trauma (PC-PTSD-5): Negative . Trauma screen: no trauma exposure reported. [5]",
+        "Medical workup: Gaps . The basic medical workup is not known to be complete",
+        "Sleep apnoea: No signs .",
+        "Alcohol and substances: Negative .",
+    ):
+        assert expected in text, expected
+    # the flags in plain words; a flag's reason no layer shows is shown with it
+    for flag in (
+        "Possible false resistance: at least one antidepressant trial was not adequate (dose, duration or "
+        "adherence). Not every antidepressant trial was a full one (escitalopram).",
+        "Switches stayed within the same class.",
+        "Only monoamine antidepressants tried; no other mechanism yet.",
+        "No augmentation (add-on) after a partial or failed adequate trial.",
+        "Basic medical workup not known to be complete.",
+    ):
+        assert flag in text, flag
+    # five layers, each with its status, its reasons (or where they are shown), options and trade-offs
     for title, status in (
         ("1. Change the question: re-examine what is being treated", "Open"),
         ("2. Optimise what is in place", "Open"),
@@ -239,21 +279,63 @@ def test_clinician_page_shows_everything_a_clinician_needs() -> None:
         ("5. Emerging options", "Open"),
     ):
         assert f"{title} {status}" in text, title
-    assert "TMS (transcranial magnetic stimulation) [response 50-60%; remission 30-40%" in text
-    assert "Lithium added to the antidepressant : Needs regular blood tests" in text
-    # cautions, crisis history (date, category, resolved) and whether a safety plan exists
-    assert "Not asked or not known (possible bipolar-spectrum features)" in text
-    assert "2024-12-06 07:30 UTC suicidal thoughts yes, 2024-12-06 07:50 UTC" in text
-    assert "2024-12-06 08:40 UTC asked for help now not resolved in the chat" in text
+    assert page.count('<article class="layer') == 5
+    for expected in (
+        "Open 6 more findings: see the screens above. A basic medical workup : A blood test; results "
+        "usually within days. [7,8]",
+        "breaks the deadlock. [6\u20138]",
+        "3 more findings: see the trials above. Finishing an incomplete trial : More weeks on a medicine",
+        "Lithium added to the antidepressant : Needs regular blood tests for the lithium level, and kidney "
+        "and thyroid checks. Interacts with some common medicines",
+        "TMS (transcranial magnetic stimulation) [response 50-60%; remission 30-40%; about 20-36 sessions]: "
+        "About 20-36 sessions,",
+        "Cognitive behavioural therapy (CBT) : Usually weekly sessions for a few months, with practice "
+        "between sessions. Tried. [8,9]",
+        "Talking therapies recorded: CBT (not finished, about 6 sessions). [6]",
+        "Deep brain stimulation (DBS) (limited access): Brain surgery; investigational for depression.",
+    ):
+        assert expected in text, expected
+    # cautions, crisis history (time, category, resolved) and whether a safety plan exists
+    assert "Not asked or not known (possible bipolar-spectrum features): With possible bipolar" in text
+    assert "When (UTC) Category Resolved 2024-12-06 07:30 suicidal thoughts yes, 07:50" in text
+    assert "2024-12-06 08:40 asked for help now not resolved in the chat" in text
     assert "A safety plan was made in this conversation (saved 2024-12-06)" in text
     assert "private words" not in text and "not shown anywhere" not in text
-    # measurement plan, questions, sources, date, disclaimer, crisis lines
-    assert "Week 4: About 4 weeks at the planned dose" in text
+    # measurement plan, questions, date, disclaimer, crisis lines
+    assert "Target symptoms: little interest or pleasure in doing things;" in text
+    assert "Week 4: About 4 weeks at the planned dose" in text and "Week 8: About 8 weeks" in text
+    assert "Backup plan: Agree before starting what the next step will be" in text
     assert "What diagnosis and comorbidities best explain my symptoms?" in text
-    assert "Kroenke K, Spitzer RL, Williams JBW. The PHQ-9" in text
     assert "Generated 2024-12-06 09:30 UTC. This link expires 2024-12-13 09:30 UTC." in text
-    assert "This is educational information, not medical advice" in text
+    assert (
+        "This is educational information, not medical advice, a diagnosis or a treatment plan. "
+        "It is not an emergency service."
+    ) in text
     assert f"call or text {RES['lifeline_number']}" in text and f"call {RES['emergency_number']}" in text
+
+
+def test_sources_are_listed_once_and_cited_by_number() -> None:
+    result = result_of(typical())
+    page = html_of(typical())
+    listed = re.search(r'<section class="sources" id="sources">.*?<ol>(.*?)</ol>', page, flags=re.S)
+    assert listed is not None
+    items = [html_lib.unescape(i) for i in re.findall(r"<li>(.*?)</li>", listed.group(1))]
+    assert len(items) == len(result["sources"]) == 14
+    assert items[3].startswith("Kroenke K, Spitzer RL, Williams JBW. The PHQ-9")
+    # a project seed is named without its repeated file locator
+    assert "Seed 000: a psychiatrist's decision tree for treatment-resistant depression" in items
+    assert not any("project seeds" in i for i in items)
+    # every citation on the page points into the list, and every source is cited somewhere
+    body = visible_text(page[: page.index('<section class="sources"')])
+    cited = set()
+    for group in re.findall(r"\[([\d,\u2013]+)\]", body):
+        for part in group.split(","):
+            first, _, last = part.partition("\u2013")
+            cited |= set(range(int(first), int(last or first) + 1))
+    assert cited == set(range(1, len(items) + 1))
+    # the sertraline verdict cites its own dose source, the shared trial rules are cited once
+    assert items[13].startswith("sertraline minimum dose:")
+    assert re.search(r"counts as a failed adequate trial\. <span class=\"ref\">\[14\]</span>", page)
 
 
 def test_clinician_page_without_crises_or_plan_says_so() -> None:
@@ -302,16 +384,22 @@ def typical_html() -> str:
 
 
 @pytest.mark.parametrize("paper, media_box", [("letter", b"612 792"), ("a4", b"595")])
-def test_typical_pdf_is_a_real_two_page_pdf(typical_html: str, paper: str, media_box: bytes) -> None:
+def test_typical_pdf_is_one_legible_page(typical_html: str, paper: str, media_box: bytes) -> None:
     pdf = render_pdf(typical_html, paper)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    assert pdf_page_count(pdf) == 2
-    inflated = b"".join(
-        zlib.decompress(m.group(1))
-        for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S)
-        if m.group(1)[:1] == b"x"
-    )
-    assert media_box in pdf + inflated
+    assert pdf_page_count(pdf) == 1, "laid out for DejaVu Sans Condensed (Debian: fonts-dejavu-extra)"
+    assert media_box in pdf + b"".join(pdf_streams(pdf))
+    sizes = pdf_font_sizes(pdf)
+    assert min(sizes) >= 6.5, sorted(set(sizes))
+    assert max(set(sizes), key=sizes.count) >= 6.8  # the body text
+
+
+@pytest.mark.parametrize("name, pages", [("in_progress", 1), ("urgent", 2), ("many_findings", 2)])
+def test_other_records_print_on_at_most_two_pages(name: str, pages: int) -> None:
+    """The urgent banner and many findings may need a second page; never a third."""
+    page = render_html(clinician_view(inputs_of(RECORDS[name]())))
+    for paper in ("letter", "a4"):
+        assert pdf_page_count(render_pdf(page, paper)) == pages, paper
 
 
 def test_page_count_helper_counts_pages() -> None:
