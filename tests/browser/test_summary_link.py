@@ -26,16 +26,23 @@ import requests
 from actions.store.sql import SqlRepository
 from bot.channels.webchat import COOKIE_NAME
 from bot.channels.webchat_session import SENDER_PREFIX
+from tests.support.browser import (
+    BOT,
+    BUTTON,
+    bot_count,
+    launch_chromium,
+    open_page,
+    say,
+    type_message,
+    wait_for_new_bot_message,
+)
 from tests.support.servers import Stack
 from tests.unit.test_summary_records import typical
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM = "/usr/bin/chromium"
 PUBLIC_HOST = "trd-summary.example.org"
 TIMEOUT_MS = 60_000
-BOT = "deep-chat .ai-message-text"
-USER = "deep-chat .user-message-text"
 
 
 @pytest.fixture(scope="module")
@@ -45,47 +52,9 @@ def summary_stack(make_stack: Callable[..., Stack]) -> Stack:
 
 @pytest.fixture(scope="module")
 def browser(summary_stack: Stack) -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1:{summary_stack.rasa_port}",
-            ],
-        )
+    resolve = f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1:{summary_stack.rasa_port}"
+    with launch_chromium([resolve]) as b:
         yield b
-        b.close()
-
-
-def _bot_count(page: Any) -> int:
-    return int(page.locator(BOT).count())
-
-
-def _wait_for_new_bot_message(page: Any, before: int) -> None:
-    page.wait_for_function(
-        "([sel, n]) => { const c = document.querySelector('deep-chat').shadowRoot"
-        ".querySelectorAll(sel).length; return c > n; }",
-        arg=[".ai-message-text:not(.deep-chat-loading-message-bubble)", before],
-    )
-    page.wait_for_function(
-        "() => !document.querySelector('deep-chat').shadowRoot"
-        ".querySelector('.deep-chat-loading-message-bubble')"
-    )
-
-
-def _type(page: Any, text: str) -> None:
-    box = page.locator("deep-chat #text-input")
-    box.click()
-    box.fill(text)
-    page.keyboard.press("Enter")
 
 
 def _sender_id(context: Any) -> str:
@@ -95,12 +64,8 @@ def _sender_id(context: Any) -> str:
 
 
 def test_summary_link_from_the_chat_opens_the_clinician_page(browser: Any, summary_stack: Stack) -> None:
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    problems: list = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    try:
+    with open_page(browser, timeout_ms=TIMEOUT_MS) as page:
+        context = page.context
         page.goto(summary_stack.base_url + "/chat/")
         page.locator(BOT).first.wait_for()
 
@@ -111,9 +76,9 @@ def test_summary_link_from_the_chat_opens_the_clinician_page(browser: Any, summa
         finally:
             repo.dispose()
 
-        before = _bot_count(page)
-        _type(page, "show my summary")
-        _wait_for_new_bot_message(page, before)
+        before = bot_count(page)
+        type_message(page, "show my summary")
+        wait_for_new_bot_message(page, before)
         reply = page.locator(BOT).last
         text = reply.inner_text()
         assert "Where things stand" in text
@@ -152,22 +117,20 @@ def test_summary_link_from_the_chat_opens_the_clinician_page(browser: Any, summa
         assert pdf.content.startswith(b"%PDF")
 
         # "delete my summary", confirmed: the same link now says it was turned off
-        before = _bot_count(page)
-        _type(page, "delete my summary")
-        _wait_for_new_bot_message(page, before)
+        before = bot_count(page)
+        type_message(page, "delete my summary")
+        wait_for_new_bot_message(page, before)
         assert "Turn off the link to your summary?" in page.locator(BOT).last.inner_text()
-        before = _bot_count(page)
-        page.locator("deep-chat .rasa-button", has_text="Yes, turn it off").last.click()
-        _wait_for_new_bot_message(page, before)
+        before = bot_count(page)
+        page.locator(BUTTON, has_text="Yes, turn it off").last.click()
+        wait_for_new_bot_message(page, before)
         assert "your summary link is turned off" in page.locator(BOT).last.inner_text()
 
         gone = summary.reload()
         assert gone is not None and gone.status == 410
         assert "This summary link has expired or was turned off" in summary.locator("h1").inner_text()
         summary.screenshot(path="/tmp/summary-gone.png", full_page=True)
-        assert problems == []
-    finally:
-        context.close()
+        assert page.page_errors == []
 
 
 @pytest.mark.parametrize(
@@ -203,31 +166,23 @@ def test_the_rasa_server_answers_junk_summary_paths_plainly(
 def test_a_completed_intake_on_the_page_ends_with_the_summary_and_a_working_link(
     browser: Any, summary_stack: Stack
 ) -> None:
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
+    with open_page(browser, timeout_ms=TIMEOUT_MS) as page:
+        context = page.context
         page.goto(summary_stack.base_url + "/chat/")
         page.locator(BOT).first.wait_for()
 
-        def say(text: str) -> str:
-            before = _bot_count(page)
-            _type(page, text)
-            _wait_for_new_bot_message(page, before)
-            return "\n".join(page.locator(BOT).nth(i).inner_text() for i in range(before, _bot_count(page)))
-
-        assert "Part 1 of 5" in say("yes, let's start")
-        assert "Part 1 of 5, continued" in say("skip this part")
-        assert "Part 2 of 5" in say("skip this part")
-        say("zoloft then wellbutrin")
+        assert "Part 1 of 5" in say(page, "yes, let's start")
+        assert "Part 1 of 5, continued" in say(page, "skip this part")
+        assert "Part 2 of 5" in say(page, "skip this part")
+        say(page, "zoloft then wellbutrin")
         for answer in ["150 mg", "10 weeks", "most days", "no change", "none", "no", "yes",
                        "300mg", "8 weeks", "most days", "some improvement", "none", "yes", "yes"]:
-            reply = say(answer)
+            reply = say(page, answer)
         assert "other medicines" in reply
-        assert "Part 3 of 5" in say("no")
-        assert "Part 4 of 5" in say("skip this part")
-        assert "Part 5 of 5" in say("skip this part")
-        reply = say("skip this part")
+        assert "Part 3 of 5" in say(page, "no")
+        assert "Part 4 of 5" in say(page, "skip this part")
+        assert "Part 5 of 5" in say(page, "skip this part")
+        reply = say(page, "skip this part")
         assert "That's all five parts" in reply
         assert "Where things stand" in reply
         link = page.locator(BOT).last.locator(f'a[href^="http://{PUBLIC_HOST}/summary/"]')
@@ -244,5 +199,3 @@ def test_a_completed_intake_on_the_page_ends_with_the_summary_and_a_working_link
         assert summary.locator("article.layer").count() == 5
         assert "not medical advice" in summary.locator(".disclaimer").inner_text()
         page.screenshot(path="/tmp/summary-after-intake.png", full_page=True)
-    finally:
-        context.close()

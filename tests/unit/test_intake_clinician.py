@@ -6,87 +6,24 @@ server does, with an in-memory repository behind it.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
 from typing import Any, Iterator, Optional
 
 import pytest
 import requests
 from rasa.core.channels.channel import register
-from sanic import Sanic
 
 from actions.intake.record import build_record
 from actions.store.repository import InMemoryRepository, Repository
 from bot.channels.clinician import ClinicianApi, token_matches
+from tests.support.loopback_app import LoopbackApp
 
 TOKEN = "c" * 8 + "0123456789abcdef0123"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
+class Server(LoopbackApp):
     def __init__(self, channel: ClinicianApi) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.app = Sanic(f"clinician_test_{self.port}")
+        super().__init__("clinician_test")
         register([channel], self.app, route="/webhooks/")
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._error: Optional[BaseException] = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def start() -> Any:
-            server = await self.app.create_server(
-                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
-            )
-            assert server is not None
-            await server.startup()
-            await server.before_start()
-            await server.after_start()
-            return server
-
-        try:
-            server = self.loop.run_until_complete(start())
-        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-        server.close()
-        self.loop.run_until_complete(server.wait_closed())
-        pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self.loop.close()
-
-    def start(self) -> Server:
-        self._thread.start()
-        assert self._ready.wait(20)
-        if self._error is not None:
-            raise RuntimeError("test server did not start") from self._error
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.base + "/intake/x", timeout=2)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise TimeoutError("test server did not answer")
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
 
     def get(
         self, conversation_id: str, token: Optional[str] = TOKEN, scheme: str = "Bearer"
@@ -114,10 +51,9 @@ CHANNEL = ClinicianApi(TOKEN, _factory(REPO))
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    # one app per process: Sanic 21.12 cannot start a second one in the same interpreter
-    s = Server(CHANNEL).start()
-    yield s
-    s.stop()
+    # one app for the module (starting an app is slow)
+    with Server(CHANNEL) as s:
+        yield s
 
 
 @pytest.fixture()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import socket
-import threading
 import time
 import uuid
 from typing import Any, Dict, Iterator, List, Optional
@@ -21,14 +19,13 @@ from xml.etree import ElementTree  # noqa: S405 - parses our own server's respon
 import pytest
 import requests
 from rasa.core.channels.channel import UserMessage
-from sanic import Sanic
-from sanic.touchup import TouchUp
 from twilio.request_validator import RequestValidator
 
 from actions.store.migrate import upgrade
 from bot.channels.sms import SmsConfig, TwilioSmsInput, load_sms_texts
 from bot.channels.sms_sender import FakeSmsSender
 from bot.channels.sms_store import SmsStore
+from tests.support.loopback_app import LoopbackApp
 
 TOKEN = "auth-" + uuid.uuid4().hex
 PUBLIC = "https://sms.example.org"
@@ -38,12 +35,6 @@ CHECK_BUTTONS = [
     {"title": "I'm not safe", "payload": "/not_safe"},
 ]
 _counter = itertools.count(1)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def new_phone() -> str:
@@ -77,21 +68,14 @@ class FakeRasa:
             await out.send_text_message(message.sender_id, f"You said: {text}")
 
 
-class SmsServer:
+class SmsServer(LoopbackApp):
     """One Sanic app serving several SMS channels (one per URL prefix) on a free loopback port.
 
-    One app for the module (starting an app is slow); see start() for running next to
-    other test modules' apps.
+    One app for the module (starting an app is slow).
     """
 
     def __init__(self) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.app = Sanic(f"sms_test_{self.port}")
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._error: Optional[BaseException] = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__("sms_test")
 
     def mount(self, prefix: str, channel: TwilioSmsInput, rasa: FakeRasa) -> Mount:
         bp = channel.blueprint(rasa.on_new_message)
@@ -99,71 +83,11 @@ class SmsServer:
         self.app.blueprint(bp, url_prefix=prefix)
         return Mount(self, prefix, channel, rasa)
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def start() -> Any:
-            server = await self.app.create_server(
-                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
-            )
-            assert server is not None
-            await server.startup()
-            await server.before_start()
-            await server.after_start()
-            return server
-
-        try:
-            server = self.loop.run_until_complete(start())
-        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-        self.loop.run_until_complete(server.before_stop())  # the channels drain their tasks
-        for connection in list(server.connections):
-            connection.close_if_idle()
-        server.close()
-        self.loop.run_until_complete(server.wait_closed())
-        pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self.loop.close()
-
-    def start(self) -> SmsServer:
-        # Sanic 21.12's TouchUp rewrites Sanic's own classes when an app starts, and a second
-        # app in the process fails (KeyError '_run_request_middleware') unless the first ran in
-        # test mode, which keeps the original methods (as sanic-testing does). Other test modules
-        # start apps too, before or after this one: if the classes were rewritten without test
-        # mode, skip the rewrite for this app; otherwise turn test mode on so later apps work.
-        with pytest.MonkeyPatch.context() as mp:
-            if getattr(Sanic, "__touched__", False) and not hasattr(Sanic, "__run_request_middleware"):
-                mp.setattr(TouchUp, "run", classmethod(lambda cls, app: None))
-            else:
-                Sanic.test_mode = True
-            self._thread.start()
-            self._ready.wait(20)
-        if self._error is not None:
-            raise RuntimeError(f"test server did not start: {self._error!r}") from self._error
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.base + "/nothing", timeout=2)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise TimeoutError("test server did not answer")
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(20)
-
 
 class Mount:
     """One channel of the test server, at ``prefix`` (its webhook at prefix + "/webhook")."""
 
-    def __init__(self, server: Mount, prefix: str, channel: TwilioSmsInput, rasa: FakeRasa) -> None:
+    def __init__(self, server: SmsServer, prefix: str, channel: TwilioSmsInput, rasa: FakeRasa) -> None:
         self.server = server
         self.channel = channel
         self.rasa = rasa
@@ -232,9 +156,8 @@ def server(db_url: str) -> Iterator[Dict[str, Mount]]:
     # a database without the SMS tables (migrations not run, or the database is broken)
     unmigrated = "sqlite:///" + db_url.split("///", 1)[1].replace("trd.sqlite3", "empty.sqlite3")
     nodb = srv.mount("/nodb/twilio", _make_channel(unmigrated, "rest", FakeSmsSender()), FakeRasa())
-    srv.start()
-    yield {"rest": rest, "twiml": twiml, "disabled": disabled, "nodb": nodb}
-    srv.stop()
+    with srv:
+        yield {"rest": rest, "twiml": twiml, "disabled": disabled, "nodb": nodb}
 
 
 @pytest.fixture()

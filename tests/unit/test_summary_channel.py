@@ -7,19 +7,13 @@ expired or was revoked; 503 when the database is unreadable; never a 500.
 
 from __future__ import annotations
 
-import asyncio
 import http.client
-import socket
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterator, Optional, Tuple
 from urllib.parse import urljoin
 
 import pytest
 import requests
-from sanic import Sanic
-from sanic.touchup import TouchUp
 
 from actions.store.migrate import upgrade
 from actions.store.repository import Repository
@@ -27,6 +21,7 @@ from actions.store.sql import SqlRepository
 from actions.summary.clinician import style_csp_source
 from actions.summary.links import SummaryLinks, new_token
 from bot.channels.summary import SummaryPages
+from tests.support.loopback_app import LoopbackApp
 from tests.unit.test_summary_records import typical, urgent
 from tests.unit.test_summary_render import pdf_page_count, visible_text
 
@@ -41,23 +36,11 @@ class Clock:
         return self.now
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class PagesServer:
+class PagesServer(LoopbackApp):
     """A Sanic app serving the SummaryPages blueprints of some channels on a free loopback port."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.app = Sanic(f"summary_test_{self.port}")
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._error: Optional[BaseException] = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__("summary_test")
 
     def mount(self, channel: SummaryPages, name: str, prefix: Optional[str] = None) -> None:
         async def on_new_message(message: Any) -> None:
@@ -67,57 +50,6 @@ class PagesServer:
         bp.name = name
         # exactly how rasa.core.channels.channel.register() mounts a channel
         self.app.blueprint(bp, url_prefix=prefix or urljoin("/webhooks/", channel.url_prefix()))
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def start() -> Any:
-            server = await self.app.create_server(
-                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
-            )
-            assert server is not None
-            await server.startup()
-            await server.before_start()
-            await server.after_start()
-            return server
-
-        try:
-            server = self.loop.run_until_complete(start())
-        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-        for connection in list(server.connections):
-            connection.close_if_idle()
-        server.close()
-        self.loop.run_until_complete(server.wait_closed())
-        self.loop.close()
-
-    def start(self) -> PagesServer:
-        # Sanic 21.12 rewrites its own classes when the first app starts; see test_sms_webhook.py.
-        with pytest.MonkeyPatch.context() as mp:
-            if getattr(Sanic, "__touched__", False) and not hasattr(Sanic, "__run_request_middleware"):
-                mp.setattr(TouchUp, "run", classmethod(lambda cls, app: None))
-            else:
-                Sanic.test_mode = True
-            self._thread.start()
-            self._ready.wait(20)
-        if self._error is not None:
-            raise RuntimeError(f"test server did not start: {self._error!r}") from self._error
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.base + "/nothing", timeout=2)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise TimeoutError("test server did not answer")
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(20)
 
 
 class Env:
@@ -163,9 +95,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     server = PagesServer()
     server.mount(SummaryPages(lambda: repo, clock=clock), "summary_pages")
     server.mount(SummaryPages(unreachable, clock=clock), "summary_down", prefix="/down")
-    server.start()
-    yield Env(server, repo, clock)
-    server.stop()
+    with server:
+        yield Env(server, repo, clock)
     repo.dispose()
 
 

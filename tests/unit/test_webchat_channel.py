@@ -13,8 +13,6 @@ import html
 import json
 import re
 import secrets
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator, List, Tuple
@@ -25,7 +23,6 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
-from sanic import Sanic
 
 from bot.channels.webchat import (
     COOKIE_NAME,
@@ -42,6 +39,7 @@ from bot.channels.webchat_text import (
     linkify,
     render_bot_message,
 )
+from tests.support.loopback_app import LoopbackApp, free_port
 
 SECRET = "s" * 16 + secrets.token_hex(16)
 DOMAIN = Domain.from_dict(
@@ -61,12 +59,6 @@ DOMAIN = Domain.from_dict(
         },
     }
 )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FakeRasa:
@@ -126,70 +118,15 @@ class BrokenStore:
         raise ConnectionError("database is down")
 
 
-class ChatServer:
+class ChatServer(LoopbackApp):
     """A Sanic app with only the web chat blueprint, served on a free loopback port."""
 
     def __init__(self, channel: WebChatInput, rasa: FakeRasa, port: int) -> None:
+        super().__init__("webchat_test", port)
         self.channel = channel
         self.rasa = rasa
-        self.port = port
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.app = Sanic(f"webchat_test_{self.port}")
         self.app.ctx.agent = rasa
         self.app.blueprint(channel.blueprint(rasa.on_new_message), url_prefix=channel.url_prefix())
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def start() -> Any:
-            server = await self.app.create_server(
-                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
-            )
-            assert server is not None
-            await server.startup()
-            await server.before_start()
-            await server.after_start()
-            return server
-
-        try:
-            server = self.loop.run_until_complete(start())
-        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-        for connection in list(server.connections):
-            connection.close_if_idle()
-        server.close()
-        self.loop.run_until_complete(server.wait_closed())
-        pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self.loop.close()
-
-    def start(self) -> ChatServer:
-        self._thread.start()
-        self._ready.wait(20)
-        if self._error is not None:
-            raise RuntimeError("test server did not start") from self._error
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.base + "/chat/static/app.css", timeout=2)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise TimeoutError("test server did not answer")
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
 
     # --- client helpers ---------------------------------------------------------------------
     @property
@@ -213,12 +150,11 @@ class ChatServer:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ChatServer]:
-    port = _free_port()
+    port = free_port()
     origins = parse_allowed_origins(f"http://127.0.0.1:{port},https://clinic.example.org")
     channel = WebChatInput(SessionSigner(SECRET, ttl_seconds=3600), origins, message_timeout=0.5)
-    srv = ChatServer(channel, FakeRasa(), port).start()
-    yield srv
-    srv.stop()
+    with ChatServer(channel, FakeRasa(), port) as srv:
+        yield srv
 
 
 def _texts(r: requests.Response) -> List[str]:
