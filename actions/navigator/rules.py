@@ -43,6 +43,8 @@ from .model import (
 from .validation import validate_intake
 
 Tri = Optional[bool]
+# What a statement says and the ids of the sources it cites, made into a Statement only when used.
+Wording = Tuple[str, Tuple[str, ...]]
 
 DEFAULT_ADEQUATE_WEEKS = 6.0
 FAILED_OUTCOMES = frozenset({"no_response", "partial_response", "response_then_relapse"})
@@ -594,123 +596,120 @@ class _Evaluation:
 
     # -------------------------------------------------------------- screens (section 3)
 
+    def record_screen(
+        self,
+        out: Dict[str, ScreenResult],
+        screen_id: str,
+        result: Tri,
+        unanswered: List[str],
+        *,
+        flag: str,
+        positive: Wording,
+        negative: Wording,
+        unfinished: Wording,
+    ) -> None:
+        """Record one yes / no / not-yet-known screen in ``out[screen_id]``.
+
+        positive (result True): ``flag`` is raised, citing the ``positive`` statement;
+        negative (False): the ``negative`` statement; incomplete (None): "<unfinished subject>
+        not finished; not yet answered: <unanswered>." and the unanswered questions are listed.
+        Each wording is (text, source ids); only the statement for the result is made.
+        """
+        if result is True:
+            statement = self.say(positive[0], *positive[1])
+            self.flag(flag, statement)
+        elif result is False:
+            statement = self.say(negative[0], *negative[1])
+        else:
+            subject, sources = unfinished
+            statement = self.say(
+                subject + " not finished; not yet answered: " + "; ".join(unanswered) + ".", *sources
+            )
+        out[screen_id] = ScreenResult(
+            screen_id, _screen_word(result), [statement], unanswered if result is None else []
+        )
+
     def screens(self) -> Dict[str, ScreenResult]:
         say = self.say
         out: Dict[str, ScreenResult] = {}
 
         bip = _section(self.record, "bipolar")
         answers = [(_bool(bip, key), text) for key, text in BIPOLAR_QUESTIONS]
-        result = t_or(v for v, _ in answers)
-        yes = [text for v, text in answers if v is True]
-        unanswered = [text for v, text in answers if v is None]
-        reasons: List[Statement] = []
-        if result is True:
-            statement = say(
-                "Possible bipolar-spectrum features: " + "; ".join(yes) + ".",
-                "seed_000",
-                "seed_001",
-                "navigator_design",
-            )
-            self.flag("bipolar_features", statement)
-            reasons.append(statement)
-        elif result is False:
-            reasons.append(say("Bipolar screen: none of the features were reported.", "seed_000"))
-        else:
-            reasons.append(
-                say(
-                    "Bipolar screen not finished; not yet answered: " + "; ".join(unanswered) + ".",
-                    "seed_000",
-                    "navigator_design",
-                )
-            )
-        out["bipolar"] = ScreenResult(
-            "bipolar", _screen_word(result), reasons, unanswered if result is None else []
+        self.record_screen(
+            out,
+            "bipolar",
+            t_or(v for v, _ in answers),
+            [text for v, text in answers if v is None],
+            flag="bipolar_features",
+            positive=(
+                "Possible bipolar-spectrum features: "
+                + "; ".join(text for v, text in answers if v is True)
+                + ".",
+                ("seed_000", "seed_001", "navigator_design"),
+            ),
+            negative=("Bipolar screen: none of the features were reported.", ("seed_000",)),
+            unfinished=("Bipolar screen", ("seed_000", "navigator_design")),
         )
 
         trauma = _section(self.record, "trauma")
         exposure = _bool(trauma, "exposure")
         items = trauma.get("pc_ptsd5")
         items_list = [bool(x) for x in items] if isinstance(items, list) else None
-        items_positive: Tri = None if items_list is None else sum(items_list) >= 3
-        result = t_and([exposure, items_positive])
-        unanswered = []
+        items_yes = sum(items_list) if items_list is not None else 0
+        items_positive: Tri = None if items_list is None else items_yes >= 3
+        unanswered: List[str] = []
         if exposure is None:
             unanswered.append("whether you have been through a frightening, horrible or traumatic event")
         if items_list is None and exposure is not False:
             unanswered.append("the five PC-PTSD-5 questions")
-        reasons = []
-        if result is True:
-            assert items_list is not None
-            statement = say(
-                f"Trauma screen positive: trauma exposure and {sum(items_list)} of the 5 PC-PTSD-5 questions "
+        self.record_screen(
+            out,
+            "trauma",
+            t_and([exposure, items_positive]),
+            unanswered,
+            flag="trauma",
+            positive=(
+                f"Trauma screen positive: trauma exposure and {items_yes} of the 5 PC-PTSD-5 questions "
                 "answered yes (3 or more suggests PTSD is worth assessing). Trauma can look like depression "
                 "and "
                 "then standard antidepressants give only partial benefit.",
-                "pc_ptsd5",
-                "seed_000",
-                "navigator_design",
-            )
-            self.flag("trauma", statement)
-            reasons.append(statement)
-        elif result is False:
-            if exposure is False:
-                reasons.append(say("Trauma screen: no trauma exposure reported.", "pc_ptsd5"))
-            else:
-                assert items_list is not None
-                reasons.append(
-                    say(
-                        f"Trauma screen: {sum(items_list)} of the 5 PC-PTSD-5 questions answered yes (below "
-                        "3).",
-                        "pc_ptsd5",
-                        "navigator_design",
-                    )
+                ("pc_ptsd5", "seed_000", "navigator_design"),
+            ),
+            negative=(
+                ("Trauma screen: no trauma exposure reported.", ("pc_ptsd5",))
+                if exposure is False
+                else (
+                    f"Trauma screen: {items_yes} of the 5 PC-PTSD-5 questions answered yes (below 3).",
+                    ("pc_ptsd5", "navigator_design"),
                 )
-        else:
-            reasons.append(
-                say(
-                    "Trauma screen not finished; not yet answered: " + "; ".join(unanswered) + ".",
-                    "pc_ptsd5",
-                    "navigator_design",
-                )
-            )
-        out["trauma"] = ScreenResult(
-            "trauma", _screen_word(result), reasons, unanswered if result is None else []
+            ),
+            unfinished=("Trauma screen", ("pc_ptsd5", "navigator_design")),
         )
 
         adhd = _section(self.record, "adhd")
         core = _bool(adhd, ADHD_CORE[0])
         features = [(_bool(adhd, key), text) for key, text in ADHD_FEATURES]
-        result = t_and([core, at_least(2, (v for v, _ in features))])
-        reasons = []
-        unanswered = ([ADHD_CORE[1]] if core is None else []) + [text for v, text in features if v is None]
-        if result is True:
-            yes = [text for v, text in features if v is True]
-            statement = say(
-                "Possible adult ADHD features since childhood: " + "; ".join(yes) + ".",
-                "seed_000",
-                "navigator_design",
-            )
-            self.flag("adhd_features", statement)
-            reasons.append(statement)
-        elif result is False:
-            reasons.append(say("ADHD screen: the lifelong pattern was not reported.", "seed_000"))
-        else:
-            reasons.append(
-                say(
-                    "ADHD screen not finished; not yet answered: " + "; ".join(unanswered) + ".",
-                    "seed_000",
-                    "navigator_design",
-                )
-            )
-        out["adhd"] = ScreenResult(
-            "adhd", _screen_word(result), reasons, unanswered if result is None else []
+        self.record_screen(
+            out,
+            "adhd",
+            t_and([core, at_least(2, (v for v, _ in features))]),
+            ([ADHD_CORE[1]] if core is None else []) + [text for v, text in features if v is None],
+            flag="adhd_features",
+            positive=(
+                "Possible adult ADHD features since childhood: "
+                + "; ".join(text for v, text in features if v is True)
+                + ".",
+                ("seed_000", "navigator_design"),
+            ),
+            negative=("ADHD screen: the lifelong pattern was not reported.", ("seed_000",)),
+            unfinished=("ADHD screen", ("seed_000", "navigator_design")),
         )
 
         labs = self.medical.get("labs_checked_past_year")
         labs = labs if isinstance(labs, Mapping) else {}
         not_checked = [text for key, text in LAB_NAMES if _bool(labs, key) is False]
         not_known = [text for key, text in LAB_NAMES if _bool(labs, key) is None]
-        reasons = []
+        reasons: List[Statement] = []
         if not_checked or not_known:
             parts = []
             if not_checked:
@@ -738,63 +737,39 @@ class _Evaluation:
         self.missing_labs = not_checked + not_known
 
         signs = [(_bool(self.medical, key), text) for key, text in SLEEP_SIGNS]
-        result = t_or(v for v, _ in signs)
         sleepy = _bool(self.medical, "daytime_sleepiness")
-        reasons = []
-        unanswered = [text for v, text in signs if v is None]
-        if result is True:
-            seen = [text for v, text in signs if v is True] + (["daytime sleepiness"] if sleepy else [])
-            statement = say(
-                "Possible signs of sleep apnoea: " + _join(seen) + ".", "seed_000", "navigator_design"
-            )
-            self.flag("sleep_apnoea_signs", statement)
-            reasons.append(statement)
-        elif result is False:
-            reasons.append(say("No loud snoring or breathing pauses reported.", "seed_000"))
-        else:
-            reasons.append(
-                say(
-                    "Sleep-apnoea questions not finished; not yet answered: " + "; ".join(unanswered) + ".",
-                    "seed_000",
-                    "navigator_design",
-                )
-            )
-        out["sleep_apnoea"] = ScreenResult(
-            "sleep_apnoea", _screen_word(result), reasons, unanswered if result is None else []
+        seen = [text for v, text in signs if v is True] + (["daytime sleepiness"] if sleepy else [])
+        self.record_screen(
+            out,
+            "sleep_apnoea",
+            t_or(v for v, _ in signs),
+            [text for v, text in signs if v is None],
+            flag="sleep_apnoea_signs",
+            positive=(
+                "Possible signs of sleep apnoea: " + _join(seen) + ".",
+                ("seed_000", "navigator_design"),
+            ),
+            negative=("No loud snoring or breathing pauses reported.", ("seed_000",)),
+            unfinished=("Sleep-apnoea questions", ("seed_000", "navigator_design")),
         )
 
         heavy = _bool(self.medical, "heavy_alcohol_or_drugs")
         problem = _bool(self.cautions_in, "substance_use_problem")
-        result = t_or([heavy, problem])
-        reasons = []
-        unanswered = (["heavy alcohol or drug use"] if heavy is None else []) + (
-            ["a current substance use problem"] if problem is None else []
-        )
-        if result is True:
-            statement = say(
+        self.record_screen(
+            out,
+            "substance_use",
+            t_or([heavy, problem]),
+            (["heavy alcohol or drug use"] if heavy is None else [])
+            + (["a current substance use problem"] if problem is None else []),
+            flag="substance_use",
+            positive=(
                 "Heavy alcohol or other substance use was reported; it can drive low mood and keep "
                 "treatments "
                 "from working.",
-                "seed_001",
-                "seed_003",
-                "navigator_design",
-            )
-            self.flag("substance_use", statement)
-            reasons.append(statement)
-        elif result is False:
-            reasons.append(say("No heavy alcohol or other substance use reported.", "seed_001"))
-        else:
-            reasons.append(
-                say(
-                    "Alcohol and substance questions not finished; not yet answered: "
-                    + "; ".join(unanswered)
-                    + ".",
-                    "seed_001",
-                    "navigator_design",
-                )
-            )
-        out["substance_use"] = ScreenResult(
-            "substance_use", _screen_word(result), reasons, unanswered if result is None else []
+                ("seed_001", "seed_003", "navigator_design"),
+            ),
+            negative=("No heavy alcohol or other substance use reported.", ("seed_001",)),
+            unfinished=("Alcohol and substance questions", ("seed_001", "navigator_design")),
         )
 
         for screen in out.values():

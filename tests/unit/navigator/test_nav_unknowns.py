@@ -121,3 +121,44 @@ def test_inability_to_function_is_reported_as_not_asked(run: Run, worked_through
     result = run(worked_through)
     assert result["urgency"]["urgent"] is True
     assert "You said you cannot manage daily life right now." in result["urgency"]["reasons"]
+
+
+# Each screen lists exactly the questions still unanswered, in the words the summary shows.
+SCREEN_GAPS = [
+    # changes to the worked-through record, screen, the questions listed as not yet answered
+    ({("bipolar", "elevated_periods"): None}, "bipolar",
+     ["periods of days with much more energy than usual, racing thoughts, or unusual risk-taking or "
+      "irritability"]),
+    ({("bipolar", "little_sleep_needed"): None, ("bipolar", "family_history"): None}, "bipolar",
+     ["periods of needing much less sleep than usual without feeling tired",
+      "a parent, brother or sister with bipolar disorder"]),
+    ({("trauma", "exposure"): None}, "trauma",
+     ["whether you have been through a frightening, horrible or traumatic event",
+      "the five PC-PTSD-5 questions"]),
+    ({("trauma", "exposure"): True}, "trauma", ["the five PC-PTSD-5 questions"]),
+    ({("adhd", "since_childhood"): None, ("adhd", "trouble_finishing"): True, ("adhd", "distractible"): True},
+     "adhd", ["trouble that goes back to childhood"]),
+    ({("adhd", "since_childhood"): True, ("adhd", "trouble_finishing"): True, ("adhd", "distractible"): None},
+     "adhd", ["being easily distracted"]),
+    ({("medical", "loud_snoring"): None}, "sleep_apnoea", ["loud snoring"]),
+    ({("medical", "labs_checked_past_year", "thyroid"): None}, "medical", ["thyroid function"]),
+]
+
+
+@pytest.mark.parametrize("changes, screen, expected", SCREEN_GAPS)
+def test_an_unfinished_screen_lists_the_questions_still_open(
+    run: Run, worked_through: Dict[str, Any], changes: Dict[Path, Any], screen: str, expected: list
+) -> None:
+    for path, value in changes.items():
+        set_path(worked_through, path, value)
+    shown = run(worked_through)["screens"][screen]
+    assert shown["unanswered"] == expected
+    if screen != "medical":  # the labs raise the workup flag; its result is judged on what is known
+        assert shown["result"] == "incomplete"
+        assert all(question in shown["reasons"][0] for question in expected)
+
+
+@pytest.mark.parametrize("screen", ["bipolar", "trauma", "adhd", "sleep_apnoea", "substance_use", "medical"])
+def test_an_answered_screen_lists_nothing_open(run: Run, worked_through: Dict[str, Any], screen: str) -> None:
+    shown = run(worked_through)["screens"][screen]
+    assert shown["unanswered"] == [] and shown["result"] == "negative"
