@@ -8,7 +8,7 @@ person's answer after that still gets an answer.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -21,10 +21,13 @@ CHECK = "Are you thinking about killing yourself right now? Are you safe right n
 
 
 @pytest.fixture(scope="module")
-def stack_without_actions(make_stack: Callable[..., Stack]) -> Stack:
-    stack = make_stack()
+def stack_without_actions(stack: Stack) -> Iterator[Stack]:
+    """The shared stack with its action server stopped for this module (started again after)."""
     stack.stop_actions()
-    return stack
+    try:
+        yield stack
+    finally:
+        stack.start_actions()
 
 
 def _slots(stack: Stack, sender: str) -> Dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
@@ -326,8 +326,7 @@ def test_start_over_asks_first_then_clears_the_answers(stack: Stack) -> None:
     assert get_intake(stack, sender).json()["phq9_items"] == [None] * 9
 
 
-def test_pause_then_resume_after_the_rasa_server_restarts(make_stack: Callable[..., Stack]) -> None:
-    stack = make_stack()
+def test_pause_then_resume_after_the_rasa_server_restarts(stack: Stack) -> None:
     paused, left = new_sender("pause"), new_sender("left")
     for sender in (paused, left):
         start(stack, sender)

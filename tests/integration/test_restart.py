@@ -112,13 +112,9 @@ def _conversation_survives_restart(stack: Stack) -> None:
     assert sections["people_places"] is None
 
 
-def test_conversation_survives_a_restart_on_sqlite(make_stack: Callable[..., Stack]) -> None:
-    stack = make_stack()
-    try:
-        assert stack.database_url.startswith("sqlite")
-        _conversation_survives_restart(stack)
-    finally:
-        stack.stop()
+def test_conversation_survives_a_restart_on_sqlite(stack: Stack) -> None:
+    assert stack.database_url.startswith("sqlite")
+    _conversation_survives_restart(stack)  # restarts the shared stack's Rasa server
 
 
 @pytest.mark.postgres
