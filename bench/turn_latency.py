@@ -35,6 +35,13 @@ def load_script(path: Path) -> List[str]:
     return [str(m) for m in messages]
 
 
+def intake_turns(path: Path) -> Optional[int]:
+    """How many of the script's turns are the intake itself (``intake_turns`` in the file)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    value = data.get("intake_turns") if isinstance(data, dict) else None
+    return int(value) if value else None
+
+
 def run_once(base_url: str, messages: List[str]) -> List[float]:
     sender = f"bench-{uuid.uuid4().hex[:10]}"
     session = requests.Session()
@@ -49,7 +56,9 @@ def run_once(base_url: str, messages: List[str]) -> List[float]:
     return timings
 
 
-def report(all_runs: List[List[float]], messages: Optional[List[str]] = None) -> float:
+def report(
+    all_runs: List[List[float]], messages: Optional[List[str]] = None, intake: Optional[int] = None
+) -> float:
     n = len(all_runs[0])
     per_turn = [statistics.median(run[i] for run in all_runs) for i in range(n)]
     if messages:
@@ -64,6 +73,11 @@ def report(all_runs: List[List[float]], messages: Optional[List[str]] = None) ->
     print(f"median turns 1-10:           {first:7.1f} ms")
     print(f"median last 10 turns:        {last:7.1f} ms")
     print(f"ratio last/first:            {ratio:7.2f}   (target <= 1.30)")
+    if intake and intake >= 20:
+        # The script's last turns are questions after the summary; the last ten turns of the
+        # intake itself (forms, the longest conversation state, the summary) are shown too.
+        late = statistics.median(per_turn[intake - 10 : intake])
+        print(f"median intake turns {intake - 9}-{intake}:    {late:7.1f} ms (ratio {late / first:4.2f})")
     print(f"median single turn:          {overall:7.1f} ms (target < 150 ms on 2 cores)")
     print(f"p90 single turn:             {sorted(per_turn)[int(0.9 * (n - 1))]:7.1f} ms")
     return ratio
@@ -94,7 +108,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         if stack is not None:
             stack.stop()
-    report(runs, messages if args.per_turn else None)
+    report(runs, messages if args.per_turn else None, intake_turns(args.script))
     return 0
 
 

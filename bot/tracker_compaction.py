@@ -35,8 +35,8 @@ from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
 # Compact once the loaded part of a session holds more events than this, keeping at least KEEP.
-DEFAULT_COMPACT_AFTER = 200
-DEFAULT_KEEP = 100
+DEFAULT_COMPACT_AFTER = 100
+DEFAULT_KEEP = 50
 
 EventDict = Dict[str, Any]
 

@@ -24,7 +24,7 @@ database keeps every event. The latest snapshot of each conversation is kept in
 that can be deleted at any time) with the id of the last event it covers, so a
 turn reads one snapshot row and the events after it: the cost of loading a
 conversation does not grow with its length. ``TRACKER_COMPACT_AFTER_EVENTS``
-(default 200; 0 turns it off) and ``TRACKER_KEEP_EVENTS`` (default 100) tune it.
+(default 100; 0 turns it off) and ``TRACKER_KEEP_EVENTS`` (default 50) tune it.
 """
 
 from __future__ import annotations
@@ -49,9 +49,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import tracker_compaction
+from bot import rasa_speedups, tracker_compaction
 
 logger = logging.getLogger(__name__)
+# Every Rasa server loads this module (endpoints.yml): the place for process-wide speed-ups.
+rasa_speedups.install()
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Attribute on a loaded tracker: how many of its events are already in the database.
