@@ -72,6 +72,7 @@ from bot.channels.webchat_text import (
     normalize_user_text,
     render_bot_message,
 )
+from bot.nlu import risk
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,11 @@ def _error(
         status=status,
         headers={"Cache-Control": "no-store", **SECURITY_HEADERS, **(headers or {})},
     )
+
+
+def _is_risk(message: Any) -> bool:
+    """Whether the deterministic risk lexicon (bot/nlu/risk.py) flags what the person typed."""
+    return isinstance(message, str) and risk.assess(message[:MAX_MESSAGE_CHARS]).is_risk
 
 
 class WebChatInput(InputChannel):
@@ -484,12 +490,6 @@ class WebChatInput(InputChannel):
                 session = self.session_of(request)
             except TokenError as e:
                 return _error(e.status, e.reason, "Your chat session has ended or is not valid.")
-            if self.limits.messages is not None:
-                wait = self.limits.messages.take(session.sender_id)
-                if wait > 0:
-                    return self._rate_limited(
-                        wait, self.texts.too_many_messages, f"a message of {session.sender_id}"
-                    )
             if len(request.body or b"") > MAX_BODY_BYTES:
                 return _error(413, "too_large", f"Please keep messages under {MAX_MESSAGE_CHARS} characters.")
             try:
@@ -498,6 +498,18 @@ class WebChatInput(InputChannel):
                 return _error(400, "invalid_json", 'Send JSON like {"message": "hello"}.')
             if not isinstance(body, dict) or "message" not in body:
                 return _error(400, "missing_message", 'Send JSON like {"message": "hello"}.')
+            if self.limits.messages is not None:
+                wait = self.limits.messages.take(session.sender_id)
+                # Safety first: a message the risk lexicon flags is never held back, so the
+                # crisis path runs (resources, the record, the care team's alert).
+                if wait > 0 and not _is_risk(body["message"]):
+                    return self._rate_limited(
+                        wait, self.texts.too_many_messages, f"a message of {session.sender_id}"
+                    )
+                if wait > 0:
+                    logger.warning(
+                        "web chat: rate limit waived for a risk message (sender %s)", session.sender_id
+                    )
             try:
                 text = await self.text_for_rasa(request, session.sender_id, body["message"])
             except InvalidMessage as e:
