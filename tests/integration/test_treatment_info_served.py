@@ -2,16 +2,21 @@
 and the generated responses, as a person reads them.
 
 * the held-out questions (tests/nlu/treatment_info_heldout.yml, never trained on) get an
-  answer carrying the expected facts for at least 90% of them; the misses are printed;
+  answer carrying the expected facts for at least 98% of them; the misses are printed;
 * an answer comes with its source, and never with a crisis number;
 * a treatment question asked in the middle of a form is answered, and the form asks its
-  question again (rules in data/rules/treatment_info.yml).
+  question again (rules in data/rules/treatment_info.yml);
+* plain statements that mention a treatment (tests/nlu/statements_heldout.yml: news, what a
+  clinician said, feelings, never trained on) are not answered with a treatment answer (at
+  least 95% of them; the misses are printed): the person shared something and gets a reply,
+  not a leaflet.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, List
 
 import pytest
 import yaml
@@ -23,7 +28,11 @@ from tests.support.servers import new_sender, texts
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGET = 0.90
+STATEMENTS = ROOT / "tests" / "nlu" / "statements_heldout.yml"
+TARGET = 0.98  # 136/138 or better since issue 4's statements fix (137/138 then); 135/138 fails
+# Held-out statements never given a treatment answer: 29/30 when the fix landed (the miss is
+# printed). Raise to 1.0 once the miss is fixed in the training data.
+STATEMENTS_TARGET = 0.95
 
 
 def test_heldout_questions_get_the_right_answer_with_its_facts(stack: Any) -> None:
@@ -69,3 +78,53 @@ def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(sta
 
     reply = texts(stack.rest(sender, "several days"))
     assert q2 in reply, reply  # the form goes on
+
+
+def load_statements() -> List[str]:
+    data = yaml.safe_load(STATEMENTS.read_text(encoding="utf-8"))
+    return [str(t) for t in data["statements"]]
+
+
+def _reply_kinds() -> Dict[str, str]:
+    """First line of the replies a statement may get (web variant) -> a short name for the report."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    kinds = {
+        "utter_share_feelings": "heard (share_feelings)",
+        "utter_med_outside_intake": "medicines lead into the intake",
+        "utter_treatment_question": "question for the clinician",
+        "utter_default": "did not follow",
+        "utter_crisis": "CRISIS",
+        "utter_crisis_danger_now": "CRISIS",
+        "utter_crisis_check": "CRISIS",
+    }
+    out = {}
+    for response, kind in kinds.items():
+        text = str(domain["responses"][response][0]["text"])
+        out[text.strip().splitlines()[0]] = kind
+    return out
+
+
+def test_plain_statements_about_treatments_are_never_given_a_treatment_answer(stack: Any) -> None:
+    knowledge = gen.load_knowledge()
+    kinds = _reply_kinds()
+    answered: List[str] = []
+    silent: List[str] = []
+    seen: Counter = Counter()
+    for text in load_statements():
+        messages = stack.rest(new_sender("treatment-statement"), text)
+        reply = texts(messages)
+        answer = ev.answer_from_messages(messages, knowledge)
+        if answer.id is not None:
+            answered.append(f"{text!r} got the {answer.id} answer")
+        if not reply.strip():
+            silent.append(text)
+        kind = next((k for line, k in kinds.items() if line in reply), "other")
+        seen["treatment answer" if answer.id else kind] += 1
+    total = sum(seen.values())
+    summary = ", ".join(f"{k}: {n}" for k, n in seen.most_common())
+    detail = "\n".join(answered)
+    print(f"statements through REST: {total - len(answered)}/{total} not given a treatment answer")
+    print(f"  replies: {summary}\n{detail}")
+    assert total >= 20
+    assert silent == [], f"no reply at all to {silent}"
+    assert (total - len(answered)) / total >= STATEMENTS_TARGET, f"given a treatment answer:\n{detail}"

@@ -8,7 +8,11 @@
 * what the person reads is the answer followed by a "Source:" line, verbatim;
 * the held-out questions (tests/nlu/treatment_info_heldout.yml) never appear in training
   data, cover every question, and their facts are in the expected answers;
-* the evaluation script scores answers the way a person would read them.
+* the evaluation script scores answers the way a person would read them;
+* plain statements that mention a treatment (issue 4): the held-out ones
+  (tests/nlu/statements_heldout.yml) are never training data, ask nothing and look like no
+  crisis; the training ones (data/nlu/treatment_statements.yml) ask nothing;
+  no information question the answers cover is left on treatment_question.
 """
 
 from __future__ import annotations
@@ -17,19 +21,22 @@ import re
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Set
 
 import pytest
 import yaml
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 
+from actions.intake.answers import looks_like_question
 from bot.nlu.risk import RiskEngine
 from scripts import eval_treatment_info as ev
 from scripts import gen_treatment_info as gen
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "treatment_info_heldout.yml"
+STATEMENTS_HELDOUT = ROOT / "tests" / "nlu" / "statements_heldout.yml"
+STATEMENTS_TRAINING = ROOT / "data" / "nlu" / "treatment_statements.yml"
 
 # Every treatment or topic the seeds name (issue 4) -> the answer that covers it.
 REQUIRED_IDS = {
@@ -387,7 +394,7 @@ def test_no_training_phrasing_looks_like_a_crisis(knowledge: gen.Knowledge, engi
 
 def test_no_training_phrasing_is_a_safety_suite_case(knowledge: gen.Knowledge) -> None:
     """The safety suite's messages (tests/safety/*.yml) stay unseen by the classifier."""
-    cases = set()
+    cases: Set[str] = set()
     for path in (ROOT / "tests" / "safety").glob("*.yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for section in ("crisis", "lookalikes"):
@@ -479,3 +486,70 @@ def test_eval_scores_ids_and_facts(knowledge: gen.Knowledge) -> None:
     assert "no answer (intent nlu_fallback)" in report.misses[1].describe()
     assert "another reply (\"That's a good question" in report.misses[2].describe()
     assert report.by_topic["tms"] == [1, 2]
+
+
+# --- plain statements that mention a treatment ---------------------------------------------------------
+
+
+def heldout_statements() -> List[str]:
+    data = yaml.safe_load(STATEMENTS_HELDOUT.read_text(encoding="utf-8"))
+    return [str(t) for t in data["statements"]]
+
+
+def intent_examples(path: Path, intent: str) -> List[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: List[str] = []
+    for item in data.get("nlu") or []:
+        if item.get("intent") == intent:
+            out += [line.strip()[2:] for line in str(item["examples"]).splitlines() if line.strip()]
+    return out
+
+
+def test_heldout_statements_are_many_distinct_and_never_training_data() -> None:
+    statements = heldout_statements()
+    assert len(statements) >= 20
+    normalised = [gen.normalise_example(t) for t in statements]
+    assert len(normalised) == len(set(normalised))
+    examples = training_examples()
+    assert [t for t in statements if gen.normalise_example(t) in examples] == []
+    questions = {gen.normalise_example(c.text) for c in heldout()}
+    assert [t for t in statements if gen.normalise_example(t) in questions] == []
+
+
+def test_heldout_statements_ask_nothing_and_look_like_no_crisis(engine: RiskEngine) -> None:
+    statements = heldout_statements()
+    assert [t for t in statements if looks_like_question(t)] == []
+    assert [t for t in statements if engine.assess(t).is_risk] == []
+
+
+def test_training_statements_ask_nothing_and_look_like_no_crisis(engine: RiskEngine) -> None:
+    """Statements are share_feelings; medicine history told as what a clinician did is
+    inform_medications (it leads into the intake); neither asks anything."""
+    data = yaml.safe_load(STATEMENTS_TRAINING.read_text(encoding="utf-8"))
+    assert {item["intent"] for item in data["nlu"]} == {"share_feelings", "inform_medications"}
+    statements = intent_examples(STATEMENTS_TRAINING, "share_feelings")
+    history = [_strip_annotations(t) for t in intent_examples(STATEMENTS_TRAINING, "inform_medications")]
+    assert len(statements) >= 40
+    assert [t for t in statements + history if looks_like_question(t)] == []
+    assert [t for t in statements + history if engine.assess(t).is_risk] == []
+
+
+def test_questions_the_answers_cover_are_treatment_info_not_treatment_question(
+    knowledge: gen.Knowledge,
+) -> None:
+    """treatment_question keeps doses, levels, interactions, cost and logistics (a clinician's call);
+    these questions, once on it, are answered by treatment_info now."""
+    moved = {
+        "how often do I need lithium blood tests": "lithium_augmentation",
+        "how long is each TMS appointment": "tms_sessions",
+        "can I keep working during a course of TMS": "tms_sessions",
+        "does quetiapine cause weight gain": "antipsychotic_augmentation",
+        "is aripiprazole sedating": "antipsychotic_augmentation",
+        "can I drink alcohol on sertraline": "alcohol_substances",
+    }
+    examples = training_examples()
+    assert {t: examples.get(gen.normalise_example(t)) for t in moved} == {
+        t: f"treatment_info/{qid}" for t, qid in moved.items()
+    }
+    left = intent_examples(ROOT / "data" / "nlu" / "safety.yml", "treatment_question")
+    assert len(left) >= 30  # the intent keeps its own purpose
