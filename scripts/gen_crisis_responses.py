@@ -27,6 +27,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
+from scripts.domain_region import DomainRegion  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA_FILE = ROOT / "data" / "knowledge" / "crisis_resources.yml"
 DOMAIN_FILE = ROOT / "domain.yml"
@@ -43,6 +46,9 @@ _PAYLOAD = re.compile(r"^/[a-z][a-z_]*$")
 
 class CrisisDataError(ValueError):
     """The crisis resources file or domain.yml cannot be used as they are."""
+
+
+REGION = DomainRegion(BEGIN_MARKER, END_MARKER, CrisisDataError)
 
 
 @dataclass(frozen=True)
@@ -190,30 +196,12 @@ def render_region(messages: List[CrisisMessage], indent: str = "  ") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _find_markers(lines: List[str]) -> Tuple[int, int, str]:
-    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN_MARKER]
-    ends = [i for i, line in enumerate(lines) if line.strip() == END_MARKER]
-    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        raise CrisisDataError(
-            f"domain.yml needs exactly one '{BEGIN_MARKER}' line followed by one '{END_MARKER}' "
-            "line inside its responses section"
-        )
-    begin = begins[0]
-    indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-    return begin, ends[0], indent
-
-
 def current_region(domain_text: str) -> str:
-    lines = domain_text.splitlines(keepends=True)
-    begin, end, _ = _find_markers(lines)
-    return "".join(lines[begin + 1 : end])
+    return REGION.current(domain_text)
 
 
 def replace_region(domain_text: str, messages: List[CrisisMessage]) -> str:
-    lines = domain_text.splitlines(keepends=True)
-    begin, end, indent = _find_markers(lines)
-    region = render_region(messages, indent=indent or "  ")
-    return "".join(lines[: begin + 1]) + region + "".join(lines[end:])
+    return REGION.replace(domain_text, lambda indent: render_region(messages, indent=indent))
 
 
 def expected_domain(domain_path: Path = DOMAIN_FILE, data_path: Path = DATA_FILE) -> Tuple[str, str]:

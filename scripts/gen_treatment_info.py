@@ -33,6 +33,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
+from scripts.domain_region import DomainRegion  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE_FILE = ROOT / "data" / "knowledge" / "treatment_info.yml"
 PHRASINGS_FILE = ROOT / "data" / "knowledge" / "treatment_info_phrasings.yml"
@@ -79,6 +82,9 @@ _ANNOTATION = re.compile(r"\]\(|\]\{")
 
 class TreatmentInfoError(ValueError):
     """The data files or domain.yml cannot be used as they are."""
+
+
+REGION = DomainRegion(BEGIN_MARKER, END_MARKER, TreatmentInfoError)
 
 
 @dataclass(frozen=True)
@@ -360,30 +366,12 @@ def domain_forms(domain_text: str) -> List[str]:
     return [str(name) for name in forms]
 
 
-def _find_markers(lines: List[str]) -> Tuple[int, int, str]:
-    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN_MARKER]
-    ends = [i for i, line in enumerate(lines) if line.strip() == END_MARKER]
-    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        raise TreatmentInfoError(
-            f"domain.yml needs exactly one '{BEGIN_MARKER}' line followed by one '{END_MARKER}' "
-            "line inside its responses section"
-        )
-    begin = begins[0]
-    indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-    return begin, ends[0], indent
-
-
 def current_region(domain_text: str) -> str:
-    lines = domain_text.splitlines(keepends=True)
-    begin, end, _ = _find_markers(lines)
-    return "".join(lines[begin + 1 : end])
+    return REGION.current(domain_text)
 
 
 def replace_region(domain_text: str, knowledge: Knowledge) -> str:
-    lines = domain_text.splitlines(keepends=True)
-    begin, end, indent = _find_markers(lines)
-    region = render_region(knowledge, indent=indent or "  ")
-    return "".join(lines[: begin + 1]) + region + "".join(lines[end:])
+    return REGION.replace(domain_text, lambda indent: render_region(knowledge, indent=indent))
 
 
 # --- the command ----------------------------------------------------------------------------
