@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActiveLoop,
@@ -110,25 +109,3 @@ def compact_serialised(
     timestamp = float(events[cut].get("timestamp") or 0.0)
     return cut, [event.as_dict() for event in snapshot_events(before, timestamp)]
 
-
-def compact(
-    tracker: DialogueStateTracker,
-    domain: Domain,
-    compact_after: int = DEFAULT_COMPACT_AFTER,
-    keep: int = DEFAULT_KEEP,
-) -> DialogueStateTracker:
-    """The same conversation state with a bounded history (or ``tracker`` itself if short)."""
-    if len(tracker.events) <= compact_after:
-        return tracker
-    events = [event.as_dict() for event in tracker.events]
-    found = compact_serialised(tracker.sender_id, events, domain.slots, keep)
-    if found is None:
-        return tracker
-    cut, snapshot = found
-    compacted = DialogueStateTracker.from_dict(
-        tracker.sender_id, snapshot + events[cut:], domain.slots
-    )
-    compacted.sender_source = tracker.sender_source
-    compacted.model_id = tracker.model_id
-    compacted.assistant_id = tracker.assistant_id
-    return compacted

@@ -22,7 +22,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracker_compaction import compact
+from bot.tracker_compaction import compact_serialised
 from bot.tracker_store import SNAPSHOTS, UrlSQLTrackerStore
 from tests.support.postgres import fresh_database
 
@@ -82,14 +82,24 @@ def _long_tracker(turns: int, sender: str = "long") -> DialogueStateTracker:
     return DialogueStateTracker.from_events(sender, events, DOMAIN.slots)
 
 
+def _compacted(tracker: DialogueStateTracker, keep: int) -> DialogueStateTracker:
+    """The tracker the store loads: the snapshot, then the events from the cut on."""
+    events = [e.as_dict() for e in tracker.events]
+    found = compact_serialised(tracker.sender_id, events, DOMAIN.slots, keep)
+    assert found is not None
+    cut, snapshot = found
+    return DialogueStateTracker.from_dict(tracker.sender_id, snapshot + events[cut:], DOMAIN.slots)
+
+
 def test_short_conversations_are_untouched() -> None:
     tracker = _long_tracker(5)
-    assert compact(tracker, DOMAIN, compact_after=200, keep=100) is tracker
+    events = [e.as_dict() for e in tracker.events]
+    assert compact_serialised(tracker.sender_id, events, DOMAIN.slots, keep=100) is None
 
 
 def test_compacted_tracker_has_the_same_state_and_recent_history() -> None:
     full = _long_tracker(100)
-    small = compact(full, DOMAIN, compact_after=200, keep=60)
+    small = _compacted(full, keep=60)
     assert len(small.events) < 80 < len(full.events)
     assert small.current_slot_values() == full.current_slot_values()
     assert small.active_loop_name == "intake_form"
