@@ -18,9 +18,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.escalation.enqueue import Escalator, record_crisis_and_escalate
-from actions.store import get_repository
-from actions.store.repository import MAX_LABEL, Repository
+from trd.escalation.enqueue import Escalator, record_crisis_and_escalate
+from trd.store import get_repository
+from trd.store.repository import MAX_LABEL, Repository
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class _RepositoryAction(Action, ABC):
 class ActionRecordCrisis(_RepositoryAction):
     """Record the crisis and, with a care team configured, its escalation in the outbox.
 
-    Only writes (in a worker thread); the delivery worker (actions.escalation.worker)
+    Only writes (in a worker thread); the delivery worker (trd.escalation.worker)
     sends the escalation, so this turn never waits on a webhook or an SMS provider.
     """
 

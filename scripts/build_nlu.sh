@@ -10,8 +10,8 @@ stamp=build/nlu/spacy_drugs.stamp
 inputs=(
   data/knowledge/drugs.yml
   bot/nlu/drug_pipeline.py
-  actions/navigator/lexicon.py
-  actions/navigator/loader.py
+  trd/navigator/lexicon.py
+  trd/navigator/loader.py
   bot/nlu/drug_stoplist.txt
   requirements/rasa.lock
 )

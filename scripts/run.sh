@@ -19,8 +19,8 @@ trap stop INT TERM EXIT
 
 "$PY" -m actions.server --host 127.0.0.1 --port "$ACTION_PORT" &
 pids+=($!)
-if [ -f actions/escalation/worker.py ]; then
-  "$PY" -m actions.escalation.worker &
+if [ -f trd/escalation/worker.py ]; then
+  "$PY" -m trd.escalation.worker &
   pids+=($!)
 fi
 "$VENV/bin/rasa" run --model "$model" --interface 127.0.0.1 --port "$RASA_PORT" \

@@ -43,4 +43,4 @@ fi
 
 load_config
 log "migrating the database"
-"$PY" -m actions.store.migrate
+"$PY" -m trd.store.migrate

@@ -9,7 +9,7 @@ inputs=(config.yml domain.yml)
 fp="$(
   {
     cat "${inputs[@]}"
-    find data/nlu data/stories data/rules data/knowledge bot/nlu bot/policies -type f \
+    find data/nlu data/stories data/rules data/knowledge bot/nlu bot/policies trd/safety -type f \
       \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.json' \) 2>/dev/null | LC_ALL=C sort | xargs cat
     find build/nlu -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum
     cat requirements/rasa.lock

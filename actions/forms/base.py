@@ -21,7 +21,6 @@ names; nothing here is specific to one form.
 from __future__ import annotations
 
 import re
-import unicodedata
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Dict, FrozenSet, List, Optional
 
@@ -32,61 +31,14 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 from rasa_sdk.utils import call_potential_coroutine
 
-# Whole answers that mean "skip this one" (compared after normalise_answer()).
-SKIP_PHRASES: FrozenSet[str] = frozenset(
-    {
-        "skip",
-        "skip it",
-        "skip this",
-        "skip this one",
-        "skip that",
-        "skip for now",
-        "pass",
-        "next",
-        "next question",
-        "not sure",
-        "im not sure",
-        "i am not sure",
-        "unsure",
-        "dont know",
-        "i dont know",
-        "i do not know",
-        "do not know",
-        "idk",
-        "dunno",
-        "no idea",
-        "i have no idea",
-        "cant remember",
-        "i cant remember",
-        "dont remember",
-        "i dont remember",
-        "na",
-        "n a",
-        "rather not say",
-        "id rather not say",
-        "prefer not to say",
-        "id rather not answer",
-        "i dont want to answer",
-        "later",
-        "maybe later",
-    }
+from trd.answers.common import (  # noqa: F401  (re-exported for the forms)
+    _PAYLOAD,
+    MAX_TEXT_CHARS,
+    SKIP_PHRASES,
+    SKIPPED,
+    is_skip,
+    normalise_answer,
 )
-
-SKIPPED = "__skipped__"
-MAX_TEXT_CHARS = 2000
-_PAYLOAD = re.compile(r"^/\w+")
-
-
-def normalise_answer(text: str) -> str:
-    """Lower case, curly quotes straightened, apostrophes dropped, punctuation to spaces."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
-    text = text.replace("'", "")
-    text = re.sub(r"[^\w\s]", " ", text)
-    return " ".join(text.split())
-
-
-def is_skip(value: Any) -> bool:
-    return isinstance(value, str) and normalise_answer(value) in SKIP_PHRASES
 
 
 def attempts_for(tracker: Tracker, slot: str) -> int:

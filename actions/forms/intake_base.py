@@ -37,8 +37,8 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.forms.base import SKIPPED, BaseFormValidation, attempts_for, normalise_answer
-from actions.intake import answers
-from actions.intake.parts import (
+from trd.intake import answers
+from trd.intake.parts import (
     FORM_PARTS,
     SLOT_CRISES,
     SLOT_CRISIS_ACTIVE,
@@ -49,9 +49,9 @@ from actions.intake.parts import (
     SLOT_RISK_CATEGORY,
     SLOT_UNDO,
 )
-from actions.intake.questions import Question, default_questions, explain
-from actions.intake.store import RepositoryFactory, crisis_slot_changes, save_record
-from actions.store import get_repository
+from trd.intake.questions import Question, default_questions, explain
+from trd.intake.store import RepositoryFactory, crisis_slot_changes, save_record
+from trd.store import get_repository
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
 from actions.forms.intake_base import IntakeFormValidation
-from actions.intake.parts import SLOT_CRISIS_ACTIVE, SLOT_RISK_CATEGORY
+from trd.intake.parts import SLOT_CRISIS_ACTIVE, SLOT_RISK_CATEGORY
 
 FORM_NAME = "phq9_form"
 ITEM9 = "phq9_q9"

@@ -17,14 +17,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms.intake_base import IntakeFormValidation
-from actions.intake.answers import OTHER_TREATMENT_LABELS
-from actions.intake.parts import (
+from trd.intake.answers import OTHER_TREATMENT_LABELS
+from trd.intake.parts import (
     SLOT_OT_CURRENT,
     SLOT_OT_CURRENT_LABEL,
     SLOT_OTHER_TREATMENTS,
     SLOT_PSYCHOTHERAPY,
 )
-from actions.intake.record import other_treatment_entry, pending_treatments, therapy_entry
+from trd.intake.record import other_treatment_entry, pending_treatments, therapy_entry
 
 FORM_NAME = "therapy_form"
 THERAPY_ENTRY_SLOTS = ("therapy_type", "therapy_sessions", "therapy_completed", "therapy_more")

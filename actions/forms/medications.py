@@ -49,11 +49,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms.base import SKIPPED, normalise_answer
 from actions.forms.intake_base import IntakeFormValidation
-from actions.forms.parsing import parse_dose, parse_duration
-from actions.intake import answers
-from actions.intake.answers import INVALID, OUTCOMES, UNKNOWN
-from actions.intake.parts import MEDICATIONS_FORM, SLOT_TRIALS
-from actions.navigator.lexicon import DrugEntry, Lexicon, normalise_name
+from trd.answers.parsing import parse_dose, parse_duration
+from trd.intake import answers
+from trd.intake.answers import INVALID, OUTCOMES, UNKNOWN
+from trd.intake.parts import MEDICATIONS_FORM, SLOT_TRIALS
+from trd.navigator.lexicon import DrugEntry, Lexicon, normalise_name
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ _MESSAGE: contextvars.ContextVar[Optional[Mapping[str, Any]]] = contextvars.Cont
 
 def default_lexicon() -> Lexicon:
     """The drug lexicon (data/knowledge/drugs.yml), read once per process on first use."""
-    from actions.navigator import default_knowledge
+    from trd.navigator import default_knowledge
 
     return default_knowledge().lexicon
 

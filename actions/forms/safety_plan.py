@@ -20,9 +20,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms.base import SKIPPED, BaseFormValidation
 from actions.forms.intake_base import QUESTION_INTENTS
-from actions.intake.answers import looks_like_question
-from actions.store import get_repository
-from actions.store.repository import Repository
+from trd.intake.answers import looks_like_question
+from trd.store import get_repository
+from trd.store.repository import Repository
 
 logger = logging.getLogger(__name__)
 

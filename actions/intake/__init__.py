@@ -1,8 +1,4 @@
-"""The structured intake: five parts, a record builder and the orchestrator.
+"""The intake's action-server side: the orchestrator (``actions``) and ``domain_gen``.
 
-Modules: ``questions`` (the wording, from data/knowledge/intake_questions.yml),
-``answers`` (reading answers), ``parts`` (part order and slot names), ``record`` (slots
-to intake.schema.json), ``store`` (saving), ``actions`` (the orchestrator and the
-digressions), ``domain_gen`` (renders the wording into domain.yml). The forms live in
-``actions/forms/intake_*.py``.
+The Rasa-free parts (wording, answers, parts, record, saving) live in :mod:`trd.intake`.
 """

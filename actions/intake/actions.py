@@ -25,7 +25,7 @@ from actions.forms.intake_episode import ValidateEpisodeForm
 from actions.forms.intake_phq9 import ValidatePhq9Form
 from actions.forms.intake_screens import ValidateScreensForm
 from actions.forms.intake_therapy import ValidateTherapyForm
-from actions.intake.parts import (
+from trd.intake.parts import (
     AGGREGATE_SLOTS,
     DONE,
     INTAKE_FORMS,
@@ -43,9 +43,9 @@ from actions.intake.parts import (
     form_of,
     next_part,
 )
-from actions.intake.questions import default_questions, explain
-from actions.intake.store import RepositoryFactory, crisis_slot_changes, save_record
-from actions.store import get_repository
+from trd.intake.questions import default_questions, explain
+from trd.intake.store import RepositoryFactory, crisis_slot_changes, save_record
+from trd.store import get_repository
 
 logger = logging.getLogger(__name__)
 

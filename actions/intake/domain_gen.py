@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
-from actions.intake.parts import (
+from trd.intake.parts import (
     DONE,
     PART_ORDER,
     SLOT_CRISES,
@@ -33,7 +33,7 @@ from actions.intake.parts import (
     SLOT_STARTED,
     SLOT_UNDO,
 )
-from actions.intake.questions import REPO_ROOT, IntakeQuestions, default_questions
+from trd.intake.questions import REPO_ROOT, IntakeQuestions, default_questions
 
 DOMAIN_PATH = REPO_ROOT / "domain.yml"
 BLOCKS = ("intents", "slots", "responses", "forms", "actions")

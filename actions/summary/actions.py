@@ -23,13 +23,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.navigator import IntakeValidationError
-from actions.store import get_repository
-from actions.store.repository import Repository, utcnow
-from actions.summary.chat import chat_message
-from actions.summary.content import run_navigator
-from actions.summary.links import Clock, SummaryLinks, public_base_url, summary_url, ttl_days
-from actions.summary.service import intake_complete
+from trd.navigator import IntakeValidationError
+from trd.store import get_repository
+from trd.store.repository import Repository, utcnow
+from trd.summary.chat import chat_message
+from trd.summary.content import run_navigator
+from trd.summary.links import Clock, SummaryLinks, public_base_url, summary_url, ttl_days
+from trd.summary.service import intake_complete
 
 logger = logging.getLogger(__name__)
 

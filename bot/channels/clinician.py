@@ -11,7 +11,7 @@ absolute prefix "/intake" puts the route at ``/intake/<conversation_id>``.
     404  no intake record for this conversation
     503  CLINICIAN_TOKEN is not set on this server, or the database cannot be read
 
-The record is read through ``actions.store`` (the same ``DATABASE_URL`` as the tracker
+The record is read through ``trd.store`` (the same ``DATABASE_URL`` as the tracker
 store), in a worker thread so the Rasa server's event loop never waits on the database.
 This channel receives no chat messages.
 """
@@ -29,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.store.repository import MAX_CONVERSATION_ID, Repository
+from trd.store.repository import MAX_CONVERSATION_ID, Repository
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ RepositoryFactory = Callable[[], Repository]
 
 
 def _default_repository() -> Repository:
-    from actions.store import get_repository
+    from trd.store import get_repository
 
     return get_repository()
 

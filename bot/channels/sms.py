@@ -23,7 +23,7 @@ Every request
    TwiML and is not handled again.
 
 The phone number becomes the sender id only through a keyed hash and is kept
-encrypted in trd_sms_contacts (``bot.channels.sms_store``); it is passed to
+encrypted in trd_sms_contacts (``trd.sms.store``); it is passed to
 Rasa neither as sender id nor in metadata, and never logged.
 
 Keywords (the whole message): STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT
@@ -81,7 +81,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.sms_format import (
+from trd.sms.format import (
     SmsTexts,
     build_sms_texts,
     keyword_of,
@@ -89,8 +89,8 @@ from bot.channels.sms_format import (
     render_replies,
     text_for_rasa,
 )
-from bot.channels.sms_sender import DEFAULT_API_BASE, AioHttpTwilioSender, SmsSender, SmsSendError
-from bot.channels.sms_store import ContactState, SmsConfigError, SmsStore
+from trd.sms.sender import DEFAULT_API_BASE, AioHttpTwilioSender, SmsSender, SmsSendError
+from trd.sms.store import ContactState, SmsConfigError, SmsStore
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class SmsConfig:
 
     TWILIO_AUTH_TOKEN      checks every request's signature; basic-auth password for replies. Required.
     PUBLIC_BASE_URL        the address Twilio calls (e.g. https://chat.example.org): signatures cover it.
-    PHONE_HASH_SECRET      keys the hash that turns numbers into sender ids (bot.channels.sms_store).
+    PHONE_HASH_SECRET      keys the hash that turns numbers into sender ids (trd.sms.store).
     SMS_ENCRYPTION_KEY     encrypts stored numbers; unset: derived from PHONE_HASH_SECRET.
     SMS_REPLY_MODE         "rest" (default: replies via the REST API) or "twiml" (in the webhook response).
     TWILIO_ACCOUNT_SID     the account replies are sent from (required in rest mode).
@@ -624,7 +624,7 @@ class TwilioSmsInput(InputChannel):
                 # numbers that sent STOP.
                 logger.exception(
                     "sms: could not record a message from %s; handling it without the duplicate and "
-                    "opt-out checks (is the database migrated? python -m actions.store.migrate)",
+                    "opt-out checks (is the database migrated? python -m trd.store.migrate)",
                     inbound.sender_id,
                 )
                 recorded = ContactState(inbound.sender_id, opted_out=False)

@@ -6,7 +6,7 @@ absolute prefix "/summary" puts the pages at ``/summary/...``. This channel rece
 no chat messages.
 
 The token is the only key (256 random bits, stored as a SHA-256 by the action
-server, see ``actions.summary.links``). Every page is rendered at request time from
+server, see ``trd.summary.links``). Every page is rendered at request time from
 the stored intake record through the navigator, so it shows the latest corrections.
 
     200  the summary (HTML; ``.pdf`` application/pdf, ``?paper=a4`` for A4; ``.json``)
@@ -34,8 +34,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.store.repository import LINK_ACTIVE, Repository, summary_token_hash, utcnow
-from actions.summary.clinician import (
+from trd.store.repository import LINK_ACTIVE, Repository, summary_token_hash, utcnow
+from trd.summary.clinician import (
     DEFAULT_PAPER,
     PAPER_SIZES,
     render_html,
@@ -43,11 +43,11 @@ from actions.summary.clinician import (
     render_pdf,
     style_csp_source,
 )
-from actions.summary.content import SummaryInputs, clinician_view, show_date, summary_json
-from actions.summary.links import Clock, SummaryLinks
-from actions.summary.resources import fill, resources
-from actions.summary.service import gather
-from actions.summary.wording import default_wording
+from trd.summary.content import SummaryInputs, clinician_view, show_date, summary_json
+from trd.summary.links import Clock, SummaryLinks
+from trd.summary.resources import fill, resources
+from trd.summary.service import gather
+from trd.summary.wording import default_wording
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ FORMATS = {".pdf": "pdf", ".json": "json"}
 
 
 def _default_repository() -> Repository:
-    from actions.store import get_repository
+    from trd.store import get_repository
 
     return get_repository()
 

@@ -58,7 +58,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.summary.resources import CRISIS_RESOURCES_FILE
 from bot.channels.ratelimit import RateLimits, client_address, client_key, retry_after_seconds
 from bot.channels.webchat_page import WebTexts, load_web_texts, render_page
 from bot.channels.webchat_session import Session, SessionSigner, TokenError
@@ -72,7 +71,8 @@ from bot.channels.webchat_text import (
     normalize_user_text,
     render_bot_message,
 )
-from bot.nlu import risk
+from trd.safety import risk
+from trd.summary.resources import CRISIS_RESOURCES_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def _error(
 
 
 def _is_risk(message: Any) -> bool:
-    """Whether the deterministic risk lexicon (bot/nlu/risk.py) flags what the person typed."""
+    """Whether the deterministic risk lexicon (trd/safety/risk.py) flags what the person typed."""
     return isinstance(message, str) and risk.assess(message[:MAX_MESSAGE_CHARS]).is_risk
 
 

@@ -18,8 +18,8 @@ from typing import Any, Dict
 
 import yaml
 
-from actions.summary.resources import CRISIS_RESOURCES_FILE, ResourcesError, fill, load_resources
 from bot.channels.webchat_text import LinkRules, linkify
+from trd.summary.resources import CRISIS_RESOURCES_FILE, ResourcesError, fill, load_resources
 
 SECTION = "web_page"
 # The texts of the data file's web_page section (all required).

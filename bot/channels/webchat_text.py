@@ -4,7 +4,7 @@ Inbound: Rasa treats a message that starts with "/" as an intent shortcut and
 skips the NLU pipeline, and with it the safety guard. Only the exact payloads
 of buttons the assistant itself offers pass through; any other leading "/" is
 stripped so the text is classified (and checked for risk) like any message
-(the rule every channel shares: :mod:`bot.channels.text_guard`).
+(the rule every channel shares: :mod:`trd.text_guard`).
 
 Outbound: a bot message is HTML-escaped first, and only then are phone numbers
 and web addresses turned into links, so no text can inject markup. Which short
@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set
 
-from actions.summary.resources import default_resources
-from bot.channels import text_guard
+from trd import text_guard
+from trd.summary.resources import default_resources
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -56,7 +56,7 @@ def normalize_user_text(text: Any) -> str:
 def guard_slash(text: str, allowed_payloads: Collection[str]) -> str:
     """``text`` unchanged if it is exactly an allowed payload, else without leading slashes.
 
-    The shared rule (:func:`bot.channels.text_guard.guard_slash`); raises
+    The shared rule (:func:`trd.text_guard.guard_slash`); raises
     InvalidMessage when nothing is left (a message of only slashes).
     """
     guarded = text_guard.guard_slash(text, allowed_payloads)

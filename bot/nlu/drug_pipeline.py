@@ -1,7 +1,7 @@
 """The spaCy pipeline that finds medicine names in what people type.
 
 Built from the drug lexicon (``data/knowledge/drugs.yml``, read and checked by
-the navigator's loader, ``actions/navigator/loader.py``) into a folder that
+the navigator's loader, ``trd/navigator/loader.py``) into a folder that
 Rasa's ``SpacyNLP`` loads (``model: build/nlu/spacy_drugs``)::
 
     python -m bot.nlu.drug_pipeline build --out build/nlu/spacy_drugs
@@ -59,7 +59,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex
 
 if TYPE_CHECKING:  # the lexicon is read only when building, never by the running assistant
-    from actions.navigator.lexicon import DrugEntry
+    from trd.navigator.lexicon import DrugEntry
 
 LABEL = "drug"
 FACTORY = "drug_fuzzy_matcher"
@@ -397,7 +397,7 @@ def build(
     stoplist: Union[str, Path] = DEFAULT_STOPLIST,
 ) -> Path:
     """Build the pipeline and replace ``out`` with it in one step (a half-written folder is never left)."""
-    from actions.navigator.loader import load_lexicon  # checks drugs.yml as the navigator does
+    from trd.navigator.loader import load_lexicon  # checks drugs.yml as the navigator does
 
     nlp = build_pipeline(load_lexicon(lexicon).entries, load_stoplist(stoplist))
     out_path = Path(out)
@@ -431,7 +431,7 @@ def drug_mentions(nlp: Language, text: str) -> List[Tuple[str, str]]:
 # ------------------------------------------------------------------------ CLI
 def _stoplist_candidates(words_file: Path, lexicon: Path, current: Set[str]) -> List[str]:
     """Dictionary words the fuzzy matcher would take for a drug, and are not yet in the stoplist."""
-    from actions.navigator.loader import load_lexicon
+    from trd.navigator.loader import load_lexicon
 
     names = fuzzy_names(load_lexicon(lexicon).entries)
     index = FuzzyIndex(names, current)

@@ -1,6 +1,6 @@
 """The deterministic safety guard: the last NLU component, run on every message.
 
-It applies the pure-Python risk engine (:mod:`bot.nlu.risk`, lexicon in
+It applies the pure-Python risk engine (:mod:`trd.safety.risk`, lexicon in
 ``data/knowledge/risk_lexicon.yml``) after the trained classifier and the
 FallbackClassifier, and makes the NLU output safe for the dialogue layer
 (``bot/policies/safety_policy.py``), which acts on the intents ``crisis``,
@@ -63,7 +63,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.risk import (
+from trd.safety.risk import (
     INTENT_CRISIS,
     INTENT_DANGER_NOW,
     INTENT_SOS,

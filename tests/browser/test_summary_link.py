@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from actions.store.sql import SqlRepository
 from bot.channels.webchat import COOKIE_NAME
 from bot.channels.webchat_session import SENDER_PREFIX
 from tests.support.browser import (
@@ -38,6 +37,7 @@ from tests.support.browser import (
 )
 from tests.support.servers import Stack
 from tests.unit.test_summary_records import typical
+from trd.store.sql import SqlRepository
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

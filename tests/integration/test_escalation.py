@@ -24,10 +24,10 @@ import requests
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from actions.store.db import make_engine
 from tests.support.escalation_receiver import EscalationReceiver, ReceivedRequest, expected_signature
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.servers import Stack, new_sender, texts
+from trd.store.db import make_engine
 
 pytestmark = pytest.mark.integration
 

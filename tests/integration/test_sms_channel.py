@@ -20,9 +20,9 @@ import sqlalchemy as sa
 import yaml
 from twilio.request_validator import RequestValidator
 
-from actions.store.db import make_engine
 from tests.support.fake_twilio import CapturedSms, FakeTwilio
 from tests.support.servers import ROOT, Stack
+from trd.store.db import make_engine
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 Printed by a terminal-summary hook, so it shows in every normal run that collects
 tests/safety (no -s needed):
 
-* "engine" rows: the deterministic risk engine (bot/nlu/risk.py) on every message of
+* "engine" rows: the deterministic risk engine (trd/safety/risk.py) on every message of
   cases.yml and holdout.yml, computed here (pure Python, well under a second);
 * "end-to-end" rows: what tests/safety/test_safety_suite.py saw through the running
   assistant (REST channel reply and /model/parse), when those integration tests ran.
@@ -58,7 +58,7 @@ def safety_results(request: pytest.FixtureRequest) -> SafetyResults:
 
 
 def _engine_outcomes() -> Dict[Tuple[str, str, str], List[bool]]:
-    from bot.nlu.risk import RiskEngine
+    from trd.safety.risk import RiskEngine
 
     engine = RiskEngine.from_file()
     out: Dict[Tuple[str, str, str], List[bool]] = defaultdict(list)
@@ -110,7 +110,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr = terminalreporter
     tr.section("safety: recall and false-alarm rate per category")
     try:
-        for line in _table("deterministic risk engine (bot/nlu/risk.py)", _engine_outcomes()):
+        for line in _table("deterministic risk engine (trd/safety/risk.py)", _engine_outcomes()):
             tr.write_line(line)
     except Exception as exc:  # the report must never hide the test results
         tr.write_line(f"  engine figures unavailable: {exc}")

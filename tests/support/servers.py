@@ -107,10 +107,10 @@ class Stack:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
 
     def _migrate(self) -> None:
-        if not (ROOT / "actions" / "store" / "migrate.py").exists():
+        if not (ROOT / "trd" / "store" / "migrate.py").exists():
             return
         subprocess.run(
-            [sys.executable, "-m", "actions.store.migrate"],
+            [sys.executable, "-m", "trd.store.migrate"],
             cwd=ROOT, env=self.env, check=True, capture_output=True, timeout=120,
         )
 
@@ -171,12 +171,12 @@ class Stack:
     WORKER_READY = "escalation worker started"
 
     def start_worker(self, extra_env: Optional[Dict[str, str]] = None, timeout: float = 60) -> None:
-        """Start ``python -m actions.escalation.worker`` with the stack's env; wait until it polls."""
+        """Start ``python -m trd.escalation.worker`` with the stack's env; wait until it polls."""
         if self._worker is not None and self._worker.poll() is None:
             raise RuntimeError("the escalation worker is already running")
         before = self.log_tail("worker", n=100_000).count(self.WORKER_READY)
         self._worker = subprocess.Popen(
-            [sys.executable, "-m", "actions.escalation.worker"],
+            [sys.executable, "-m", "trd.escalation.worker"],
             cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=self._log("worker"),
             stderr=subprocess.STDOUT, start_new_session=True,
         )

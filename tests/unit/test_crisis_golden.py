@@ -59,8 +59,14 @@ DISCONTINUED = re.compile(r"press\s*" + "3" + r"\b", re.IGNORECASE)
 # Where crisis messages are authored or shown. Numbers belong in the data file only: the
 # domain's responses, the web page (header, no-JavaScript and offline texts), the web chat's
 # link maker and the channels' error texts are all filled from it. The NLU lexicon
-# (bot/nlu) recognises numbers people type and is not a message source.
-AUTHORED = ["domain.yml", "data", "actions", "bot/policies", "bot/channels", "bot/web", "scripts"]
+# (bot/nlu) and the risk engine (trd/safety) recognise numbers people type and are not
+# message sources.
+TRD_AUTHORED = [
+    "trd/answers", "trd/escalation", "trd/intake", "trd/navigator", "trd/sms", "trd/store", "trd/summary",
+]
+AUTHORED = [
+    "domain.yml", "data", "actions", *TRD_AUTHORED, "bot/policies", "bot/channels", "bot/web", "scripts",
+]
 ALLOWED = {Path("data/knowledge/crisis_resources.yml")}
 TEXT_SUFFIXES = {".yml", ".yaml", ".py", ".json", ".md", ".txt", ".html", ".js", ".sh"}
 

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 import bot.nlu.drug_pipeline as drug_pipeline
-from actions.navigator.lexicon import KnowledgeError
-from actions.navigator.loader import load_lexicon
 from scripts.eval_drugs import DEFAULT_CASES, evaluate, load_cases
+from trd.navigator.lexicon import KnowledgeError
+from trd.navigator.loader import load_lexicon
 
 ROOT = Path(__file__).resolve().parents[2]
 DICTIONARY = Path("/usr/share/dict/words")

@@ -19,12 +19,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.escalation.enqueue import Escalator
-from actions.escalation.payload import NOTE_REST, NOTE_SMS, Contact
 from actions.safety import ActionRecordCrisis
-from actions.store.migrate import upgrade
-from actions.store.repository import CrisisRecord, EscalationRequest, InMemoryRepository
-from actions.store.sql import SqlRepository
+from trd.escalation.enqueue import Escalator
+from trd.escalation.payload import NOTE_REST, NOTE_SMS, Contact
+from trd.store.migrate import upgrade
+from trd.store.repository import CrisisRecord, EscalationRequest, InMemoryRepository
+from trd.store.sql import SqlRepository
 
 SMS_SENDER = "sms-" + "cd" * 16
 PHONE = "+15550142377"
@@ -200,7 +200,7 @@ def test_the_same_on_a_real_database_whose_outbox_table_is_missing(
     repo = SqlRepository.from_url(url)
     with repo.engine.begin() as conn:
         conn.execute(sa.text("ALTER TABLE trd_escalations RENAME TO trd_escalations_gone"))
-    with caplog.at_level(logging.CRITICAL, logger="actions.escalation.enqueue"):
+    with caplog.at_level(logging.CRITICAL, logger="trd.escalation.enqueue"):
         events, _ = run(ActionRecordCrisis(lambda: repo, escalator()), make_tracker("c-4", "rest"))
     assert events == [SlotSet("crisis_active", True)]
     assert [c.message_excerpt for c in repo.crises("c-4")] == [CRISIS_TEXT]  # exactly once
@@ -231,7 +231,7 @@ def test_an_escalation_that_cannot_be_built_does_not_cost_the_crisis_record(
             raise KeyError("unexpected tracker shape")
 
     repo = InMemoryRepository()
-    with caplog.at_level(logging.CRITICAL, logger="actions.escalation.enqueue"):
+    with caplog.at_level(logging.CRITICAL, logger="trd.escalation.enqueue"):
         events, _ = run(ActionRecordCrisis(lambda: repo, Broken(CARE_TEAM)), make_tracker("c-6", "rest"))
     assert events == [SlotSet("crisis_active", True)]
     assert len(repo.crises("c-6")) == 1 and repo.escalations("c-6") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.escalation.backoff import JITTER, nominal_delay, retry_delay
+from trd.escalation.backoff import JITTER, nominal_delay, retry_delay
 
 
 def test_delays_double_from_the_base_up_to_the_cap() -> None:

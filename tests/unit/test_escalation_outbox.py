@@ -16,11 +16,11 @@ from typing import Callable, Dict, Iterator, List, Set
 import pytest
 import sqlalchemy as sa
 
-from actions.escalation.outbox import ABANDONED_NOTE, Claim, SqlOutbox
-from actions.store.migrate import upgrade
-from actions.store.repository import EscalationRequest, InMemoryRepository, Repository
-from actions.store.sql import SqlRepository
 from tests.support.postgres import fresh_database
+from trd.escalation.outbox import ABANDONED_NOTE, Claim, SqlOutbox
+from trd.store.migrate import upgrade
+from trd.store.repository import EscalationRequest, InMemoryRepository, Repository
+from trd.store.sql import SqlRepository
 
 PHONE = "+15550142377"
 

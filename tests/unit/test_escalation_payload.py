@@ -10,8 +10,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 from rasa_sdk import Tracker
 
-from actions.escalation.enqueue import Escalator
-from actions.escalation.payload import (
+from trd.escalation.enqueue import Escalator
+from trd.escalation.payload import (
     MAX_MESSAGE_CHARS,
     NOTE_REST,
     NOTE_SMS,
@@ -25,8 +25,8 @@ from actions.escalation.payload import (
     last_messages,
     sms_text,
 )
-from actions.store.migrate import upgrade
-from bot.channels.sms_store import PhoneVault, SmsStore
+from trd.sms.store import PhoneVault, SmsStore
+from trd.store.migrate import upgrade
 
 SMS_SENDER = "sms-" + "ab" * 16
 PHONE = "+15550142377"
@@ -238,7 +238,7 @@ def test_without_a_timestamp_the_time_is_now_in_utc() -> None:
 def test_the_sms_store_lookup_decrypts_the_stored_number(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'trd.sqlite3'}"
     upgrade(url)
-    from actions.store.db import make_engine
+    from trd.store.db import make_engine
 
     engine = make_engine(url)
     store = SmsStore(PhoneVault("h" * 32), engine=engine)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from actions.escalation.signing import encode_body, sign, verify
+from trd.escalation.signing import encode_body, sign, verify
 
 SECRET = "a-shared-secret-of-some-length"
 PAYLOAD = {

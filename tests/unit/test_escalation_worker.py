@@ -1,5 +1,5 @@
 """The delivery worker: notifiers over real HTTP on 127.0.0.1, the retry loop on a real SQLite
-outbox, its settings, and the ``python -m actions.escalation.worker`` process itself."""
+outbox, its settings, and the ``python -m trd.escalation.worker`` process itself."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from actions.escalation.backoff import nominal_delay
-from actions.escalation.config import EscalationConfigError, SmsSettings, WebhookSettings, WorkerConfig
-from actions.escalation.notifiers import (
+from tests.support.escalation_receiver import EscalationReceiver, expected_signature, free_port
+from tests.support.fake_twilio import FakeTwilio
+from trd.escalation.backoff import nominal_delay
+from trd.escalation.config import EscalationConfigError, SmsSettings, WebhookSettings, WorkerConfig
+from trd.escalation.notifiers import (
     Delivery,
     DeliveryResult,
     FakeNotifier,
@@ -26,13 +28,11 @@ from actions.escalation.notifiers import (
     UnconfiguredNotifier,
     WebhookNotifier,
 )
-from actions.escalation.outbox import SqlOutbox
-from actions.escalation.worker import LOUD_AFTER_ATTEMPTS, Worker
-from actions.store.migrate import upgrade
-from actions.store.repository import EscalationRequest
-from actions.store.sql import SqlRepository
-from tests.support.escalation_receiver import EscalationReceiver, expected_signature, free_port
-from tests.support.fake_twilio import FakeTwilio
+from trd.escalation.outbox import SqlOutbox
+from trd.escalation.worker import LOUD_AFTER_ATTEMPTS, Worker
+from trd.store.migrate import upgrade
+from trd.store.repository import EscalationRequest
+from trd.store.sql import SqlRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "receiver-secret-0123456789abcdef"
@@ -264,7 +264,7 @@ def test_failures_are_retried_on_the_backoff_schedule_forever_and_loudly(
     worker = Worker(outbox, {"webhook": failing}, config(), clock=clock, rand=lambda: 0.0)
     clock.advance(1)
     delays = []
-    with caplog.at_level(logging.WARNING, logger="actions.escalation.worker"):
+    with caplog.at_level(logging.WARNING, logger="trd.escalation.worker"):
         for attempt in range(1, 12):
             assert asyncio.run(worker.run_once()) == 1
             row = outbox.get(row_id)
@@ -452,7 +452,7 @@ def _env(db_url: str, **extra: str) -> Dict[str, str]:
 
 def _start(env: Dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "actions.escalation.worker"],
+        [sys.executable, "-m", "trd.escalation.worker"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

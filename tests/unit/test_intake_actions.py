@@ -25,8 +25,8 @@ from actions.intake.actions import (
     ActionIntakeWelcomeBack,
 )
 from actions.intake.domain_gen import ACTIONS
-from actions.store.repository import InMemoryRepository
 from tests.unit.test_intake_forms import DOMAIN, SENDER, user_event
+from trd.store.repository import InMemoryRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 PART1 = "Part 1 of 5: how things are now"

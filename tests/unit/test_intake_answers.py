@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from actions.intake import answers as a
-from actions.intake.answers import INVALID, UNKNOWN
+from trd.intake import answers as a
+from trd.intake.answers import INVALID, UNKNOWN
 
 # --- PHQ-9 -------------------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ import pytest
 import requests
 from rasa.core.channels.channel import register
 
-from actions.intake.record import build_record
-from actions.store.repository import InMemoryRepository, Repository
 from bot.channels.clinician import ClinicianApi, token_matches
 from tests.support.loopback_app import LoopbackApp
+from trd.intake.record import build_record
+from trd.store.repository import InMemoryRepository, Repository
 
 TOKEN = "c" * 8 + "0123456789abcdef0123"
 

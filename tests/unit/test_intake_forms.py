@@ -22,8 +22,8 @@ from actions.forms.intake_episode import ValidateEpisodeForm
 from actions.forms.intake_phq9 import ValidatePhq9Form
 from actions.forms.intake_screens import ValidateScreensForm
 from actions.forms.intake_therapy import ValidateTherapyForm
-from actions.intake.questions import default_questions
-from actions.store.repository import InMemoryRepository, Repository
+from trd.intake.questions import default_questions
+from trd.store.repository import InMemoryRepository, Repository
 
 SENDER = "intake-7"
 Q = default_questions()

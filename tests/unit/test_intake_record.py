@@ -11,9 +11,9 @@ import yaml
 
 from actions.forms.base import SKIPPED
 from actions.intake import domain_gen
-from actions.intake.questions import default_questions
-from actions.intake.record import build_record, empty_record, validate_record
-from actions.navigator.validation import IntakeValidationError
+from trd.intake.questions import default_questions
+from trd.intake.record import build_record, empty_record, validate_record
+from trd.navigator.validation import IntakeValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 

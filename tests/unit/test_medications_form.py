@@ -31,8 +31,8 @@ from actions.forms.medications import (
     read_corrections,
     readback,
 )
-from actions.navigator import default_knowledge, navigate
-from actions.store.repository import InMemoryRepository, Repository
+from trd.navigator import default_knowledge, navigate
+from trd.store.repository import InMemoryRepository, Repository
 
 SENDER = "med-1"
 FORM = "medications_form"

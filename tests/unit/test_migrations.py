@@ -1,5 +1,5 @@
 """The migrations build exactly the models' schema, leave Rasa's tables alone, and the
-``python -m actions.store.migrate`` command is idempotent with clear errors."""
+``python -m trd.store.migrate`` command is idempotent with clear errors."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from actions.store.db import make_engine
-from actions.store.migrate import VERSION_TABLE, alembic_config, current_revisions, head_revision, upgrade
-from actions.store.models import all_metadata
 from tests.support.postgres import fresh_database
+from trd.store.db import make_engine
+from trd.store.migrate import VERSION_TABLE, alembic_config, current_revisions, head_revision, upgrade
+from trd.store.models import all_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 TRD_TABLES = {"trd_crisis_events", "trd_safety_plans", "trd_intakes"}
@@ -47,14 +47,14 @@ def _env(database_url: str | None) -> Dict[str, str]:
 
 def _migrate(args: List[str], database_url: str | None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "actions.store.migrate", *args],
+        [sys.executable, "-m", "trd.store.migrate", *args],
         cwd=ROOT, env=_env(database_url), capture_output=True, text=True, timeout=120,
     )
 
 
 def _start_migrate(database_url: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "actions.store.migrate"],
+        [sys.executable, "-m", "trd.store.migrate"],
         cwd=ROOT, env=_env(database_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 

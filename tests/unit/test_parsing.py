@@ -1,4 +1,4 @@
-"""Doses and durations as people type them (actions/forms/parsing.py)."""
+"""Doses and durations as people type them (trd/answers/parsing.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actions.forms.parsing import parse_dose, parse_duration
+from trd.answers.parsing import parse_dose, parse_duration
 
 TODAY = date(2026, 11, 21)
 MONTH = 365.25 / 12 / 7

@@ -16,11 +16,11 @@ from typing import Any, Callable, Dict, Iterator, List
 import pytest
 import sqlalchemy as sa
 
-from actions.store import get_repository, set_repository
-from actions.store.migrate import upgrade
-from actions.store.repository import InMemoryRepository, Repository
-from actions.store.sql import SqlRepository
 from tests.support.postgres import fresh_database
+from trd.store import get_repository, set_repository
+from trd.store.migrate import upgrade
+from trd.store.repository import InMemoryRepository, Repository
+from trd.store.sql import SqlRepository
 
 
 def _sqlite_url(tmp_path: Path) -> str:

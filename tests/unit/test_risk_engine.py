@@ -1,4 +1,4 @@
-"""The deterministic risk engine (bot/nlu/risk.py) on the held-out safety cases.
+"""The deterministic risk engine (trd/safety/risk.py) on the held-out safety cases.
 
 Every crisis message of tests/safety/cases.yml and tests/safety/holdout.yml must
 raise the right intent with its category among those found; no look-alike may
@@ -14,8 +14,8 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 import yaml
 
-from bot.nlu import risk
-from bot.nlu.risk import (
+from trd.safety import risk
+from trd.safety.risk import (
     INTENT_CRISIS,
     INTENT_DANGER_NOW,
     INTENT_SOS,

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms.base import SKIPPED, BaseFormValidation, is_skip
 from actions.forms.safety_plan import ActionSaveSafetyPlan, ValidateSafetyPlanForm
 from actions.safety import ActionCloseCrisis, ActionRecordCrisis, ActionResumeAfterCrisis
-from actions.store.repository import InMemoryRepository, Repository
+from trd.store.repository import InMemoryRepository, Repository
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = "conv-42"

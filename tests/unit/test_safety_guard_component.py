@@ -10,8 +10,8 @@ import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.risk import LexiconError
 from bot.nlu.safety_guard import EXTRACTOR_NAME, OUTPUT_KEY, RISK_ENTITY, SafetyGuard
+from trd.safety.risk import LexiconError
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACK = "nlu_fallback"

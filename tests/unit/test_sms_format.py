@@ -11,9 +11,9 @@ import yaml
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 
-from bot.channels import sms_format as f
 from bot.channels.sms import CRISIS_RESOURCES_FILE, load_sms_texts
-from bot.channels.sms_format import (
+from trd.sms import format as f
+from trd.sms.format import (
     SMS_MAX_CHARS,
     CrisisResourcesError,
     build_sms_texts,
@@ -347,7 +347,7 @@ def test_missing_resources_are_refused() -> None:
 
 def test_no_crisis_number_is_written_in_the_sms_code() -> None:
     patterns = [r"(?<![\w.])988(?!\w)", r"741741", r"838255", r"(?<![\w.])911(?!\w)"]
-    files = sorted((ROOT / "bot" / "channels").glob("sms*.py"))
+    files = sorted((ROOT / "bot" / "channels").glob("sms*.py")) + sorted((ROOT / "trd" / "sms").glob("*.py"))
     assert len(files) >= 4
     hits = [
         f"{p.name}:{n}"

@@ -8,8 +8,8 @@ from typing import Iterator, List
 
 import pytest
 
-from bot.channels.sms_sender import AioHttpTwilioSender, FakeSmsSender, SmsSendError
 from tests.support.fake_twilio import FakeTwilio
+from trd.sms.sender import AioHttpTwilioSender, FakeSmsSender, SmsSendError
 
 SID = "AC" + "1" * 32
 TOKEN = "tok-" + "2" * 28

@@ -12,10 +12,10 @@ from typing import Iterator, List, Optional
 import pytest
 import sqlalchemy as sa
 
-from actions.store.db import make_engine
-from actions.store.migrate import upgrade
-from bot.channels.sms_store import PhoneVault, SmsConfigError, SmsStore, fernet_key, is_sms_sender
 from tests.support.postgres import fresh_database
+from trd.sms.store import PhoneVault, SmsConfigError, SmsStore, fernet_key, is_sms_sender
+from trd.store.db import make_engine
+from trd.store.migrate import upgrade
 
 SECRET = "h" * 64
 PHONE = "+15551234567"

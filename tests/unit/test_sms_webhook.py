@@ -21,11 +21,11 @@ import requests
 from rasa.core.channels.channel import UserMessage
 from twilio.request_validator import RequestValidator
 
-from actions.store.migrate import upgrade
 from bot.channels.sms import SmsConfig, TwilioSmsInput, load_sms_texts
-from bot.channels.sms_sender import FakeSmsSender
-from bot.channels.sms_store import SmsStore
 from tests.support.loopback_app import LoopbackApp
+from trd.sms.sender import FakeSmsSender
+from trd.sms.store import SmsStore
+from trd.store.migrate import upgrade
 
 TOKEN = "auth-" + uuid.uuid4().hex
 PUBLIC = "https://sms.example.org"
@@ -131,7 +131,7 @@ def _make_channel(db_url: str, mode: str, sender: Optional[FakeSmsSender]) -> Tw
     config = SmsConfig(auth_token=TOKEN, public_base_url=PUBLIC, reply_mode=mode, account_sid="AC" + "0" * 32)
     store = SmsStore.from_env({"PHONE_HASH_SECRET": "p" * 64, "DATABASE_URL": db_url})
     store._engine_factory = None  # use the test database, not DATABASE_URL
-    from actions.store.db import make_engine
+    from trd.store.db import make_engine
 
     store._engine = make_engine(db_url)
     return TwilioSmsInput(config, store, sender, TEXTS)
@@ -472,7 +472,7 @@ def test_when_rasa_fails_the_person_gets_the_apology_with_crisis_lines(rest: Mou
 
 
 def test_a_send_failure_is_logged_without_the_number(rest: Mount, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.channels.sms_sender import SmsSendError
+    from trd.sms.sender import SmsSendError
 
     caplog.set_level(logging.INFO)
     phone = new_phone()

@@ -19,11 +19,11 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.store.repository import InMemoryRepository, Repository
 from actions.summary.actions import ActionDeleteSummary, ActionShowSummary
-from actions.summary.chat import chat_message
-from actions.summary.content import run_navigator
 from tests.unit.test_summary_records import in_progress, typical, urgent
+from trd.store.repository import InMemoryRepository, Repository
+from trd.summary.chat import chat_message
+from trd.summary.content import run_navigator
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = "conv-sum-1"

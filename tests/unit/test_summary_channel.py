@@ -15,15 +15,15 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from actions.store.migrate import upgrade
-from actions.store.repository import Repository
-from actions.store.sql import SqlRepository
-from actions.summary.clinician import style_csp_source
-from actions.summary.links import SummaryLinks, new_token
 from bot.channels.summary import SummaryPages
 from tests.support.loopback_app import LoopbackApp
 from tests.unit.test_summary_records import typical, urgent
 from tests.unit.test_summary_render import pdf_page_count, visible_text
+from trd.store.migrate import upgrade
+from trd.store.repository import Repository
+from trd.store.sql import SqlRepository
+from trd.summary.clinician import style_csp_source
+from trd.summary.links import SummaryLinks, new_token
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 
@@ -271,7 +271,7 @@ def test_an_unreachable_database_is_a_503(env: Env) -> None:
 
 
 def test_every_error_page_shows_the_crisis_lines(env: Env) -> None:
-    from actions.summary.resources import load_resources
+    from trd.summary.resources import load_resources
 
     res = load_resources()
     text = env.get(f"/summary/{new_token()}").text

@@ -11,10 +11,10 @@ from typing import Iterator
 
 import pytest
 
-from actions.store.migrate import upgrade
-from actions.store.repository import InMemoryRepository, Repository
-from actions.store.sql import SqlRepository
-from actions.summary.links import (
+from trd.store.migrate import upgrade
+from trd.store.repository import InMemoryRepository, Repository
+from trd.store.sql import SqlRepository
+from trd.summary.links import (
     SummaryLinks,
     new_token,
     public_base_url,

@@ -1,4 +1,4 @@
-"""Fixed intake records for the summary tests (shapes as actions/intake/record.py stores them).
+"""Fixed intake records for the summary tests (shapes as trd/intake/record.py stores them).
 
 TYPICAL is the record the goldens pin: three antidepressant trials (one adequate and
 failed, one too short, one stopped for side effects), CBT started, every screen
@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict
 
-from actions.navigator import default_knowledge, navigate
+from trd.navigator import default_knowledge, navigate
 
 Record = Dict[str, Any]
 

@@ -27,13 +27,13 @@ from typing import Any, Dict, List
 
 import pytest
 
-from actions.store.repository import CrisisRecord, SafetyPlan
-from actions.summary.chat import chat_message, pick_questions
-from actions.summary.clinician import render_html, render_pdf, style_csp_source
-from actions.summary.content import SummaryInputs, clinician_view, run_navigator, summary_json
-from actions.summary.resources import load_resources
-from actions.summary.wording import default_wording, prescriptive_phrases
 from tests.unit.test_summary_records import RECORDS, in_progress, many_findings, typical, urgent
+from trd.store.repository import CrisisRecord, SafetyPlan
+from trd.summary.chat import chat_message, pick_questions
+from trd.summary.clinician import render_html, render_pdf, style_csp_source
+from trd.summary.content import SummaryInputs, clinician_view, run_navigator, summary_json
+from trd.summary.resources import load_resources
+from trd.summary.wording import default_wording, prescriptive_phrases
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -221,7 +221,7 @@ def test_no_rendering_tells_anyone_to_take_start_or_stop_a_medicine(name: str) -
 
 
 def test_wording_file_never_spells_out_a_crisis_number() -> None:
-    text = (ROOT / "actions" / "summary" / "wording.yml").read_text(encoding="utf-8")
+    text = (ROOT / "trd" / "summary" / "wording.yml").read_text(encoding="utf-8")
     for key in ("lifeline_number", "emergency_number", "text_line_number", "veterans_text"):
         assert RES[key] not in text, key
 
@@ -453,7 +453,7 @@ def test_json_holds_the_same_content_with_meta() -> None:
 
 
 def test_wording_covers_every_flag_and_layer() -> None:
-    from actions.navigator import FLAG_VOCABULARY, LAYER_IDS
+    from trd.navigator import FLAG_VOCABULARY, LAYER_IDS
 
     words = default_wording()
     assert set(FLAG_VOCABULARY) <= set(words["flags"])

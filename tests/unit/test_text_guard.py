@@ -1,4 +1,4 @@
-"""The leading-slash guard the web chat and SMS channels share (bot/channels/text_guard.py).
+"""The leading-slash guard the web chat and SMS channels share (trd/text_guard.py).
 
 Rasa takes a message starting with "/" (after str.strip()) as an intent and skips
 NLU and the safety guard; only payloads a channel offered may keep their "/".
@@ -11,8 +11,8 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.channels import sms
-from bot.channels.text_guard import guard_slash, strip_command_prefix
 from bot.channels.webchat_text import InvalidMessage, clean_user_text
+from trd.text_guard import guard_slash, strip_command_prefix
 
 OFFERED = ["/confirm_safe", "/not_safe"]
 BUTTONS = [("I'm safe right now", "/confirm_safe"), ("I'm not safe", "/not_safe")]

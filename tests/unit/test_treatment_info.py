@@ -28,10 +28,10 @@ import yaml
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 
-from actions.intake.answers import looks_like_question
-from bot.nlu.risk import RiskEngine
 from scripts import eval_treatment_info as ev
 from scripts import gen_treatment_info as gen
+from trd.intake.answers import looks_like_question
+from trd.safety.risk import RiskEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "treatment_info_heldout.yml"

@@ -29,7 +29,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 import actions.forms
-from actions.store.repository import InMemoryRepository
+from trd.store.repository import InMemoryRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 INTENT = "treatment_info"

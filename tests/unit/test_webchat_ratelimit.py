@@ -16,7 +16,6 @@ from typing import Any, Callable, Iterator, List, Optional
 import pytest
 import requests
 
-from actions.summary.resources import load_resources
 from bot.channels.ratelimit import (
     RateLimiter,
     RateLimits,
@@ -29,6 +28,7 @@ from bot.channels.webchat import WebChatInput
 from bot.channels.webchat_page import load_web_texts
 from bot.channels.webchat_session import SessionSigner
 from tests.unit.webchat_loopback import SECRET, FakeClock, LoopbackChat
+from trd.summary.resources import load_resources
 
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = load_resources(ROOT / "data" / "knowledge" / "crisis_resources.yml")

@@ -19,7 +19,6 @@ import pytest
 import requests
 import yaml
 
-from actions.summary.resources import fill, load_resources
 from bot.channels.webchat import WebChatInput
 from bot.channels.webchat_page import (
     TEXT_NAMES,
@@ -31,6 +30,7 @@ from bot.channels.webchat_page import (
 )
 from bot.channels.webchat_text import linkify
 from tests.unit.webchat_loopback import SECRET, LoopbackChat
+from trd.summary.resources import fill, load_resources
 
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = ROOT / "data" / "knowledge" / "crisis_resources.yml"

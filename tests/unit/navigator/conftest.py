@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict
 
 import pytest
 
-from actions.navigator import Knowledge, load_knowledge, navigate
+from trd.navigator import Knowledge, load_knowledge, navigate
 
 Record = Dict[str, Any]
 

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import pytest
 
-from actions.navigator import ADEQUACY_VALUES, Knowledge, assess_trial
+from trd.navigator import ADEQUACY_VALUES, Knowledge, assess_trial
 
 # (drug, dose mg, weeks at dose, adherence, outcome, still taking) -> adequacy, failed adequate trial
 CASES = [

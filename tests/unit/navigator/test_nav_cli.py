@@ -1,4 +1,4 @@
-"""`python -m actions.navigator` run as a real subprocess, and validation messages naming the field."""
+"""`python -m trd.navigator` run as a real subprocess, and validation messages naming the field."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any, Dict
 
 import pytest
 
-from actions.navigator import IntakeValidationError, Knowledge, navigate
+from trd.navigator import IntakeValidationError, Knowledge, navigate
 
 REPO = Path(__file__).resolve().parents[3]
 
 
 def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "actions.navigator", *args],
+        [sys.executable, "-m", "trd.navigator", *args],
         cwd=REPO,
         input=stdin,
         capture_output=True,

@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict
 
 import pytest
 
-from actions.navigator import FLAG_VOCABULARY
+from trd.navigator import FLAG_VOCABULARY
 
 Run = Callable[[Dict[str, Any]], Dict[str, Any]]
 

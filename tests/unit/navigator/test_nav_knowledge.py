@@ -11,9 +11,9 @@ from typing import Any, Dict
 import pytest
 import yaml
 
-from actions.navigator import Knowledge, KnowledgeError, build_lexicon, build_treatments, normalise_name
-from actions.navigator.lexicon import CLASS_VOCABULARY, MECHANISM_VOCABULARY, ROLE_VOCABULARY
-from actions.navigator.loader import DRUGS_PATH, SCHEMA_PATH, TREATMENTS_PATH
+from trd.navigator import Knowledge, KnowledgeError, build_lexicon, build_treatments, normalise_name
+from trd.navigator.lexicon import CLASS_VOCABULARY, MECHANISM_VOCABULARY, ROLE_VOCABULARY
+from trd.navigator.loader import DRUGS_PATH, SCHEMA_PATH, TREATMENTS_PATH
 
 REPO = Path(__file__).resolve().parents[3]
 RAW_DRUGS: Dict[str, Any] = yaml.safe_load(DRUGS_PATH.read_text(encoding="utf-8"))
@@ -241,7 +241,7 @@ def test_no_crisis_numbers_outside_crisis_resources() -> None:
     resources = yaml.safe_load(crisis.read_text(encoding="utf-8"))["resources"]
     numbers = sorted({str(v) for v in resources.values() if str(v).isdigit() and len(str(v)) >= 3})
     assert numbers, "no crisis numbers found in crisis_resources.yml"
-    for path in (DRUGS_PATH, TREATMENTS_PATH, *sorted((REPO / "actions" / "navigator").glob("*.py"))):
+    for path in (DRUGS_PATH, TREATMENTS_PATH, *sorted((REPO / "trd" / "navigator").glob("*.py"))):
         text = path.read_text(encoding="utf-8")
         for number in numbers:
             assert not re.search(rf"(?<!\d){number}(?!\d)", text), (path.name, number)

@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict
 
 import pytest
 
-from actions.navigator import LAYER_IDS, STATUSES
+from trd.navigator import LAYER_IDS, STATUSES
 
 Run = Callable[[Dict[str, Any]], Dict[str, Any]]
 

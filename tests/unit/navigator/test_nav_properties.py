@@ -37,8 +37,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actions.navigator import FLAG_VOCABULARY, LAYER_IDS, evaluate, load_knowledge, navigate
-from actions.navigator.model import ADEQUACY_VALUES, STATUS_RANK
+from trd.navigator import FLAG_VOCABULARY, LAYER_IDS, evaluate, load_knowledge, navigate
+from trd.navigator.model import ADEQUACY_VALUES, STATUS_RANK
 
 KNOWLEDGE = load_knowledge()
 LEXICON = KNOWLEDGE.lexicon

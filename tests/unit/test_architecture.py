@@ -1,0 +1,71 @@
+"""The shape of the tree: a Rasa-free core (trd/), two adapters that never import each other.
+
+import-linter (in `make check`) enforces the contracts in pyproject.toml; these tests run
+it too, and check that every command the README documents still works under its old name.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def test_import_contracts_are_kept() -> None:
+    out = subprocess.run(
+        [str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 kept, 0 broken" in out.stdout
+
+
+def test_the_core_never_names_rasa_in_an_import() -> None:
+    hits = []
+    for path in sorted((ROOT / "trd").rglob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            words = line.strip().split()
+            if words[:1] in (["import"], ["from"]) and len(words) > 1:
+                top = words[1].split(".")[0]
+                if top in {"rasa", "rasa_sdk", "sanic", "bot", "actions"}:
+                    hits.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert hits == []
+
+
+def test_the_slash_prefix_matches_rasas() -> None:
+    from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+
+    from trd import text_guard
+
+    assert text_guard.INTENT_MESSAGE_PREFIX == INTENT_MESSAGE_PREFIX
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["actions.navigator", "actions.store.migrate", "actions.escalation.worker", "actions.intake.domain_gen"],
+)
+def test_documented_commands_keep_their_names(module: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "usage:" in out.stdout
+
+
+def test_the_navigator_cli_under_its_documented_name(tmp_path: Path) -> None:
+    record = tmp_path / "intake.json"
+    record.write_text(json.dumps({"schema_version": "1"}), encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "actions.navigator", str(record)], cwd=ROOT, capture_output=True, text=True,
+        timeout=120,
+    )
+    new = subprocess.run(
+        [sys.executable, "-m", "trd.navigator", str(record)], cwd=ROOT, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert (out.returncode, out.stdout, out.stderr) == (new.returncode, new.stdout, new.stderr)

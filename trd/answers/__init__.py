@@ -1,0 +1,1 @@
+"""Reading what a person answers: skip phrases, numbers, durations, doses."""

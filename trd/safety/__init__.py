@@ -1,0 +1,1 @@
+"""The safety contract and the deterministic risk engine."""

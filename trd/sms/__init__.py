@@ -1,0 +1,1 @@
+"""SMS: formatting replies, sending them, and the encrypted contact store."""

@@ -1,0 +1,1 @@
+"""Summaries of a navigator result: chat, clinician page (HTML/PDF) and JSON."""
