@@ -1,0 +1,116 @@
+"""The blind evaluation sets stay blind: well formed, big enough, and never in training.
+
+tests/safety/blind/ (the test sets) and tests/safety/validation/ (for choosing thresholds)
+were written by helpers that never saw the code, the lexicon or the training data. A line
+from them that shows up in data/nlu (the classifier's training data) or in the risk
+lexicon's examples would make every figure measured on them optimistic, so this test fails
+on any such copy, exact or embedded in a longer training line. (When the sets came in, 13
+lines that the writers had happened to phrase exactly as a training line were dropped from
+them, and 5 validation lines that repeated a test line.)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Dict, Iterator, List, Tuple
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BLIND = ROOT / "tests" / "safety" / "blind"
+VALIDATION = ROOT / "tests" / "safety" / "validation" / "validation.yml"
+
+CLEAR_CATEGORIES = {
+    "intent", "plan_or_method", "preparatory_acts", "self_harm", "danger_now", "ambivalence",
+    "coded_language", "embedded", "third_party", "harm_to_others", "non_english", "sms_style",
+}
+POSSIBLE_CATEGORIES = {"hopelessness", "burden", "disappear", "isolation_despair", "future_open"}
+
+
+def _load(path: Path) -> Dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
+    return " ".join(re.sub(r"[^\w\s]", " ", text.replace("'", "")).split())
+
+
+def evaluation_lines() -> Iterator[Tuple[str, str]]:
+    """(file, text) for every message of every blind and validation set."""
+    for name in ("crisis_test.yml", "lookalike_test.yml"):
+        for m in _load(BLIND / name)["messages"]:
+            yield name, m["text"]
+    for c in _load(BLIND / "conversations_test.yml")["conversations"]:
+        for turn in c["turns"]:
+            # a greeting or a one-word reply ("hey", "no") inside a conversation carries no
+            # evaluation of its own and is bound to match a training line
+            if len(norm(turn).split()) > 2:
+                yield "conversations_test.yml", turn
+    for m in _load(VALIDATION)["messages"]:
+        yield "validation.yml", m["text"]
+
+
+def training_lines() -> List[str]:
+    lines: List[str] = []
+    for f in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        for block in doc.get("nlu", []) or []:
+            for line in (block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    lines.append(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:]))
+    lexicon = (ROOT / "data" / "knowledge" / "risk_lexicon.yml").read_text(encoding="utf-8")
+    lines += [ln.strip().lstrip("-").strip().strip("\"'") for ln in lexicon.splitlines() if ln.strip()]
+    return lines
+
+
+def test_the_test_sets_are_big_enough_and_labelled() -> None:
+    crisis = _load(BLIND / "crisis_test.yml")["messages"]
+    tiers = Counter(m["tier"] for m in crisis)
+    assert tiers["clear"] >= 300 and tiers["possible"] >= 100
+    assert {m["category"] for m in crisis if m["tier"] == "clear"} == CLEAR_CATEGORIES
+    assert {m["category"] for m in crisis if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
+    assert len(_load(BLIND / "lookalike_test.yml")["messages"]) >= 300
+    convs = _load(BLIND / "conversations_test.yml")["conversations"]
+    assert sum(c["at_risk"] for c in convs) >= 30
+    assert sum(not c["at_risk"] and c["pattern"] != "lonely_young_man" for c in convs) >= 30
+    assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
+    for c in convs:
+        assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
+        if c["at_risk"]:
+            assert 1 <= c["first_risk_turn"] <= len(c["turns"]), c["id"]
+        else:
+            assert c["first_risk_turn"] is None and c["clear_risk_turn"] is None, c["id"]
+    labels = Counter(m["label"] for m in _load(VALIDATION)["messages"])
+    assert set(labels) == {"clear", "possible", "none"}
+
+
+def test_no_evaluation_line_is_in_the_training_data_or_the_lexicon() -> None:
+    train = [norm(t) for t in training_lines()]
+    exact = set(train)
+    corpus = "\n".join(train)
+    copied = []
+    for source, text in evaluation_lines():
+        key = norm(text)
+        if not key:
+            continue
+        if key in exact or (len(key.split()) >= 6 and key in corpus):
+            copied.append((source, text))
+    assert copied == [], f"{len(copied)} evaluation lines found in training data: {copied[:10]}"
+
+
+def test_the_validation_set_and_the_test_sets_do_not_share_lines() -> None:
+    val = {norm(m["text"]) for m in _load(VALIDATION)["messages"]}
+    shared = [(s, t) for s, t in evaluation_lines() if s != "validation.yml" and norm(t) in val]
+    assert shared == []
+
+
+@pytest.mark.parametrize("name", ["crisis_test.yml", "lookalike_test.yml"])
+def test_no_set_repeats_a_message(name: str) -> None:
+    keys = Counter(norm(m["text"]) for m in _load(BLIND / name)["messages"])
+    assert [k for k, n in keys.items() if n > 1] == []
