@@ -1,7 +1,10 @@
 """A generated region of domain.yml: the lines between a BEGIN and an END marker line.
 
-The generators (gen_crisis_responses.py, gen_treatment_info.py) own one region each,
-inside the responses section; the rest of the file is written by hand.
+The one mechanism every generator of domain.yml uses (``make generate`` runs them in turn):
+scripts/gen_crisis_responses.py and scripts/gen_treatment_info.py own one region each in
+the responses section, and ``python -m actions.intake.domain_gen`` owns one region in each of
+intents, slots, responses, forms and actions. The rest of the file is written by hand and
+kept byte for byte.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ class DomainRegion:
     begin_marker: str
     end_marker: str
     error: Type[Exception]  # raised, with a message, when the markers are missing or misplaced
+    section: str = "responses"  # the top-level section of domain.yml the region lives in
 
     def find(self, lines: List[str]) -> Tuple[int, int, str]:
         """(index of the BEGIN line, index of the END line, the BEGIN line's indentation)."""
@@ -23,7 +27,7 @@ class DomainRegion:
         if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
             raise self.error(
                 f"domain.yml needs exactly one '{self.begin_marker}' line followed by one "
-                f"'{self.end_marker}' line inside its responses section"
+                f"'{self.end_marker}' line inside its {self.section} section"
             )
         begin = begins[0]
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]

@@ -448,16 +448,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: out of date: {names}; run scripts/gen_treatment_info.py", file=sys.stderr)
         return 1
     for o in stale:
-        if o.path == args.domain:
-            # domain.yml is shared: re-read it just before writing and only swap our region,
-            # so an edit another engineer saved a moment ago is kept.
-            latest = o.path.read_text(encoding="utf-8")
-            o.path.write_text(
-                replace_region(latest, load_knowledge(args.knowledge, args.phrasings)), encoding="utf-8"
-            )
-        else:
-            o.path.parent.mkdir(parents=True, exist_ok=True)
-            o.path.write_text(o.wanted, encoding="utf-8")
+        # domain.yml's wanted text differs from its current one only inside our region
+        # (scripts/domain_region.py); `make generate` runs the generators one after another.
+        o.path.parent.mkdir(parents=True, exist_ok=True)
+        o.path.write_text(o.wanted, encoding="utf-8")
         print(f"treatment info: wrote {o.path}")
     return 0
 
