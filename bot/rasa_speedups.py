@@ -9,9 +9,10 @@ response against a validator built (and the schema checked) once. Responses are
 validated exactly as before, with the same error and message when one is
 invalid.
 
-Installed when the Rasa server loads the tracker store (``bot.tracker_store``, named
-in endpoints.yml, so every server loads it); tested against the pinned Rasa version
-in tests/unit/test_rasa_speedups.py.
+Installed by the Rasa server's entry point, ``python -m bot run ...`` (bot/__main__.py,
+used by scripts/run.sh and the test servers), before Rasa starts; importing any other
+module changes nothing. Plain ``rasa run`` works without it, a little more slowly.
+Tested against the pinned Rasa version in tests/unit/test_rasa_speedups.py.
 """
 
 from __future__ import annotations

@@ -49,11 +49,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import rasa_speedups, tracker_compaction
+from bot import tracker_compaction
 
 logger = logging.getLogger(__name__)
-# Every Rasa server loads this module (endpoints.yml): the place for process-wide speed-ups.
-rasa_speedups.install()
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Attribute on a loaded tracker: how many of its events are already in the database.

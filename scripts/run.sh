@@ -23,7 +23,8 @@ if [ -f trd/escalation/worker.py ]; then
   "$PY" -m trd.escalation.worker &
   pids+=($!)
 fi
-"$VENV/bin/rasa" run --model "$model" --interface 127.0.0.1 --port "$RASA_PORT" \
+# `python -m bot run` is `rasa run` with the project's speed-ups installed (bot/__main__.py).
+"$PY" -m bot run --model "$model" --interface 127.0.0.1 --port "$RASA_PORT" \
   --enable-api --auth-token "$RASA_AUTH_TOKEN" \
   --credentials credentials.yml --endpoints endpoints.yml &
 pids+=($!)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-import bot.tracker_store  # noqa: F401 - loading the tracker store installs the speed-up
 from bot import rasa_speedups
 
+ROOT = Path(__file__).resolve().parents[2]
 ACTION = RemoteAction("action_intake_save", None)
+rasa_speedups.install()  # what `python -m bot run` does before Rasa starts
 
 RESPONSES = [
     {"events": [], "responses": []},
@@ -34,10 +39,55 @@ def _rasa_verdict(response: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def test_the_speed_up_is_installed_by_the_tracker_store() -> None:
-    assert getattr(RemoteAction._validate_action_result, "_trd_cached_validator", False)
-    rasa_speedups.install()  # installing again changes nothing
-    assert getattr(RemoteAction._validate_action_result, "_trd_cached_validator", False)
+def _installed() -> bool:
+    return bool(getattr(RemoteAction._validate_action_result, "_trd_cached_validator", False))
+
+
+def test_installing_again_changes_nothing() -> None:
+    assert _installed()
+    patched = RemoteAction._validate_action_result
+    rasa_speedups.install()
+    assert RemoteAction._validate_action_result is patched
+
+
+def test_the_entry_point_installs_the_speed_up_before_rasa_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rasa.__main__
+
+    import bot.__main__
+
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", lambda self, result: True)
+    assert not _installed()
+    seen: List[Any] = []
+    monkeypatch.setattr(rasa.__main__, "main", lambda: seen.append((_installed(), list(sys.argv))))
+    monkeypatch.setattr(sys, "argv", ["unused"])
+    bot.__main__.main(["run", "--port", "5005"])
+    assert seen == [(True, ["rasa", "run", "--port", "5005"])]
+
+
+@pytest.mark.slow
+def test_importing_the_tracker_store_changes_nothing_and_python_m_bot_installs_it() -> None:
+    probe = textwrap.dedent(
+        """
+        import runpy, sys
+        import rasa.__main__
+        from rasa.core.actions.action import RemoteAction
+        import bot.tracker_store
+        def installed():
+            return bool(getattr(RemoteAction._validate_action_result, "_trd_cached_validator", False))
+        print("after import bot.tracker_store:", installed())
+        rasa.__main__.main = lambda: print("when rasa starts:", installed(), sys.argv)
+        sys.argv = ["python -m bot", "run", "--port", "5005"]
+        runpy.run_module("bot", run_name="__main__", alter_sys=True)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "after import bot.tracker_store: False",
+        "when rasa starts: True ['rasa', 'run', '--port', '5005']",
+    ]
 
 
 @pytest.mark.parametrize("response", RESPONSES)
