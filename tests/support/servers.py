@@ -128,7 +128,7 @@ class Stack:
     def start_rasa(self) -> None:
         self._rasa = subprocess.Popen(
             [
-                str(VENV_BIN / "rasa"), "run", "--model", self.model,
+                str(VENV_BIN / "python"), "-m", "bot", "run", "--model", self.model,
                 "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                 "--enable-api", "--auth-token", self.auth_token,
                 "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
