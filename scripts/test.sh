@@ -2,6 +2,10 @@
 # `make test`: everything CI runs. Fails when any part fails.
 source "$(dirname "$0")/lib.sh"
 
+# The total wall time, printed last whether the tests pass or fail.
+test_started=$SECONDS
+trap 'log "make test: $((SECONDS - test_started)) s"' EXIT
+
 scripts/system_deps.sh
 scripts/setup.sh
 scripts/check.sh

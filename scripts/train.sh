@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
 # Trains the model only when its inputs changed. Prints the model's path on stdout.
+#
+# Trained models are also kept in a cache outside the checkout, keyed by the same
+# fingerprint ($TRD_MODEL_CACHE, default ~/.cache/trd-navigator/models; empty turns it
+# off), so a fresh clone with unchanged training inputs copies the model in instead of
+# training again.
 source "$(dirname "$0")/lib.sh"
 
 # The spaCy pipeline SpacyNLP loads from disk is built from data/knowledge/drugs.yml.
@@ -15,13 +20,36 @@ fp="$(
     cat requirements/rasa.lock
   } | sha256sum | cut -c1-16
 )"
-model="$ROOT/models/trd-$fp.tar.gz"
+name="trd-$fp.tar.gz"
+model="$ROOT/models/$name"
+cache="${TRD_MODEL_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/trd-navigator/models}"
 mkdir -p models
 exec 9>"$ROOT/models/.train.lock"
 flock 9  # one training at a time; a waiting caller then finds the model ready
+
+# Copies $1 to $2 through a temporary file, so a reader never sees half a model.
+copy_model() {
+  local tmp
+  tmp="$(dirname "$2")/.$(basename "$2").$$.tmp"
+  cp "$1" "$tmp" && gzip -t "$tmp" && mv -f "$tmp" "$2" || { rm -f "$tmp"; return 1; }
+}
+
+if [ ! -f "$model" ] && [ -n "$cache" ] && [ -f "$cache/$name" ]; then
+  if copy_model "$cache/$name" "$model"; then
+    log "using the cached model $cache/$name (training inputs unchanged)"
+  else
+    log "the cached model $cache/$name is unreadable; training instead"
+  fi
+fi
 if [ ! -f "$model" ]; then
   log "training the model (inputs changed)"
-  mkdir -p models
+  # As reproducible as Rasa allows: the seeds are in config.yml (random_seed); here
+  # deterministic TensorFlow kernels, fixed thread pools (Rasa's own variables, read
+  # in rasa/__main__.py) and a fixed hash seed. Override any of them from the environment.
+  export PYTHONHASHSEED="${PYTHONHASHSEED:-0}"
+  export TF_DETERMINISTIC_OPS="${TF_DETERMINISTIC_OPS:-1}"
+  export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-2}"
+  export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
   started=$SECONDS
   if ! "$VENV/bin/rasa" train --config config.yml --domain domain.yml --data data/nlu data/rules data/stories \
     --out models --fixed-model-name "trd-$fp" > models/train.log 2>&1; then
@@ -29,7 +57,17 @@ if [ ! -f "$model" ]; then
     die "training failed (full log: models/train.log)"
   fi
   log "trained in $((SECONDS - started)) s (log: models/train.log)"
-  # keep the three newest models
-  ls -1t models/trd-*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f
+  trained=1
+fi
+# keep the three newest models
+ls -1t models/trd-*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f
+if [ -n "$cache" ] && { [ ! -f "$cache/$name" ] || [ -n "${trained:-}" ]; }; then
+  if mkdir -p "$cache" 2>/dev/null && copy_model "$model" "$cache/$name"; then
+    log "stored the model in $cache"
+    # keep the five newest cached models
+    ls -1t "$cache"/trd-*.tar.gz 2>/dev/null | tail -n +6 | xargs -r rm -f
+  else
+    log "could not store the model in $cache (TRD_MODEL_CACHE); going on without the cache"
+  fi
 fi
 echo "$model"
