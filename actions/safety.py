@@ -19,19 +19,29 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from trd.escalation.enqueue import Escalator, record_crisis_and_escalate
+from trd.safety.contract import (
+    INTENT_DANGER_NOW,
+    INTENT_NOT_SAFE,
+    INTENT_SOS,
+    RISK_ENTITY,
+    SLOT_CRISIS_ACTIVE,
+    SLOT_INTERRUPTED_LOOP,
+    SLOT_RISK_CATEGORY,
+    RiskCategory,
+)
 from trd.store import get_repository
 from trd.store.repository import MAX_LABEL, Repository
 
 logger = logging.getLogger(__name__)
 
-SLOT_CRISIS_ACTIVE = "crisis_active"
-SLOT_RISK_CATEGORY = "risk_category"
-SLOT_INTERRUPTED_LOOP = "crisis_interrupted_loop"
-RISK_ENTITY = "risk_category"
 MAX_EXCERPT_CHARS = 500
 
 # A crisis turn without a category (the guard's entity) still records what raised it.
-_INTENT_CATEGORY = {"crisis_danger_now": "danger_now", "sos": "sos", "not_safe": "not_safe"}
+_INTENT_CATEGORY = {
+    INTENT_DANGER_NOW: RiskCategory.DANGER_NOW.value,
+    INTENT_SOS: RiskCategory.SOS.value,
+    INTENT_NOT_SAFE: RiskCategory.NOT_SAFE.value,
+}
 
 RepositoryFactory = Callable[[], Repository]
 
@@ -48,7 +58,7 @@ def crisis_category(tracker: Tracker) -> str:
             if isinstance(value, str) and value.strip():
                 return value.strip()[:MAX_LABEL]
     intent = (message.get("intent") or {}).get("name")
-    return _INTENT_CATEGORY.get(str(intent), "unspecified")
+    return _INTENT_CATEGORY.get(str(intent), RiskCategory.UNSPECIFIED.value)
 
 
 def message_excerpt(tracker: Tracker) -> str:

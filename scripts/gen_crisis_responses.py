@@ -29,6 +29,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
 from scripts.domain_region import DomainRegion  # noqa: E402
+from trd.knowledge import KnowledgeError  # noqa: E402
+from trd.knowledge.crisis_resources import load_crisis_resources  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_FILE = ROOT / "data" / "knowledge" / "crisis_resources.yml"
@@ -68,16 +70,10 @@ class CrisisMessage:
 
 
 def load_data(path: Path = DATA_FILE) -> Dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CrisisDataError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CrisisDataError(f"{path}: expected a mapping at the top level")
-    for key in ("resources", "messages"):
-        if not isinstance(data.get(key), dict) or not data[key]:
-            raise CrisisDataError(f"{path}: '{key}' must be a non-empty mapping")
-    return data
+    try:  # the one loader of the file (schema-checked, a duplicate name refused)
+        return load_crisis_resources(path).document()
+    except KnowledgeError as exc:
+        raise CrisisDataError(str(exc)) from exc
 
 
 def _placeholders(template: str) -> List[str]:

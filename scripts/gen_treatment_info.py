@@ -35,6 +35,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
 from scripts.domain_region import DomainRegion  # noqa: E402
+from trd.knowledge import KnowledgeError  # noqa: E402
+from trd.knowledge.treatment_info import read_treatment_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE_FILE = ROOT / "data" / "knowledge" / "treatment_info.yml"
@@ -139,10 +141,10 @@ class Knowledge:
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TreatmentInfoError(f"cannot read {path}: {exc}") from exc
+    try:  # strict YAML (a name given twice is refused), cached: trd/knowledge/treatment_info.py
+        return read_treatment_file(path)
+    except KnowledgeError as exc:
+        raise TreatmentInfoError(str(exc)) from exc
 
 
 def _one_line(value: Any, where: str) -> str:

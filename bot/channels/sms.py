@@ -75,12 +75,14 @@ from typing import (
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
-import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from trd.knowledge import KnowledgeError
+from trd.knowledge.crisis_resources import CRISIS_RESOURCES_FILE, load_crisis_resources
+from trd.paths import REPO_ROOT
 from trd.sms.format import (
     SmsTexts,
     build_sms_texts,
@@ -95,8 +97,7 @@ from trd.sms.store import ContactState, SmsConfigError, SmsStore
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "twilio"
-ROOT = Path(__file__).resolve().parents[2]
-CRISIS_RESOURCES_FILE = ROOT / "data" / "knowledge" / "crisis_resources.yml"
+ROOT = REPO_ROOT
 DEFAULT_SERVICE_NAME = "TRD Navigator"
 MAX_BODY_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 200
@@ -238,11 +239,11 @@ class SmsConfig:
 def load_sms_texts(path: Path = CRISIS_RESOURCES_FILE, service: str = DEFAULT_SERVICE_NAME) -> SmsTexts:
     """The channel's own texts, with the crisis numbers from the resources data file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = load_crisis_resources(path).document()
+    except KnowledgeError as exc:
         raise SmsConfigError(f"cannot read the crisis resources {path}: {exc}") from exc
     try:
-        return build_sms_texts(data if isinstance(data, dict) else {}, service)
+        return build_sms_texts(data, service)
     except ValueError as exc:
         raise SmsConfigError(f"{path}: {exc}") from exc
 

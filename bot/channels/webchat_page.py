@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict
 
-import yaml
-
 from bot.channels.webchat_text import LinkRules, linkify
+from trd.knowledge import KnowledgeError
+from trd.knowledge.crisis_resources import load_crisis_resources
 from trd.summary.resources import CRISIS_RESOURCES_FILE, ResourcesError, fill, load_resources
 
 SECTION = "web_page"
@@ -70,10 +70,9 @@ def load_web_texts(path: Path = CRISIS_RESOURCES_FILE) -> WebTexts:
     """The page's texts from the crisis resources file; raises WebTextsError naming what is wrong."""
     try:
         values = load_resources(path)
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, ResourcesError) as exc:
+        section = load_crisis_resources(path).web_page
+    except (OSError, KnowledgeError, ResourcesError) as exc:
         raise WebTextsError(f"cannot read the crisis resources {path}: {exc}") from exc
-    section = data.get(SECTION) if isinstance(data, dict) else None
     if not isinstance(section, dict):
         raise WebTextsError(f"{path}: the '{SECTION}' section (the chat page's texts) is missing")
     texts: Dict[str, str] = {}

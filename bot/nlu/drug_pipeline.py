@@ -58,13 +58,15 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex
 
+from trd.paths import KNOWLEDGE_DIR, REPO_ROOT
+
 if TYPE_CHECKING:  # the lexicon is read only when building, never by the running assistant
     from trd.navigator.lexicon import DrugEntry
 
 LABEL = "drug"
 FACTORY = "drug_fuzzy_matcher"
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_LEXICON = ROOT / "data" / "knowledge" / "drugs.yml"
+ROOT = REPO_ROOT
+DEFAULT_LEXICON = KNOWLEDGE_DIR / "drugs.yml"
 DEFAULT_OUT = ROOT / "build" / "nlu" / "spacy_drugs"
 DEFAULT_STOPLIST = Path(__file__).resolve().with_name("drug_stoplist.txt")
 PIPELINE_NAME = "trd_drugs"

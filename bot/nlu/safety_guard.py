@@ -63,24 +63,24 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from trd.safety.risk import (
+from trd.safety.contract import (
+    CRISIS_INTENTS,
     INTENT_CRISIS,
     INTENT_DANGER_NOW,
     INTENT_SOS,
-    RiskEngine,
-    RiskResult,
+    RISK_ENTITY,
+    SAFETY_DIALOGUE_INTENTS,
+    RiskCategory,
 )
+from trd.safety.risk import RiskEngine, RiskResult
 
 logger = logging.getLogger(__name__)
 
-RISK_ENTITY = "risk_category"
 EXTRACTOR_NAME = "SafetyGuard"
 OUTPUT_KEY = "safety_guard"
-CRISIS_INTENTS = (INTENT_CRISIS, INTENT_DANGER_NOW, INTENT_SOS)
 DOWNGRADABLE = (INTENT_CRISIS, INTENT_DANGER_NOW)
-# never a downgrade target: they belong to the crisis dialogue
-SAFETY_DIALOGUE_INTENTS = ("not_safe", "confirm_safe", "crisis_retract", "safety_plan_request")
-DEFAULT_CATEGORY = "suicidal_ideation"
+# SAFETY_DIALOGUE_INTENTS (contract) are never a downgrade target: they belong to the crisis dialogue
+DEFAULT_CATEGORY = RiskCategory.SUICIDAL_IDEATION.value
 
 LEXICON_PATH_KEY = "lexicon_path"
 LOOKALIKE_INTENTS_KEY = "lookalike_intents"
@@ -229,11 +229,11 @@ class SafetyGuard(GraphComponent, IntentClassifier):
     @staticmethod
     def _category_for_classifier(intent: Optional[str], result: Optional[RiskResult]) -> str:
         if intent == INTENT_DANGER_NOW:
-            return "danger_now"
+            return RiskCategory.DANGER_NOW.value
         if intent == INTENT_SOS:
-            return "sos"
+            return RiskCategory.SOS.value
         if result is not None and any(d.third_party for d in result.denials):
-            return "third_party"
+            return RiskCategory.THIRD_PARTY.value
         return DEFAULT_CATEGORY
 
     @staticmethod

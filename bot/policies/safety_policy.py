@@ -42,21 +42,28 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import InvalidConfigException
 
+from trd.safety.contract import (
+    ALL_CATEGORIES,
+    CRISIS_INTENTS,
+    INTENT_DANGER_NOW,
+    INTENT_NOT_SAFE,
+    INTENT_SAFETY_PLAN_REQUEST,
+    INTENT_SOS,
+    RISK_ENTITY,
+    SAFETY_PLAN_FORM,
+    SAFETY_POLICY_PRIORITY,
+    SELF_HARM_CATEGORIES,
+    SLOT_CRISIS_ACTIVE,
+    SLOT_INTERRUPTED_LOOP,
+    SLOT_RISK_CATEGORY,
+)
+
 logger = logging.getLogger(__name__)
 
-SAFETY_POLICY_PRIORITY = 7
-
-# Intents and the entity produced by the NLU safety guard (contract with bot/nlu).
-CRISIS_INTENTS = frozenset({"crisis", "crisis_danger_now", "sos"})
-NOT_SAFE_INTENT = "not_safe"
-SAFETY_PLAN_INTENT = "safety_plan_request"
-RISK_ENTITY = "risk_category"
-
-# Categories about the person themselves, most specific first (the first found is recorded).
-SELF_RISK_CATEGORIES = ("plan", "method_seeking", "self_harm", "suicidal_ideation", "coded_language")
-KNOWN_CATEGORIES = frozenset(
-    {*SELF_RISK_CATEGORIES, "danger_now", "harm_to_others", "third_party", "sos", "unspecified", "not_safe"}
-)
+# Intents, entity, categories and slots: the safety contract (trd/safety/contract.py).
+NOT_SAFE_INTENT = INTENT_NOT_SAFE
+SAFETY_PLAN_INTENT = INTENT_SAFETY_PLAN_REQUEST
+KNOWN_CATEGORIES = frozenset(ALL_CATEGORIES)
 
 # Domain names (domain.yml, "# --- safety dialogue" sections).
 UTTER_CRISIS = "utter_crisis"
@@ -68,10 +75,6 @@ UTTER_NOT_SAFE = "utter_crisis_not_safe"
 UTTER_CHECK = "utter_crisis_check"
 UTTER_SAFETY_PLAN_INTRO = "utter_safety_plan_intro"
 ACTION_RECORD_CRISIS = "action_record_crisis"
-SAFETY_PLAN_FORM = "safety_plan_form"
-SLOT_RISK_CATEGORY = "risk_category"
-SLOT_CRISIS_ACTIVE = "crisis_active"
-SLOT_INTERRUPTED_LOOP = "crisis_interrupted_loop"
 _OWN_SLOTS = frozenset({SLOT_RISK_CATEGORY, SLOT_CRISIS_ACTIVE, SLOT_INTERRUPTED_LOOP, "requested_slot"})
 
 # If the category's own response is missing from the domain, fall back (never stay silent).
@@ -97,16 +100,16 @@ def classify(intent: Optional[str], categories: Sequence[str]) -> Optional[Tuple
     person themselves, then "help now", then worry about someone else.
     """
     cats: Set[str] = set(categories)
-    if intent == "crisis_danger_now" or "danger_now" in cats:
+    if intent == INTENT_DANGER_NOW or "danger_now" in cats:
         return UTTER_DANGER_NOW, "danger_now"
     if "harm_to_others" in cats:
         return UTTER_HARM_TO_OTHERS, "harm_to_others"
-    for category in SELF_RISK_CATEGORIES:
+    for category in SELF_HARM_CATEGORIES:  # about the person themselves, most specific first
         if category in cats:
             return UTTER_CRISIS, category
     if intent == NOT_SAFE_INTENT:
         return UTTER_NOT_SAFE, "not_safe"
-    if intent == "sos" or "sos" in cats:
+    if intent == INTENT_SOS or "sos" in cats:
         return UTTER_SOS, "sos"
     if "third_party" in cats:
         return UTTER_THIRD_PARTY, "third_party"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 from trd.answers.common import SKIPPED
+from trd.safety import contract
 
 # intake_part values, in the order asked (part 1 = phq9 + episode).
 PART_ORDER: Tuple[str, ...] = ("phq9", "episode", "medications", "therapy", "screens", "cautions")
@@ -56,24 +57,12 @@ AGGREGATE_SLOTS: Tuple[str, ...] = (
 SLOT_TRIALS = "trials"
 MEDICATIONS_FORM = "medications_form"
 
-# Safety dialogue slots (bot/policies/safety_policy.py, actions/safety.py).
-SLOT_CRISIS_ACTIVE = "crisis_active"
-SLOT_RISK_CATEGORY = "risk_category"
-SLOT_INTERRUPTED_LOOP = "crisis_interrupted_loop"
-# Categories about the person's own safety: they make suicidal_thoughts_now true. "unspecified"
-# is a crisis message the guard did not categorise: about the person unless shown otherwise.
-SELF_RISK_CATEGORIES: FrozenSet[str] = frozenset(
-    {
-        "suicidal_ideation",
-        "coded_language",
-        "method_seeking",
-        "plan",
-        "self_harm",
-        "danger_now",
-        "not_safe",
-        "unspecified",
-    }
-)
+# Safety dialogue slots, re-exported from the safety contract (trd/safety/contract.py) for the
+# intake's users; the categories that make the record's suicidal_thoughts_now true are the
+# contract's SUICIDAL_THOUGHTS_NOW_CATEGORIES.
+SLOT_CRISIS_ACTIVE = contract.SLOT_CRISIS_ACTIVE
+SLOT_RISK_CATEGORY = contract.SLOT_RISK_CATEGORY
+SLOT_INTERRUPTED_LOOP = contract.SLOT_INTERRUPTED_LOOP
 
 UNKNOWN_VALUE = SKIPPED  # what an "I don't know" answer holds in its slot (null in the record)
 

@@ -15,10 +15,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-from trd.intake.answers import PARSERS
+from trd.answers.kinds import PARSERS
+from trd.paths import KNOWLEDGE_DIR, REPO_ROOT  # noqa: F401  (REPO_ROOT: used by actions.intake.domain_gen)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-QUESTIONS_PATH = REPO_ROOT / "data" / "knowledge" / "intake_questions.yml"
+QUESTIONS_PATH = KNOWLEDGE_DIR / "intake_questions.yml"
 
 
 class IntakeDataError(ValueError):
@@ -213,7 +213,7 @@ def default_questions() -> IntakeQuestions:
 
 def explain(text: str, questions: Optional[IntakeQuestions] = None) -> Optional[str]:
     """The glossary's explanation of the first term named in ``text``, or None."""
-    from trd.intake.answers import find_terms
+    from trd.answers.intake import find_terms
 
     q = questions or default_questions()
     index = find_terms(text, [entry.terms for entry in q.glossary])

@@ -27,7 +27,6 @@ from trd.intake.answers import OTHER_TREATMENTS, OUTCOMES, THERAPY_TYPES
 from trd.intake.parts import (
     DONE,
     PART_ORDER,
-    SELF_RISK_CATEGORIES,
     SLOT_CRISES,
     SLOT_OT_CURRENT,
     SLOT_OTHER_TREATMENTS,
@@ -38,6 +37,7 @@ from trd.intake.parts import (
     SLOT_TRIALS,
     UNKNOWN_VALUE,
 )
+from trd.safety.contract import SUICIDAL_THOUGHTS_NOW_CATEGORIES
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ def crisis_categories(slots: Mapping[str, Any]) -> List[str]:
 
 
 def _suicidal_thoughts_now(item9: Optional[int], categories: Sequence[str]) -> Optional[bool]:
-    if (item9 is not None and item9 > 0) or SELF_RISK_CATEGORIES.intersection(categories):
+    if (item9 is not None and item9 > 0) or SUICIDAL_THOUGHTS_NOW_CATEGORIES.intersection(categories):
         return True
     if item9 == 0:
         return False

@@ -71,41 +71,30 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Pattern, Sequen
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_LEXICON_PATH = REPO_ROOT / "data" / "knowledge" / "risk_lexicon.yml"
+from trd.knowledge import KnowledgeError
+from trd.knowledge.risk_lexicon import LOOKALIKE_KINDS as _LOOKALIKE_KINDS
+from trd.knowledge.risk_lexicon import read_risk_lexicon
+from trd.paths import KNOWLEDGE_DIR, REPO_ROOT  # noqa: F401  (REPO_ROOT: part of this module's API)
+from trd.safety.contract import (  # noqa: F401  (re-exported: the engine's names for the contract)
+    CATEGORY_PRIORITY,
+    INTENT_CRISIS,
+    INTENT_DANGER_NOW,
+    INTENT_SOS,
+    LEXICON_CATEGORIES,
+    LEXICON_CRISIS_CATEGORIES,
+    SOS_CATEGORY,
+)
+
+DEFAULT_LEXICON_PATH = KNOWLEDGE_DIR / "risk_lexicon.yml"
 LEXICON_ENV_VAR = "TRD_RISK_LEXICON"
 
-# The contract with the rest of the assistant.
-CRISIS_CATEGORIES: Tuple[str, ...] = (
-    "suicidal_ideation",
-    "coded_language",
-    "method_seeking",
-    "plan",
-    "self_harm",
-    "danger_now",
-    "harm_to_others",
-    "third_party",
-)
-SOS_CATEGORY = "sos"
-ALL_CATEGORIES: Tuple[str, ...] = CRISIS_CATEGORIES + (SOS_CATEGORY,)
-LOOKALIKE_KINDS: Tuple[str, ...] = ("idioms", "treatment_words", "negated_history", "news")
-
-INTENT_CRISIS = "crisis"
-INTENT_DANGER_NOW = "crisis_danger_now"
-INTENT_SOS = "sos"
+# The contract with the rest of the assistant (trd/safety/contract.py).
+CRISIS_CATEGORIES: Tuple[str, ...] = LEXICON_CRISIS_CATEGORIES
+ALL_CATEGORIES: Tuple[str, ...] = LEXICON_CATEGORIES
+LOOKALIKE_KINDS: Tuple[str, ...] = _LOOKALIKE_KINDS
 
 # Primary category when several are found: the most urgent first.
-_PRIORITY: Tuple[str, ...] = (
-    "danger_now",
-    "plan",
-    "method_seeking",
-    "harm_to_others",
-    "self_harm",
-    "suicidal_ideation",
-    "coded_language",
-    "third_party",
-    "sos",
-)
+_PRIORITY: Tuple[str, ...] = CATEGORY_PRIORITY
 
 SENTENCE = "."
 CLAUSE = ","
@@ -612,14 +601,12 @@ def _alternation(items: Sequence[str]) -> str:
 def load_lexicon(path: Optional[os.PathLike[str] | str] = None) -> Lexicon:
     """Read and compile the risk lexicon. Raises LexiconError with a clear message when it is wrong."""
     p = Path(path) if path is not None else lexicon_path()
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise LexiconError(f"risk lexicon not found: {p}") from exc
-    except yaml.YAMLError as exc:
-        raise LexiconError(f"risk lexicon {p} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise LexiconError(f"risk lexicon {p}: expected a mapping at the top")
+    if not p.is_file():
+        raise LexiconError(f"risk lexicon not found: {p}")
+    try:  # the file's one loader: strict YAML, schema-checked (trd/knowledge/risk_lexicon.py)
+        data = read_risk_lexicon(p)
+    except KnowledgeError as exc:
+        raise LexiconError(f"risk lexicon {exc}") from exc
     return build_lexicon(data, str(p), base_dir=p.parent)
 
 

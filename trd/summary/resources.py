@@ -1,9 +1,9 @@
-"""The crisis resources, read from data/knowledge/crisis_resources.yml (the one place they live).
+"""The crisis resources of data/knowledge/crisis_resources.yml (the one place they live), as text.
 
 The summaries never spell out a crisis number: their wording has placeholders such as
 ``{lifeline_number}`` and ``{emergency_number}``, filled in here from the data file's
-``resources`` and ``snippets`` (the same names and rules as
-``scripts/gen_crisis_responses.py``, which renders the domain's crisis responses).
+``resources`` and ``snippets`` (the file is read and checked by its one loader,
+:mod:`trd.knowledge.crisis_resources`, as for ``scripts/gen_crisis_responses.py``).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 import string
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional
 
-import yaml
+from trd.knowledge import KnowledgeError
+from trd.knowledge.crisis_resources import CRISIS_RESOURCES_FILE, load_crisis_resources
+from trd.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-CRISIS_RESOURCES_FILE = ROOT / "data" / "knowledge" / "crisis_resources.yml"
+ROOT = REPO_ROOT
 
 
 class ResourcesError(ValueError):
@@ -43,21 +44,12 @@ def fill(template: str, values: Mapping[str, str], where: str = "template") -> s
 def load_resources(path: Path = CRISIS_RESOURCES_FILE) -> Dict[str, str]:
     """Every resource (``lifeline_number``...) and snippet (``danger_line``...), as text."""
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ResourcesError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("resources"), dict) or not data["resources"]:
-        raise ResourcesError(f"{path}: 'resources' must be a non-empty mapping")
-    values: Dict[str, str] = {}
-    for key, value in data["resources"].items():
-        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
-            raise ResourcesError(f"{path}: resources.{key} must be non-empty text")
-        values[str(key)] = str(value)
-    snippets = data.get("snippets") or {}
-    if not isinstance(snippets, dict):
-        raise ResourcesError(f"{path}: 'snippets' must be a mapping")
-    for key, template in snippets.items():
-        values[str(key)] = fill(template, dict(values), f"snippets.{key}")
+        data = load_crisis_resources(path)
+    except KnowledgeError as exc:
+        raise ResourcesError(str(exc)) from exc
+    values: Dict[str, str] = dict(data.resources)
+    for key, template in data.snippets.items():
+        values[key] = fill(template, dict(values), f"snippets.{key}")
     return values
 
 

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
-import yaml
-
-WORDING_FILE = Path(__file__).resolve().parent / "wording.yml"
-
-REQUIRED_SECTIONS = (
-    "chat",
-    "layer_short",
-    "question_priority",
-    "question_why",
-    "general_questions",
-    "clinician",
-    "status",
-    "flags",
-    "adequacy",
-    "adherence",
-    "outcome",
-    "role",
-    "drug_class",
-    "screens",
-    "screen_results",
-    "caution_status",
-    "crisis_categories",
-    "prescriptive_phrases",
-    "pages",
-)
+from trd.knowledge import KnowledgeError
+from trd.knowledge import wording as _knowledge
+from trd.knowledge.wording import REQUIRED_SECTIONS, WORDING_FILE  # noqa: F401  (re-exported)
 
 
 class WordingError(ValueError):
@@ -38,16 +17,11 @@ class WordingError(ValueError):
 
 
 def load_wording(path: Path = WORDING_FILE) -> Dict[str, Any]:
+    """The wording (a fresh copy), read and checked by trd.knowledge.wording."""
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise WordingError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise WordingError(f"{path}: expected a mapping")
-    missing = [name for name in REQUIRED_SECTIONS if not data.get(name)]
-    if missing:
-        raise WordingError(f"{path}: missing sections {missing}")
-    return data
+        return copy.deepcopy(dict(_knowledge.load_wording(path)))
+    except KnowledgeError as exc:
+        raise WordingError(str(exc)) from exc
 
 
 @functools.lru_cache(maxsize=1)
