@@ -20,6 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.safety import ActionRecordCrisis
+from tests.support import trackers
 from trd.escalation.enqueue import Escalator
 from trd.escalation.payload import NOTE_REST, NOTE_SMS, Contact
 from trd.store.migrate import upgrade
@@ -68,7 +69,7 @@ def make_tracker(sender: str, channel: str, category: Optional[str] = "plan") ->
     ]
     latest = {"intent": {"name": "crisis", "confidence": 1.0}, "entities": [], "text": CRISIS_TEXT}
     slots = {"crisis_active": True, "risk_category": category}
-    return Tracker(sender, slots, latest, events, False, None, {}, "utter_crisis_check")
+    return trackers.make_tracker(sender, slots, latest, events, latest_action="utter_crisis_check")
 
 
 class FakeContacts:

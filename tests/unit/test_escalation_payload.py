@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 from rasa_sdk import Tracker
 
+from tests.support.trackers import make_tracker
 from trd.escalation.enqueue import Escalator
 from trd.escalation.payload import (
     MAX_MESSAGE_CHARS,
@@ -71,7 +72,8 @@ def conversation(channel: str = "rest") -> List[Dict[str, Any]]:
 
 def tracker(events: List[Dict[str, Any]], sender: str = "conv-7") -> Tracker:
     latest = next(e for e in reversed(events) if e["event"] == "user")
-    return Tracker(sender, {}, {**latest["parse_data"], "text": latest["text"]}, events, False, None, {}, "")
+    latest_message = {**latest["parse_data"], "text": latest["text"]}
+    return make_tracker(sender, {}, latest_message, events, latest_action="")
 
 
 class FakeContacts:

@@ -25,7 +25,8 @@ from actions.intake.actions import (
     ActionIntakeWelcomeBack,
 )
 from actions.intake.domain_gen import ACTIONS
-from tests.unit.test_intake_forms import DOMAIN, SENDER, user_event
+from tests.support.trackers import make_tracker, user_event
+from tests.unit.test_intake_forms import DOMAIN, SENDER
 from trd.store.repository import InMemoryRepository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,15 +47,13 @@ def tracker(
     all_slots["crisis_active"] = False
     all_slots.update(slots or {})
     history = events if events is not None else [message, {"event": "action", "name": latest_action}]
-    return Tracker(
+    return make_tracker(
         SENDER,
         all_slots,
         message["parse_data"],
         history,
-        False,
-        None,
-        {"name": active_loop} if active_loop else {},
-        latest_action,
+        active_loop=active_loop,
+        latest_action=latest_action,
     )
 
 

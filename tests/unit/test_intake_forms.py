@@ -22,6 +22,7 @@ from actions.forms.intake_episode import ValidateEpisodeForm
 from actions.forms.intake_phq9 import ValidatePhq9Form
 from actions.forms.intake_screens import ValidateScreensForm
 from actions.forms.intake_therapy import ValidateTherapyForm
+from tests.support.trackers import form_answer_events, make_tracker, user_event
 from trd.intake.questions import default_questions
 from trd.store.repository import InMemoryRepository, Repository
 
@@ -57,15 +58,6 @@ DOMAIN: Dict[str, Any] = {
 }
 
 
-def user_event(text: str, intent: str = "intake_answer", confidence: float = 0.95) -> Dict[str, Any]:
-    return {
-        "event": "user",
-        "text": text,
-        "input_channel": "rest",
-        "parse_data": {"intent": {"name": intent, "confidence": confidence}, "entities": [], "text": text},
-    }
-
-
 def answer_tracker(
     form: str,
     slot: str,
@@ -77,18 +69,12 @@ def answer_tracker(
 ) -> Tracker:
     """What FormAction sends after the person answered ``slot`` with ``text``."""
     message = user_event(text, intent, confidence)
-    events = list(history or []) + [
-        {"event": "slot", "name": "requested_slot", "value": slot},
-        {"event": "action", "name": "action_listen"},
-        message,
-        {"event": "slot", "name": "requested_slot", "value": slot},
-        {"event": "action", "name": form},
-        {"event": "slot", "name": slot, "value": text},
-    ]
+    events = list(history or []) + form_answer_events(form, slot, message, text)
     all_slots: Dict[str, Any] = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots or {})
     all_slots.update({slot: text, "requested_slot": slot})
-    return Tracker(SENDER, all_slots, message["parse_data"], events, False, None, {"name": form}, form)
+    latest = message["parse_data"]
+    return make_tracker(SENDER, all_slots, latest, events, active_loop=form, latest_action=form)
 
 
 def activation_tracker(
@@ -104,7 +90,7 @@ def activation_tracker(
     all_slots: Dict[str, Any] = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots or {})
     all_slots.update(prefilled)
-    return Tracker(SENDER, all_slots, {}, events, False, None, {}, form)
+    return make_tracker(SENDER, all_slots, {}, events, latest_action=form)
 
 
 VALIDATORS = {

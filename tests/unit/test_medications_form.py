@@ -31,6 +31,7 @@ from actions.forms.medications import (
     read_corrections,
     readback,
 )
+from tests.support.trackers import form_answer_events, make_tracker, user_event
 from trd.navigator import default_knowledge, navigate
 from trd.store.repository import InMemoryRepository, Repository
 
@@ -86,21 +87,6 @@ def drug(start: int, end: int, value: str) -> Dict[str, Any]:
     return {"entity": "drug", "start": start, "end": end, "value": value, "extractor": "SpacyEntityExtractor"}
 
 
-def user_event(
-    text: str, intent: str = "intake_answer", confidence: float = 0.95, entities: Optional[List[Any]] = None
-) -> Dict[str, Any]:
-    return {
-        "event": "user",
-        "text": text,
-        "input_channel": "rest",
-        "parse_data": {
-            "intent": {"name": intent, "confidence": confidence},
-            "entities": entities or [],
-            "text": text,
-        },
-    }
-
-
 def answer_tracker(
     slot: str,
     text: str,
@@ -111,19 +97,13 @@ def answer_tracker(
 ) -> Tracker:
     """What FormAction sends after the person answered ``slot`` with ``text``."""
     message = user_event(text, intent, entities=entities)
-    events = list(history or []) + [
-        {"event": "slot", "name": "requested_slot", "value": slot},
-        {"event": "action", "name": "action_listen"},
-        message,
-        {"event": "slot", "name": "requested_slot", "value": slot},
-        {"event": "action", "name": FORM},
-        {"event": "slot", "name": slot, "value": text},
-    ]
+    events = list(history or []) + form_answer_events(FORM, slot, message, text)
     all_slots: Dict[str, Any] = {name: None for name in DOMAIN["slots"]}
     all_slots.update(INTAKE)
     all_slots.update(slots or {})
     all_slots.update({slot: text, "requested_slot": slot})
-    return Tracker(SENDER, all_slots, message["parse_data"], events, False, None, {"name": FORM}, FORM)
+    latest = message["parse_data"]
+    return make_tracker(SENDER, all_slots, latest, events, active_loop=FORM, latest_action=FORM)
 
 
 def activation_tracker(slots: Dict[str, Any], prefilled: Dict[str, Any]) -> Tracker:
@@ -138,7 +118,7 @@ def activation_tracker(slots: Dict[str, Any], prefilled: Dict[str, Any]) -> Trac
     all_slots.update(INTAKE)
     all_slots.update(slots)
     all_slots.update(prefilled)
-    return Tracker(SENDER, all_slots, {}, events, False, None, {}, FORM)
+    return make_tracker(SENDER, all_slots, {}, events, latest_action=FORM)
 
 
 def validate(

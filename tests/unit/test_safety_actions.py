@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms.base import SKIPPED, BaseFormValidation, is_skip
 from actions.forms.safety_plan import ActionSaveSafetyPlan, ValidateSafetyPlanForm
 from actions.safety import ActionCloseCrisis, ActionRecordCrisis, ActionResumeAfterCrisis
+from tests.support import trackers
 from trd.store.repository import InMemoryRepository, Repository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,15 +77,12 @@ def make_tracker(
     message = user_event(text, intent, entities, channel)
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots or {})
-    return Tracker(
+    return trackers.make_tracker(
         SENDER,
         all_slots,
         {**message["parse_data"], "text": text},
         events if events is not None else [{"event": "action", "name": "action_listen"}, message],
-        False,
-        None,
-        {"name": active_loop} if active_loop else {},
-        "action_listen",
+        active_loop=active_loop,
     )
 
 

@@ -10,6 +10,7 @@ from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms.safety_plan import FORM_NAME, SLOTS, ValidateSafetyPlanForm
+from tests.support.trackers import make_tracker
 
 DOMAIN: Dict[str, Any] = {
     "slots": {slot: {"type": "text", "mappings": [{"type": "from_text"}]} for slot in SLOTS},
@@ -30,15 +31,8 @@ def _tracker(text: str, intent: str) -> Tracker:
         {"event": "user", "text": text, "parse_data": message},
         {"event": "slot", "name": "sp_professionals", "value": text},  # from_text extraction
     ]
-    return Tracker(
-        "plan-1",
-        slots,
-        message,
-        events,
-        False,
-        None,
-        {"name": FORM_NAME, "validate": True, "rejected": False},
-        "action_listen",
+    return make_tracker(
+        "plan-1", slots, message, events, active_loop={"name": FORM_NAME, "validate": True, "rejected": False}
     )
 
 

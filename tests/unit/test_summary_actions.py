@@ -20,6 +20,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.summary.actions import ActionDeleteSummary, ActionShowSummary
+from tests.support import trackers
 from tests.unit.test_summary_records import in_progress, typical, urgent
 from trd.store.repository import InMemoryRepository, Repository
 from trd.summary.chat import chat_message
@@ -51,21 +52,12 @@ class Clock:
 def make_tracker(
     text: str = "show my summary", intent: str = "show_summary", channel: str = "rest"
 ) -> Tracker:
-    message = {
-        "event": "user",
-        "text": text,
-        "input_channel": channel,
-        "parse_data": {"intent": {"name": intent, "confidence": 0.97}, "entities": [], "text": text},
-    }
-    return Tracker(
+    message = trackers.user_event(text, intent, 0.97, channel=channel)
+    return trackers.make_tracker(
         SENDER,
         {},
         {**message["parse_data"], "text": text},
         [{"event": "action", "name": "action_listen"}, message],
-        False,
-        None,
-        {},
-        "action_listen",
     )
 
 

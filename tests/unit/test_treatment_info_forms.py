@@ -29,6 +29,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 import actions.forms
+from tests.support.trackers import form_answer_events, make_tracker
 from trd.store.repository import InMemoryRepository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,17 +112,11 @@ def _validators() -> Dict[str, FormValidationAction]:
 def _asked(form: str, slot: str, text: str, slots: Dict[str, Any]) -> Tracker:
     """What FormAction sends when the from_text mapping stored a question as the answer to ``slot``."""
     parse = {"intent": {"name": INTENT, "confidence": 0.99}, "entities": [], "text": text}
-    events: List[Dict[str, Any]] = [
-        {"event": "slot", "name": "requested_slot", "value": slot},
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": text, "input_channel": "rest", "parse_data": parse},
-        {"event": "slot", "name": "requested_slot", "value": slot},
-        {"event": "action", "name": form},
-        {"event": "slot", "name": slot, "value": text},
-    ]
+    message = {"event": "user", "text": text, "input_channel": "rest", "parse_data": parse}
+    events = form_answer_events(form, slot, message, text)
     values: Dict[str, Any] = {name: None for name in slots}
     values.update({slot: text, "requested_slot": slot})
-    return Tracker("treatment-info-check", values, parse, events, False, None, {"name": form}, form)
+    return make_tracker("treatment-info-check", values, parse, events, active_loop=form, latest_action=form)
 
 
 def _question_reaches_the_rules(
