@@ -125,6 +125,7 @@ def test_edit_distance_counts_a_swap_as_one_edit() -> None:
     assert drug_pipeline.osa_distance("sertraline", "zoloft", 2) == 3  # capped at limit + 1
 
 
+@pytest.mark.slow  # compares every dictionary word with every drug name (~20 s)
 def test_stoplist_covers_every_dictionary_word_near_a_drug_name() -> None:
     if not DICTIONARY.exists():
         pytest.skip("needs /usr/share/dict/words (Debian package wamerican)")
@@ -135,6 +136,7 @@ def test_stoplist_covers_every_dictionary_word_near_a_drug_name() -> None:
 
 
 # ---------------------------------------------------------------- the build
+@pytest.mark.slow  # a second full build
 def test_build_is_deterministic(built: Path, tmp_path: Path) -> None:
     again = drug_pipeline.build(tmp_path / "again")
 
@@ -144,6 +146,7 @@ def test_build_is_deterministic(built: Path, tmp_path: Path) -> None:
     assert files(again) == files(built)
 
 
+@pytest.mark.slow  # a third full build
 def test_build_replaces_an_old_pipeline_and_leaves_no_temporary_folder(tmp_path: Path) -> None:
     out = tmp_path / "spacy_drugs"
     out.mkdir()
@@ -154,6 +157,7 @@ def test_build_replaces_an_old_pipeline_and_leaves_no_temporary_folder(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spacy_drugs"]
 
 
+@pytest.mark.slow  # a fresh interpreter imports spaCy
 def test_loading_needs_only_the_normaliser_module_imported(built: Path) -> None:
     """What Rasa does: import the component classes, then SpacyNLP calls spacy.load(path)."""
     code = (

@@ -462,6 +462,7 @@ def _start(env: Dict[str, str]) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow  # worker processes
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_the_worker_process_delivers_and_stops_cleanly_on_a_signal(
     db_url: str, receiver: EscalationReceiver, sig: int
@@ -484,6 +485,7 @@ def test_the_worker_process_delivers_and_stops_cleanly_on_a_signal(
     assert "Traceback" not in out
 
 
+@pytest.mark.slow  # a worker process
 def test_the_worker_process_refuses_to_run_with_a_bad_setting(db_url: str) -> None:
     proc = _start(_env(db_url, ESCALATION_WEBHOOK_URL="https://care.example.org/h"))
     out, _ = proc.communicate(timeout=60)

@@ -119,6 +119,7 @@ def test_migrations_leave_rasas_tables_alone(empty_url: str) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow  # migration processes
 def test_concurrent_migrations_all_succeed(empty_url: str) -> None:
     """Several processes (setup scripts, action servers) migrating a fresh database at once."""
     procs = [_start_migrate(empty_url) for _ in range(3)]
@@ -135,6 +136,7 @@ def test_concurrent_migrations_all_succeed(empty_url: str) -> None:
 
 
 
+@pytest.mark.slow  # migration processes
 def test_migrate_command_is_idempotent(empty_url: str) -> None:
     shown = empty_url.split("@")[-1]
     check = _migrate(["--check"], empty_url)
@@ -164,6 +166,7 @@ def test_migrate_command_is_idempotent(empty_url: str) -> None:
         ("postgresql+psycopg2://u:sekrit-pw@127.0.0.1:1/db", "cannot use the database"),
     ],
 )
+@pytest.mark.slow  # a migration process per case
 def test_migrate_command_explains_a_bad_url(url: str | None, message: str) -> None:
     result = _migrate([], url)
     assert result.returncode == 2, (result.stdout, result.stderr)
@@ -172,6 +175,7 @@ def test_migrate_command_explains_a_bad_url(url: str | None, message: str) -> No
     assert "sekrit-pw" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow  # a migration process
 def test_migrate_command_creates_the_sqlite_directory(tmp_path: Path) -> None:
     db = tmp_path / "a" / "b" / "trd.sqlite3"
     result = _migrate([], f"sqlite:///{db}")

@@ -34,12 +34,14 @@ import copy
 import json
 from typing import Any, Dict, Iterator, List, Tuple
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trd.navigator import FLAG_VOCABULARY, LAYER_IDS, evaluate, load_knowledge, navigate
 from trd.navigator.model import ADEQUACY_VALUES, STATUS_RANK
 
+pytestmark = pytest.mark.slow  # 100 generated records per property
 KNOWLEDGE = load_knowledge()
 LEXICON = KNOWLEDGE.lexicon
 TREATMENTS = KNOWLEDGE.treatments
