@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import yaml
-
 from trd.answers.kinds import PARSERS
+from trd.knowledge import KnowledgeError
+from trd.knowledge.intake_questions import read_intake_questions
 from trd.paths import KNOWLEDGE_DIR, REPO_ROOT  # noqa: F401  (REPO_ROOT: used by actions.intake.domain_gen)
 
 QUESTIONS_PATH = KNOWLEDGE_DIR / "intake_questions.yml"
@@ -196,13 +196,10 @@ def build_questions(data: Any) -> IntakeQuestions:
 
 def load_questions(path: Optional[Path] = None) -> IntakeQuestions:
     target = path or QUESTIONS_PATH
-    try:
-        with target.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except OSError as exc:
-        raise IntakeDataError(f"cannot read {target}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise IntakeDataError(f"{target} is not valid YAML: {exc}") from exc
+    try:  # the file's one loader: strict YAML, schema-checked (trd/knowledge/intake_questions.py)
+        data = read_intake_questions(target)
+    except KnowledgeError as exc:
+        raise IntakeDataError(str(exc)) from exc
     return build_questions(data)
 
 
