@@ -152,6 +152,7 @@ class Knowledge:
     lexicon: Lexicon
     treatments: Treatments
     validator: Any  # validation.IntakeValidator (kept Any to avoid an import cycle)
+    wording: Any = None  # findings.Wording (navigator_wording.yml); None: the repository's file
 
 
 # ------------------------------------------------------------------ building

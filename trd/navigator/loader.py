@@ -1,4 +1,4 @@
-"""Read the knowledge files (drugs.yml, treatments.yml, intake.schema.json) from disk.
+"""Read the knowledge files (drugs.yml, treatments.yml, navigator_wording.yml, intake.schema.json) from disk.
 
 The only module of the navigator that does I/O. The CLI and the action server call
 `load_knowledge()` (or the cached `default_knowledge()`) once and pass the result to the rules.
@@ -13,6 +13,7 @@ from typing import Any, Optional, Union
 
 import yaml
 
+from .findings import Wording, build_wording
 from .knowledge import Knowledge, build_treatments
 from .lexicon import KnowledgeError, Lexicon, build_lexicon
 from .validation import IntakeValidator
@@ -24,6 +25,7 @@ REPO_ROOT = PACKAGE_DIR.parents[1]
 KNOWLEDGE_DIR = REPO_ROOT / "data" / "knowledge"
 DRUGS_PATH = KNOWLEDGE_DIR / "drugs.yml"
 TREATMENTS_PATH = KNOWLEDGE_DIR / "treatments.yml"
+WORDING_PATH = KNOWLEDGE_DIR / "navigator_wording.yml"
 SCHEMA_PATH = PACKAGE_DIR / "intake.schema.json"
 
 
@@ -52,18 +54,31 @@ def load_lexicon(path: Optional[PathLike] = None) -> Lexicon:
     return build_lexicon(_read_yaml(Path(path) if path is not None else DRUGS_PATH))
 
 
+def load_wording(path: Optional[PathLike] = None, source_ids: Optional[Any] = None) -> Wording:
+    """The navigator's sentences and labels (navigator_wording.yml); source ids checked when given."""
+    return build_wording(_read_yaml(Path(path) if path is not None else WORDING_PATH), source_ids)
+
+
+@functools.lru_cache(maxsize=1)
+def default_wording() -> Wording:
+    """The repository's navigator_wording.yml, loaded once per process."""
+    return load_wording()
+
+
 def load_knowledge(
     drugs_path: Optional[PathLike] = None,
     treatments_path: Optional[PathLike] = None,
     schema_path: Optional[PathLike] = None,
+    wording_path: Optional[PathLike] = None,
 ) -> Knowledge:
-    """Read and check all three knowledge files; raises KnowledgeError with the file named."""
+    """Read and check all the knowledge files; raises KnowledgeError with the file named."""
+    lexicon = load_lexicon(drugs_path)
+    treatments = build_treatments(_read_yaml(Path(treatments_path) if treatments_path else TREATMENTS_PATH))
     return Knowledge(
-        lexicon=load_lexicon(drugs_path),
-        treatments=build_treatments(
-            _read_yaml(Path(treatments_path) if treatments_path else TREATMENTS_PATH)
-        ),
+        lexicon=lexicon,
+        treatments=treatments,
         validator=IntakeValidator(load_schema(schema_path)),
+        wording=load_wording(wording_path, tuple(treatments.sources)),
     )
 
 
