@@ -36,7 +36,8 @@ def _sections(key: str) -> Dict[str, List[str]]:
 def test_domain_declares_exactly_the_safety_intents() -> None:
     assert _sections("intents")["safety"] == list(contract.SAFETY_INTENTS)
     assert set(contract.CRISIS_INTENTS) <= set(contract.SAFETY_INTENTS)
-    assert set(contract.SAFETY_DIALOGUE_INTENTS) == set(contract.SAFETY_INTENTS) - set(contract.CRISIS_INTENTS)
+    dialogue = set(contract.SAFETY_INTENTS) - set(contract.CRISIS_INTENTS)
+    assert set(contract.SAFETY_DIALOGUE_INTENTS) == dialogue
 
 
 def test_domain_declares_exactly_the_safety_slots() -> None:
@@ -73,7 +74,8 @@ def test_the_category_sets_are_consistent() -> None:
 
 def test_the_constants_are_plain_strings() -> None:
     # a str enum member hashes by its name: sets of members would not find "crisis"
-    for value in (*contract.SAFETY_INTENTS, *contract.ALL_CATEGORIES, *contract.SAFETY_SLOTS, contract.RISK_ENTITY):
+    names = (*contract.SAFETY_INTENTS, *contract.ALL_CATEGORIES, *contract.SAFETY_SLOTS, contract.RISK_ENTITY)
+    for value in names:
         assert type(value) is str
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Tuple, TypeVar
 
 import jsonschema
 import yaml
@@ -53,7 +53,7 @@ def read_yaml(path: Path) -> Any:
 
 
 def _where(error: jsonschema.ValidationError) -> str:
-    parts = []
+    parts: List[str] = []
     for part in error.absolute_path:
         parts.append(f"[{part}]" if isinstance(part, int) else (f".{part}" if parts else str(part)))
     return "".join(parts) or "the top level"

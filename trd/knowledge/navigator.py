@@ -12,4 +12,11 @@ from trd.navigator.loader import (  # noqa: F401
     load_wording,
 )
 
-__all__ = ["default_knowledge", "default_wording", "load_knowledge", "load_lexicon", "load_schema", "load_wording"]
+__all__ = [
+    "default_knowledge",
+    "default_wording",
+    "load_knowledge",
+    "load_lexicon",
+    "load_schema",
+    "load_wording",
+]

@@ -32,7 +32,8 @@ REQUIRED_SECTIONS: Tuple[str, ...] = (
     "pages",
 )
 
-_PRESENT = {"not": {"enum": [None, "", 0, False, {}, []]}}  # what `not data.get(name)` refused
+# what `not data.get(name)` refused
+_PRESENT: Dict[str, Any] = {"not": {"enum": [None, "", 0, False, {}, []]}}
 
 SCHEMA: Dict[str, Any] = {
     "type": "object",
