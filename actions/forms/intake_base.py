@@ -163,7 +163,15 @@ class IntakeFormValidation(BaseFormValidation, ABC):
         """Further slot changes an answer causes (loops, derived values). ``slots`` already holds it."""
         return {}
 
-    def parse(self, slot: str, text: str, intent: Optional[str], confidence: float) -> Any:
+    def parse(
+        self,
+        slot: str,
+        text: str,
+        intent: Optional[str],
+        confidence: float,
+        message: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """The answer read from ``text``; ``message`` is the whole latest message (its entities)."""
         question = self.question(slot)
         if question is None:
             return answers.INVALID
@@ -221,11 +229,12 @@ class IntakeFormValidation(BaseFormValidation, ABC):
     ) -> List[EventType]:
         text = self.clean_text(raw) or ""
         intent, confidence = _latest_intent(tracker)
+        message: Mapping[str, Any] = dict(tracker.latest_message or {})
         if answers.is_go_back(text) or (
             intent == "go_back"
             and confidence >= COMMAND_CONFIDENCE
             and len(text.split()) <= 8
-            and self.parse(slot, text, intent, confidence) is answers.INVALID
+            and self.parse(slot, text, intent, confidence, message) is answers.INVALID
         ):
             return self._go_back(slot, dispatcher, tracker)
         if answers.is_skip_part(text) or (
@@ -238,7 +247,7 @@ class IntakeFormValidation(BaseFormValidation, ABC):
         if answers.looks_like_question(text) and (intent in QUESTION_INTENTS or explain(text)):
             # "what is TMS?" names a treatment but is a question, not an answer
             return await self._not_an_answer(slot, text, intent, confidence, dispatcher, tracker)
-        parsed = self.parse(slot, text, intent, confidence) if text else answers.INVALID
+        parsed = self.parse(slot, text, intent, confidence, message) if text else answers.INVALID
         if parsed is answers.INVALID and intent == "dont_know" and confidence >= COMMAND_CONFIDENCE:
             parsed = answers.UNKNOWN
         if parsed is answers.INVALID:
