@@ -60,9 +60,13 @@ class ValidateSafetyPlanForm(BaseFormValidation):
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name")
         text = latest.get("text") or ""
-        if slot in SLOTS and intent in QUESTION_INTENTS and looks_like_question(text):
+        fresh = slot in tracker.slots_to_validate()  # this run reads a new message for the slot
+        if fresh and slot in SLOTS and intent in QUESTION_INTENTS and looks_like_question(text):
             # "what is TMS?" is a question, not part of the plan: the rules answer it and
             # the form asks this part again. ("my psychiatrist and my TMS clinic" stays an answer.)
+            # Only the run that reads the message rejects it: when the form comes back after
+            # the answer, the same question is still the latest message and must not be
+            # rejected again (that would end in the fallback's "Sorry, I didn't quite follow").
             return [SlotSet(slot, None), ActionExecutionRejected(FORM_NAME)]
         return await super().run(dispatcher, tracker, domain)
 
