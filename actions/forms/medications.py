@@ -49,7 +49,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms.base import SKIPPED
 from actions.forms.intake_base import IntakeFormValidation
 from trd import answers as reading
-from trd.answers.medicines import MAX_NAME_CHARS, default_lexicon, find_medicines
+from trd.answers.medicines import MAX_NAME_CHARS, default_lexicon, find_medicines, is_names_value
 from trd.answers.readback import join_names, readback, trial_label
 from trd.answers.trials import read_corrections
 from trd.answers.values import INVALID
@@ -88,18 +88,20 @@ CURRENT = "med_current"
 READBACK = "med_readback"
 UNKNOWN_NAME = "med_unknown_name"
 
-QUESTION_SLOTS: Tuple[str, ...] = (
-    NAMES,
-    SPELLING,
-    DOSE,
-    WEEKS,
-    ADHERENCE,
-    OUTCOME,
-    SIDE_EFFECTS,
-    STILL_TAKING,
-    CONFIRM,
-    MORE,
-)
+# The questions, in order, and the kind of answer (trd.answers) each reads.
+KIND_OF_SLOT: Dict[str, str] = {
+    NAMES: "medicine_names",
+    SPELLING: "medicine_spelling",
+    DOSE: "dose",
+    WEEKS: "weeks_at_dose",
+    ADHERENCE: "adherence",
+    OUTCOME: "trial_outcome",
+    SIDE_EFFECTS: "side_effects",
+    STILL_TAKING: "still_taking",
+    CONFIRM: "trial_confirm",
+    MORE: "more_medicines",
+}
+QUESTION_SLOTS: Tuple[str, ...] = tuple(KIND_OF_SLOT)
 STATE_SLOTS: Tuple[str, ...] = (SLOT_TRIALS, INDEX, UNKNOWN_NAMES, CURRENT, READBACK, UNKNOWN_NAME)
 # The questions about one medicine, in the order asked, and the trial field each fills.
 FIELD_SLOTS: Tuple[str, ...] = (DOSE, WEEKS, ADHERENCE, OUTCOME, SIDE_EFFECTS, STILL_TAKING)
@@ -124,19 +126,6 @@ UTTER_LEFT_OUT = "utter_med_left_out"
 UTTER_WHICH_PART = "utter_med_which_part"
 UTTER_CHANGED = "utter_med_changed"
 
-# The kind of answer (trd.answers) each question reads.
-KIND_OF_SLOT: Dict[str, str] = {
-    NAMES: "medicine_names",
-    SPELLING: "medicine_spelling",
-    DOSE: "dose",
-    WEEKS: "weeks_at_dose",
-    ADHERENCE: "adherence",
-    OUTCOME: "trial_outcome",
-    SIDE_EFFECTS: "side_effects",
-    STILL_TAKING: "still_taking",
-    CONFIRM: "trial_confirm",
-    MORE: "more_medicines",
-}
 
 
 def _pick_slot(value: Any) -> Any:
@@ -189,18 +178,6 @@ def _pending(slots: Mapping[str, Any]) -> List[Dict[str, Any]]:
     return [dict(u) for u in value if isinstance(u, Mapping) and isinstance(u.get("name"), str)]
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-
-
-def _is_names(value: Any) -> bool:
-    return (
-        isinstance(value, Mapping)
-        and isinstance(value.get("mentions"), list)
-        and all(isinstance(m, Mapping) for m in value["mentions"])
-    )
-
-
 def _field_value(slot: str, value: Any) -> Any:
     """What a question slot's canonical value means in the trial (unknown -> None)."""
     return None if value == SKIPPED else value
@@ -237,7 +214,7 @@ class ValidateMedicationsForm(IntakeFormValidation):
         trials = _trials(slots)
         if _index(slots, trials) < len(trials):
             return required + list(PER_DRUG_SLOTS)
-        if not trials and (names == SKIPPED or (_is_names(names) and names.get("none"))):
+        if not trials and (names == SKIPPED or (is_names_value(names) and names.get("none"))):
             return required  # no medicines (or not sure which): nothing more to ask
         return required + [MORE]
 
@@ -292,7 +269,7 @@ class ValidateMedicationsForm(IntakeFormValidation):
         if slot == CONFIRM:
             return self._confirmed(value, slots, dispatcher)
         if slot == MORE:
-            if _is_names(value):
+            if is_names_value(value):
                 # "yes, wellbutrin": the names, without asking "which ones?"
                 changes = self._names_given(value, {**slots, NAMES: value, MORE: None}, dispatcher)
                 return {NAMES: value, **changes, MORE: None}
@@ -308,7 +285,7 @@ class ValidateMedicationsForm(IntakeFormValidation):
         # the names question comes once every earlier medicine is confirmed
         trials = confirmed_trials[:confirmed]
         more_mode = slots.get(MORE) is True
-        mentions = value.get("mentions") if _is_names(value) else []
+        mentions = value.get("mentions") if is_names_value(value) else []
         added: List[Dict[str, Any]] = []
         unknown: List[Dict[str, Any]] = []
         for mention in mentions or []:
@@ -368,7 +345,7 @@ class ValidateMedicationsForm(IntakeFormValidation):
                 return changes  # asked again, with the new spelling
             name = retry
             value = {"keep": True}
-        if isinstance(value, Mapping) and _is_names(value):
+        if isinstance(value, Mapping) and is_names_value(value):
             inserted = [
                 new_trial(str(m["drug"]), str(m.get("name_given") or ""), self.lexicon)
                 for m in value["mentions"]

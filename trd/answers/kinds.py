@@ -7,7 +7,7 @@ slot values: what a form stores (a therapy type as ``{"type", "description"}``).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from trd.answers import adherence, intake, medicines, outcomes, trials
 from trd.answers.registry import Context, register
@@ -19,14 +19,6 @@ def _whole(value: Any) -> bool:
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-
-
-def _names(value: Any) -> bool:
-    return (
-        isinstance(value, Mapping)
-        and isinstance(value.get("mentions"), list)
-        and all(isinstance(m, Mapping) for m in value["mentions"])
-    )
 
 
 def _text_only(fn: Any) -> Any:
@@ -78,7 +70,7 @@ register(
 )
 
 # --- the medicines form's kinds (part 2) ---------------------------------------------------
-register("medicine_names", _with_names(medicines.read_names), _names, "medicines named")
+register("medicine_names", _with_names(medicines.read_names), medicines.is_names_value, "medicines named")
 register(
     "medicine_spelling",
     _with_names(medicines.read_spelling),

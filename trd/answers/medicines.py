@@ -300,6 +300,15 @@ _NONE_ANSWERS = frozenset(
 
 
 
+def is_names_value(value: Any) -> bool:
+    """Whether ``value`` is a names answer ({"mentions": [...], "none": ...})."""
+    return (
+        isinstance(value, Mapping)
+        and isinstance(value.get("mentions"), list)
+        and all(isinstance(m, Mapping) for m in value["mentions"])
+    )
+
+
 def names_value(mentions: Sequence[Mention]) -> Dict[str, Any]:
     return {"mentions": [m.as_dict() for m in mentions], "none": False}
 
