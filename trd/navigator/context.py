@@ -50,7 +50,7 @@ class Context:
         self.unknowns.append(statement)
 
     def trial_words(self, trial: TrialAssessment) -> str:
-        """"sertraline (a full trial)": a trial in brief."""
+        """ "sertraline (a full trial)": a trial in brief."""
         return self.render.phrase(
             "trial.in_brief", name=trial.name, adequacy=self.render.label("adequacy", trial.adequacy)
         )

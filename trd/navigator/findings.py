@@ -25,7 +25,7 @@ class Finding:
 
     code: str
     params: Mapping[str, Any] = field(default_factory=dict)
-    then: Tuple["Finding", ...] = ()
+    then: Tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,9 @@ def build_wording(data: Any, source_ids: Optional[Sequence[str]] = None) -> Word
             emerging=_flag(raw.get("emerging"), f"{where}.emerging"),
         )
     questions = {
-        str(group): {str(k): _str(v, f"questions.{group}.{k}") for k, v in _map(table, f"questions.{group}").items()}
+        str(group): {
+            str(k): _str(v, f"questions.{group}.{k}") for k, v in _map(table, f"questions.{group}").items()
+        }
         for group, table in _map(data.get("questions"), "questions").items()
     }
     return Wording(sentences, phrases, labels, therapies, treatments, questions)
@@ -157,7 +159,8 @@ class Renderer:
 
     def text(self, finding: Finding) -> str:
         params = {
-            key: self.text(value) if isinstance(value, Finding) else value for key, value in finding.params.items()
+            key: self.text(value) if isinstance(value, Finding) else value
+            for key, value in finding.params.items()
         }
         out = self._template(finding.code).format(**params)
         for tail in finding.then:

@@ -31,7 +31,9 @@ def measurement_plan(ctx: Context, layers: Sequence[LayerResult], urgency: Urgen
         note = phrase("plan.targets_note")
     else:
         note = phrase("plan.no_phq9", areas="; ".join(m.tracking_areas))
-    open_layers = [layer.title for layer in layers if layer.status != "worked_through" and layer.id != "emerging"]
+    open_layers = [
+        layer.title for layer in layers if layer.status != "worked_through" and layer.id != "emerging"
+    ]
     backup = m.backup_plan
     if open_layers:
         backup += " " + phrase("plan.open_layers", layers="; ".join(open_layers))

@@ -3,7 +3,7 @@ sleep apnoea and substance use, each positive, negative or incomplete."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping
+from typing import Any, Dict, List, Mapping
 
 from .common import Tri, at_least, boolean, join, screen_word, section, t_and, t_or
 from .context import Context
@@ -28,7 +28,7 @@ def record_screen(
     unanswered: List[str],
     *,
     negative: str = "negative",
-    **params: object,
+    **params: Any,
 ) -> None:
     """Record one yes / no / not-yet-known screen in ``out[screen_id]``.
 
@@ -44,7 +44,9 @@ def record_screen(
         statement = say(f"screen.{screen_id}.{negative}", **params)
     else:
         statement = say(f"screen.{screen_id}.incomplete", unanswered="; ".join(unanswered))
-    out[screen_id] = ScreenResult(screen_id, screen_word(result), [statement], unanswered if result is None else [])
+    out[screen_id] = ScreenResult(
+        screen_id, screen_word(result), [statement], unanswered if result is None else []
+    )
 
 
 def screens(ctx: Context) -> Dict[str, ScreenResult]:
@@ -91,7 +93,8 @@ def screens(ctx: Context) -> Dict[str, ScreenResult]:
         out,
         "adhd",
         t_and([core, at_least(2, (v for v, _ in features))]),
-        ([questions["adhd"][ADHD_CORE]] if core is None else []) + [text for v, text in features if v is None],
+        ([questions["adhd"][ADHD_CORE]] if core is None else [])
+        + [text for v, text in features if v is None],
         features="; ".join(text for v, text in features if v is True),
     )
 
@@ -123,7 +126,12 @@ def screens(ctx: Context) -> Dict[str, ScreenResult]:
         [ctx.render.phrase("sleep.daytime_sleepiness")] if sleepy else []
     )
     record_screen(
-        ctx, out, "sleep_apnoea", t_or(v for v, _ in signs), [text for v, text in signs if v is None], signs=join(seen)
+        ctx,
+        out,
+        "sleep_apnoea",
+        t_or(v for v, _ in signs),
+        [text for v, text in signs if v is None],
+        signs=join(seen),
     )
 
     substance = questions["substance"]

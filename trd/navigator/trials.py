@@ -49,9 +49,13 @@ def assess_trial(index: int, trial: Mapping[str, Any], lexicon: Lexicon, render:
     required_weeks = entry.adequate_weeks if entry and entry.adequate_weeks else DEFAULT_ADEQUATE_WEEKS
     extra_sources: List[str] = []
     if entry and entry.min_dose_source:
-        extra_sources.append(render.phrase("trial.source.min_dose", name=entry.generic, source=entry.min_dose_source))
+        extra_sources.append(
+            render.phrase("trial.source.min_dose", name=entry.generic, source=entry.min_dose_source)
+        )
     if entry and entry.adequate_weeks_source:
-        extra_sources.append(render.phrase("trial.source.weeks", name=entry.generic, source=entry.adequate_weeks_source))
+        extra_sources.append(
+            render.phrase("trial.source.weeks", name=entry.generic, source=entry.adequate_weeks_source)
+        )
 
     shortfalls: List[Finding] = []
     unknowns: List[Finding] = []
@@ -193,7 +197,10 @@ def trial_flags(ctx: Context) -> None:
     if pairs:
         described = "; ".join(
             ctx.render.phrase(
-                "same_class.pair", first=first.name, second=second.name, drug_class=class_label(first.drug_class)
+                "same_class.pair",
+                first=first.name,
+                second=second.name,
+                drug_class=class_label(first.drug_class),
             )
             for first, second in pairs
         )
@@ -208,7 +215,12 @@ def trial_flags(ctx: Context) -> None:
     needs = [a for a in ctx.ad if a.failed_adequate or a.outcome == "partial_response"]
     if needs and not ctx.aug:
         why = join(
-            [ctx.render.phrase("trial.with_outcome", name=a.name, outcome=ctx.render.label("outcome", a.outcome)) for a in needs]
+            [
+                ctx.render.phrase(
+                    "trial.with_outcome", name=a.name, outcome=ctx.render.label("outcome", a.outcome)
+                )
+                for a in needs
+            ]
         )
         if ctx.role_unknown:
             ctx.unknown(say("unknown.augmentation", why=why))

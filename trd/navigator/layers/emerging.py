@@ -41,4 +41,6 @@ def layer(ctx: Context, cautions: Sequence[CautionResult]) -> LayerResult:
                 render.phrase("emerging.state.unknown"),
             )
         options.append(option(ctx, opt, cautions, tried=tried))
-    return LayerResult("emerging", info.title, info.summary, status, reasons, options, ctx.t.cite(info.sources))
+    return LayerResult(
+        "emerging", info.title, info.summary, status, reasons, options, ctx.t.cite(info.sources)
+    )

@@ -1,4 +1,5 @@
-"""Layer 3, change the mechanism (navigator.md section 5): TMS, ketamine or esketamine, ECT, MAOIs and TCAs."""
+"""Layer 3, change the mechanism (navigator.md section 5): TMS, ketamine or esketamine, ECT,
+MAOIs and TCAs."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def layer(ctx: Context, urgency: Urgency, cautions: Sequence[CautionResult]) -> 
             render.phrase("other.state.unknown"),
         )
         if other.get("outcome"):
-            state = render.phrase("other.with_outcome", state=state, outcome=render.label("outcome", other["outcome"]))
+            state = render.phrase(
+                "other.with_outcome", state=state, outcome=render.label("outcome", other["outcome"])
+            )
         described.append(render.phrase("other.described", name=ctx.treatment_name(kind), state=state))
     for a in ctx.trials:
         if outside_monoamines(a):
@@ -72,5 +75,9 @@ def layer(ctx: Context, urgency: Urgency, cautions: Sequence[CautionResult]) -> 
         "ketamine_esketamine": other_tried({"ketamine", "esketamine"}),
         "maoi_tca": "; ".join(ctx.trial_words(a) for a in older) or None,
     }
-    options = [option(ctx, info.option(option_id), cautions, tried=tried_map[option_id]) for option_id in order]
-    return LayerResult("mechanism", info.title, info.summary, status, reasons, options, ctx.t.cite(info.sources))
+    options = [
+        option(ctx, info.option(option_id), cautions, tried=tried_map[option_id]) for option_id in order
+    ]
+    return LayerResult(
+        "mechanism", info.title, info.summary, status, reasons, options, ctx.t.cite(info.sources)
+    )

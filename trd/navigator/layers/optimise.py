@@ -105,4 +105,6 @@ def layer(ctx: Context, cautions: Sequence[CautionResult]) -> LayerResult:
             tried=_tried(ctx, bool(ad_classes_as_addon), ctx.aug, lambda a: a.name in ad_classes_as_addon),
         )
     )
-    return LayerResult("optimise", info.title, info.summary, status, reasons, options, ctx.t.cite(info.sources))
+    return LayerResult(
+        "optimise", info.title, info.summary, status, reasons, options, ctx.t.cite(info.sources)
+    )

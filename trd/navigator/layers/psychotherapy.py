@@ -56,12 +56,16 @@ def layer(ctx: Context, trauma_result: str, cautions: Sequence[CautionResult]) -
             render.phrase("therapy.state.unknown"),
         )
         if sessions is not None:
-            words = render.phrase("therapy.described_sessions", name=therapy.name, state=state, sessions=sessions)
+            words = render.phrase(
+                "therapy.described_sessions", name=therapy.name, state=state, sessions=sessions
+            )
         else:
             words = render.phrase("therapy.described", name=therapy.name, state=state)
         described.setdefault(therapy.option or kind, []).append(words)
     if ctx.therapies:
-        reasons.append(say("psychotherapy.recorded", therapies="; ".join(w for ws in described.values() for w in ws)))
+        reasons.append(
+            say("psychotherapy.recorded", therapies="; ".join(w for ws in described.values() for w in ws))
+        )
     completed_structured = any(
         _structured(ctx, p.get("type")) and p.get("completed") is True for p in ctx.therapies
     )

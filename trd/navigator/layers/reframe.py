@@ -1,4 +1,5 @@
-"""Layer 1, change the question (navigator.md section 3): the screens' results and the evaluations to ask for."""
+"""Layer 1, change the question (navigator.md section 3): the screens' results and the evaluations
+to ask for."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ OPTION_FOR = {
 }
 
 
-def layer(ctx: Context, screens: Mapping[str, ScreenResult], cautions: Sequence[CautionResult]) -> LayerResult:
+def layer(
+    ctx: Context, screens: Mapping[str, ScreenResult], cautions: Sequence[CautionResult]
+) -> LayerResult:
     info = ctx.t.layers["reframe"]
     reasons: List[Statement] = []
     for key in OPTION_FOR:
@@ -46,4 +49,6 @@ def layer(ctx: Context, screens: Mapping[str, ScreenResult], cautions: Sequence[
                 extra = ctx.render.phrase("reframe.labs_missing", labs=join(ctx.missing_labs))
             options.append(option(ctx, info.option(option_id), cautions, extra_text=extra))
     options.append(option(ctx, info.option("medicines_review"), cautions))
-    return LayerResult("reframe", info.title, info.summary, status, reasons, options, ctx.t.cite(info.sources))
+    return LayerResult(
+        "reframe", info.title, info.summary, status, reasons, options, ctx.t.cite(info.sources)
+    )
