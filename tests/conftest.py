@@ -10,7 +10,7 @@ from typing import Callable, Iterator, List, Optional
 import pytest
 
 from tests.support.postgres import postgres_url  # noqa: F401  (session fixture)
-from tests.support.servers import ROOT, Stack
+from tests.support.servers import PUBLIC_HOST, ROOT, Stack
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
@@ -54,5 +54,10 @@ def make_stack(trained_model: str) -> Iterator[Callable[..., Stack]]:
 
 @pytest.fixture(scope="session")
 def stack(make_stack: Callable[..., Stack]) -> Stack:
-    """One shared deployment for tests that only talk to it (use fresh sender ids)."""
-    return make_stack()
+    """One shared deployment for tests that only talk to it (use fresh sender ids).
+
+    Its PUBLIC_BASE_URL is a public-looking host, so the web chat turns summary links into
+    links (tests/browser/test_summary_link.py maps that host to the server in chromium);
+    requests still go to ``stack.base_url`` on 127.0.0.1.
+    """
+    return make_stack(extra_env={"PUBLIC_BASE_URL": f"http://{PUBLIC_HOST}", "SUMMARY_LINK_TTL_DAYS": "7"})

@@ -17,7 +17,7 @@ stack's PUBLIC_BASE_URL is a public-looking host that chromium maps to the Rasa 
 from __future__ import annotations
 
 import http.client
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -35,19 +35,21 @@ from tests.support.browser import (
     type_message,
     wait_for_new_bot_message,
 )
-from tests.support.servers import Stack
+from tests.support.servers import PUBLIC_HOST, Stack
 from tests.unit.test_summary_records import typical
 from trd.store.sql import SqlRepository
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-PUBLIC_HOST = "trd-summary.example.org"
 TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def summary_stack(make_stack: Callable[..., Stack]) -> Stack:
-    return make_stack(extra_env={"PUBLIC_BASE_URL": f"http://{PUBLIC_HOST}", "SUMMARY_LINK_TTL_DAYS": "7"})
+def summary_stack(stack: Stack) -> Stack:
+    """The shared stack: its PUBLIC_BASE_URL is http://PUBLIC_HOST, links last 7 days (tests/conftest.py)."""
+    assert stack.env["PUBLIC_BASE_URL"] == f"http://{PUBLIC_HOST}"
+    assert stack.env["SUMMARY_LINK_TTL_DAYS"] == "7"
+    return stack
 
 
 @pytest.fixture(scope="module")

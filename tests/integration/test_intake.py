@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import requests
 import yaml
 
+from tests.support.restarts import RestartedStack
 from tests.support.servers import Stack, new_sender, texts
 
 pytestmark = pytest.mark.integration
@@ -326,7 +327,12 @@ def test_start_over_asks_first_then_clears_the_answers(stack: Stack) -> None:
     assert get_intake(stack, sender).json()["phq9_items"] == [None] * 9
 
 
-def test_pause_then_resume_after_the_rasa_server_restarts(stack: Stack) -> None:
+def pause_then_resume(stack: Stack) -> Iterator[None]:
+    """Pause (and just leave) mid-PHQ-9, then resume; yields where the Rasa server restarts.
+
+    The shared stack restarts once for every scenario that needs a restart
+    (``restarted_stack`` in tests/integration/conftest.py).
+    """
     paused, left = new_sender("pause"), new_sender("left")
     for sender in (paused, left):
         start(stack, sender)
@@ -336,7 +342,7 @@ def test_pause_then_resume_after_the_rasa_server_restarts(stack: Stack) -> None:
     assert 'say "continue"' in reply
     assert get_intake(stack, paused).json()["phq9_items"][:3] == [1, 2, None]
 
-    stack.restart_rasa()
+    yield  # the Rasa server restarts here
 
     reply = say(stack, paused, "continue")
     assert message("utter_intake_resume") in reply and question("phq9_q3") in reply
@@ -346,3 +352,7 @@ def test_pause_then_resume_after_the_rasa_server_restarts(stack: Stack) -> None:
     reply = say(stack, left, "hello")
     assert question("phq9_q3") in reply
     assert get_intake(stack, paused).json()["phq9_items"][:3] == [1, 2, 0]
+
+
+def test_pause_then_resume_after_the_rasa_server_restarts(restarted_stack: RestartedStack) -> None:
+    restarted_stack.finish("pause_then_resume")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 import sqlalchemy as sa
 import yaml
 
 from tests.support.postgres import fresh_database
+from tests.support.restarts import RestartedStack, finish
 from tests.support.servers import Stack, new_sender, texts
 
 pytestmark = pytest.mark.integration
@@ -55,7 +56,8 @@ def _rows(database_url: str, sql: str, **params: Any) -> List[Any]:
         engine.dispose()
 
 
-def _conversation_survives_restart(stack: Stack) -> None:
+def conversation_survives_restart(stack: Stack) -> Iterator[None]:
+    """The safety-plan scenario; yields where the Rasa server restarts."""
     sender = new_sender("restart")
     assert stack.rest(sender, "hello"), "the bot did not answer a greeting"
     opened = texts(stack.rest(sender, SAFETY_PLAN_PAYLOAD))
@@ -76,7 +78,7 @@ def _conversation_survives_restart(stack: Stack) -> None:
     assert stored_user_texts == ["hello", SAFETY_PLAN_PAYLOAD]
     assert len(stored) >= len(before["events"])
 
-    stack.restart_rasa()
+    yield  # the Rasa server restarts here
 
     after = stack.tracker(sender)
     assert _event_keys(after) == _event_keys(before)
@@ -112,9 +114,17 @@ def _conversation_survives_restart(stack: Stack) -> None:
     assert sections["people_places"] is None
 
 
-def test_conversation_survives_a_restart_on_sqlite(stack: Stack) -> None:
-    assert stack.database_url.startswith("sqlite")
-    _conversation_survives_restart(stack)  # restarts the shared stack's Rasa server
+def _conversation_survives_restart(stack: Stack) -> None:
+    scenario = conversation_survives_restart(stack)
+    next(scenario)
+    stack.restart_rasa()
+    finish(scenario)
+
+
+def test_conversation_survives_a_restart_on_sqlite(restarted_stack: RestartedStack) -> None:
+    # the shared stack, whose Rasa server restarts once for all such scenarios
+    assert restarted_stack.stack.database_url.startswith("sqlite")
+    restarted_stack.finish("conversation_survives_restart")
 
 
 @pytest.mark.postgres

@@ -11,7 +11,7 @@ import hmac
 import itertools
 import re
 import uuid
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 from xml.etree import ElementTree  # noqa: S405 - parses our own server's responses
 
 import pytest
@@ -22,13 +22,11 @@ from twilio.request_validator import RequestValidator
 
 from tests.support.fake_twilio import CapturedSms, FakeTwilio
 from tests.support.servers import ROOT, Stack
+from tests.support.sms import ACCOUNT_SID, AUTH_TOKEN, SERVICE_NUMBER, SmsStacks
 from trd.store.db import make_engine
 
 pytestmark = pytest.mark.integration
 
-ACCOUNT_SID = "AC" + uuid.uuid4().hex
-AUTH_TOKEN = uuid.uuid4().hex
-SERVICE_NUMBER = "+15550100000"
 PATH = "/webhooks/twilio/webhook"
 RESOURCES_FILE = ROOT / "data" / "knowledge" / "crisis_resources.yml"
 RESOURCES = yaml.safe_load(RESOURCES_FILE.read_text(encoding="utf-8"))["resources"]
@@ -40,39 +38,20 @@ def new_phone() -> str:
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTwilio]:
-    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as f:
-        yield f
+def fake(sms_fake: FakeTwilio) -> FakeTwilio:
+    return sms_fake
 
 
-@pytest.fixture(scope="module")
-def sms_stack(make_stack: Callable[..., Stack], fake: FakeTwilio) -> Stack:
-    return make_stack(
-        extra_env={
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_FROM_NUMBER": SERVICE_NUMBER,
-            "TWILIO_API_BASE": fake.base_url,
-            "SMS_REPLY_MODE": "rest",
-        }
-    )
-
-
-def _mode(stack: Stack, mode: str) -> Stack:
-    if stack.env.get("SMS_REPLY_MODE") != mode:
-        stack.env["SMS_REPLY_MODE"] = mode
-        stack.restart_rasa()
-    return stack
+# The SMS stack is shared with test_sms_intake.py (tests/integration/conftest.py); changing
+# the reply mode restarts its Rasa server.
+@pytest.fixture()
+def rest_stack(sms_stacks: SmsStacks) -> Stack:
+    return sms_stacks.in_mode("rest")
 
 
 @pytest.fixture()
-def rest_stack(sms_stack: Stack) -> Stack:
-    return _mode(sms_stack, "rest")
-
-
-@pytest.fixture()
-def twiml_stack(sms_stack: Stack) -> Stack:
-    return _mode(sms_stack, "twiml")
+def twiml_stack(sms_stacks: SmsStacks) -> Stack:
+    return sms_stacks.in_mode("twiml")
 
 
 def sender_id(stack: Stack, phone: str) -> str:

@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 from xml.etree import ElementTree  # noqa: S405 - parses our own server's responses
 
 import pytest
 import requests
 
 from tests.integration.test_sms_channel import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    SERVICE_NUMBER,
     new_phone,
     params_for,
     post,
     sender_id,
 )
 from tests.support.servers import Stack
+from tests.support.sms import SmsStacks
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def sms_stack(make_stack: Callable[..., Stack]) -> Stack:
-    return make_stack(
-        extra_env={
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_FROM_NUMBER": SERVICE_NUMBER,
-            "SMS_REPLY_MODE": "twiml",
-        }
-    )
+@pytest.fixture()
+def sms_stack(sms_stacks: SmsStacks) -> Stack:
+    """The session's SMS stack (shared with test_sms_channel.py) in TwiML mode."""
+    return sms_stacks.in_mode("twiml")
 
 
 def say(stack: Stack, phone: str, body: str) -> str:

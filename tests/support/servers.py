@@ -23,6 +23,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+# The shared stack's PUBLIC_BASE_URL host (tests/conftest.py): summary links point there.
+PUBLIC_HOST = "trd-summary.example.org"
 
 
 def free_port() -> int:
@@ -42,7 +44,7 @@ def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None)
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.25)
+        time.sleep(0.1)
     raise TimeoutError(f"{url} not ready after {timeout:.0f}s")
 
 
@@ -92,9 +94,17 @@ class Stack:
         self._actions: Optional[subprocess.Popen] = None
         self._rasa: Optional[subprocess.Popen] = None
         self._migrate()
+        # The two servers load at the same time (each mostly on one core); then wait for both.
         if with_actions:
-            self.start_actions()
-        self.start_rasa()
+            self._spawn_actions()
+        self._spawn_rasa()
+        try:
+            if with_actions:
+                self._wait_actions()
+            self._wait_rasa()
+        except BaseException:
+            self.stop()
+            raise
 
     # --- processes -------------------------------------------------------
     def _log(self, name: str) -> Any:
@@ -115,17 +125,27 @@ class Stack:
         )
 
     def start_actions(self) -> None:
+        self._spawn_actions()
+        self._wait_actions()
+
+    def _spawn_actions(self) -> None:
         self._actions = subprocess.Popen(
             [sys.executable, "-m", "actions.server", "--host", "127.0.0.1", "--port", str(self.action_port)],
             cwd=ROOT, env=self.env, stdout=self._log("actions"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def _wait_actions(self) -> None:
         try:
             wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, self._actions)
         except Exception as exc:
             raise RuntimeError(f"action server failed: {exc}\n{self.log_tail('actions')}") from exc
 
     def start_rasa(self) -> None:
+        self._spawn_rasa()
+        self._wait_rasa()
+
+    def _spawn_rasa(self) -> None:
         self._rasa = subprocess.Popen(
             [
                 str(VENV_BIN / "python"), "-m", "bot", "run", "--model", self.model,
@@ -136,6 +156,8 @@ class Stack:
             cwd=ROOT, env=self.env, stdout=self._log("rasa"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def _wait_rasa(self) -> None:
         try:
             wait_http(self.base_url + "/", 240, self._rasa)
         except Exception as exc:
