@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+@pytest.mark.slow
 def test_import_contracts_are_kept() -> None:
     out = subprocess.run(
         [str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -45,6 +46,7 @@ def test_the_slash_prefix_matches_rasas() -> None:
     assert text_guard.INTENT_MESSAGE_PREFIX == INTENT_MESSAGE_PREFIX
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "module",
     ["actions.navigator", "actions.store.migrate", "actions.escalation.worker", "actions.intake.domain_gen"],
@@ -57,6 +59,7 @@ def test_documented_commands_keep_their_names(module: str) -> None:
     assert "usage:" in out.stdout
 
 
+@pytest.mark.slow
 def test_the_navigator_cli_under_its_documented_name(tmp_path: Path) -> None:
     record = tmp_path / "intake.json"
     record.write_text(json.dumps({"schema_version": "1"}), encoding="utf-8")

@@ -116,6 +116,7 @@ def test_domain_is_up_to_date_with_the_crisis_resources_file() -> None:
     assert gen.main(["--check"]) == 0
 
 
+@pytest.mark.slow
 def test_every_crisis_response_has_a_web_and_an_sms_variant(domain: Domain) -> None:
     for name in CRISIS_RESPONSES:
         variants = domain.responses[name]
@@ -308,6 +309,7 @@ def test_generator_refuses_a_message_without_an_sms_variant() -> None:
         gen.render_messages(data)
 
 
+@pytest.mark.slow
 def test_check_mode_reports_a_stale_domain_and_the_script_repairs_it(tmp_path: Path) -> None:
     domain = tmp_path / "domain.yml"
     data = tmp_path / "crisis_resources.yml"

@@ -66,6 +66,7 @@ def test_the_intake_generator_uses_the_shared_region() -> None:
     assert new == INTAKE_DOMAIN.replace("old_intent", "new_intent")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "broken",
     [
@@ -92,6 +93,7 @@ def test_broken_intake_markers_are_a_clear_error_and_nothing_is_written(broken, 
     assert path.read_text(encoding="utf-8") == text
 
 
+@pytest.mark.slow
 def test_every_generator_leaves_todays_domain_byte_identical(tmp_path) -> None:
     from actions.intake import domain_gen
 

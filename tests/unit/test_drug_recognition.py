@@ -41,6 +41,7 @@ def drugs(nlp: Any, text: str) -> List[str]:
 
 
 # ------------------------------------------------------------------ the test set
+@pytest.mark.slow
 def test_test_set_is_large_and_not_copied_from_the_lexicon() -> None:
     cases = load_cases(DEFAULT_CASES)
     assert len(cases) >= 150
@@ -55,6 +56,7 @@ def test_test_set_is_large_and_not_copied_from_the_lexicon() -> None:
     assert sum(1 for c in cases if len(c.drugs) >= 2) >= 20
 
 
+@pytest.mark.slow
 def test_recall_and_precision_on_the_test_set(nlp: Any) -> None:
     report = evaluate(load_cases(DEFAULT_CASES), lambda text: drugs(nlp, text))
     detail = "\n".join(report.misses + report.false_alarms)
@@ -191,6 +193,7 @@ def test_build_refuses_a_lexicon_where_one_name_means_two_drugs(tmp_path: Path) 
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_every_name_of_the_lexicon_is_recognised(nlp: Any) -> None:
     for entry in load_lexicon().entries:
         for name in drug_pipeline.entry_names(entry):
@@ -223,6 +226,7 @@ def run_components(rasa_parts: Any, text: str, before: List[Dict[str, Any]]) -> 
     return message.get("entities")
 
 
+@pytest.mark.slow
 def test_normaliser_sets_generic_values_and_drops_other_drug_guesses(rasa_parts: Any) -> None:
     text = "I took Zoloft then lexapro XR, and welbutrin"
     diet_guess = {"entity": "drug", "value": "Zoloft", "start": 7, "end": 13, "extractor": "DIETClassifier"}

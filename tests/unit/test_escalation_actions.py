@@ -239,6 +239,7 @@ def test_an_escalation_that_cannot_be_built_does_not_cost_the_crisis_record(
     assert "CARE TEAM NOT ALERTED" in caplog.text
 
 
+@pytest.mark.slow
 def test_the_database_work_runs_off_the_event_loop() -> None:
     main_thread = threading.get_ident()
     seen: List[int] = []

@@ -118,6 +118,7 @@ def test_every_crisis_gets_its_own_escalation(repo: Repository) -> None:
     assert len({r.id for r in rows}) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "bad",
     [
@@ -351,6 +352,7 @@ def _race(url: str, workers: int, rows: int) -> Dict[str, List[str]]:
     return claimed
 
 
+@pytest.mark.slow
 def test_concurrent_workers_never_hold_the_same_row_sqlite(sqlite_url: str) -> None:
     claimed = _race(sqlite_url, workers=4, rows=30)
     every = [i for ids in claimed.values() for i in ids]

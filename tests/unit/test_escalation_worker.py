@@ -164,6 +164,7 @@ async def _once(notifier: WebhookNotifier) -> DeliveryResult:
         await notifier.close()
 
 
+@pytest.mark.slow
 def test_webhook_down_or_too_slow_is_a_failure_not_an_exception(receiver: EscalationReceiver) -> None:
     receiver.hold()
     slow = WebhookNotifier(WebhookSettings(receiver.url, SECRET), timeout=0.5)
@@ -205,6 +206,7 @@ def test_webhook_passes_on_retry_after() -> None:
 # --- the SMS notifier, against the fake Twilio API ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sms_notifier_texts_the_on_call_number_a_short_alert() -> None:
     with FakeTwilio("AC" + "1" * 32, "tok") as fake:
         settings = SmsSettings(ONCALL, "AC" + "1" * 32, "tok", "+15550100000", fake.base_url)
@@ -254,6 +256,7 @@ def test_the_worker_delivers_due_rows(db_url: str) -> None:
     worker.outbox.dispose()
 
 
+@pytest.mark.slow
 def test_failures_are_retried_on_the_backoff_schedule_forever_and_loudly(
     db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -331,6 +334,7 @@ def test_a_crashing_or_missing_notifier_is_an_audited_failure(db_url: str) -> No
     outbox.dispose()
 
 
+@pytest.mark.slow
 def test_the_loop_picks_up_new_rows_quickly_and_stops_cleanly(db_url: str) -> None:
     notifier = FakeNotifier("webhook")
     outbox = SqlOutbox.from_url(db_url)
@@ -354,6 +358,7 @@ def test_the_loop_picks_up_new_rows_quickly_and_stops_cleanly(db_url: str) -> No
     outbox.dispose()
 
 
+@pytest.mark.slow
 def test_stopping_hands_back_a_delivery_still_in_flight(db_url: str) -> None:
     [row_id] = enqueue(db_url)
     outbox = SqlOutbox.from_url(db_url)

@@ -134,6 +134,7 @@ def in_episode_form(domain: Domain, policies: List[Policy], endpoint: InProcessA
 # --- the safety plan ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("intent", UNRELATED_INTENTS)
 def test_the_last_section_is_taken_and_the_plan_finished_whatever_the_intent(
     domain: Domain, policies: List[Policy], endpoint: InProcessActionEndpoint, plans: PlanStore, intent: str

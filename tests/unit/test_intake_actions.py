@@ -360,6 +360,7 @@ def test_a_question_outside_the_glossary_is_pointed_to_a_clinician() -> None:
     assert events == [] and said == ["utter_intake_explain_unknown"]
 
 
+@pytest.mark.slow
 def test_the_action_server_registers_every_intake_action() -> None:
     """As `python -m actions.server` does, in a clean interpreter (pytest's sys.path differs)."""
     code = (

@@ -318,6 +318,7 @@ def test_domain_yml_is_generated_from_the_wording_file() -> None:
     assert domain_gen.main(["--check"]) == 0
 
 
+@pytest.mark.slow
 def test_every_answer_slot_is_guarded_against_filling_itself_or_swallowing_a_crisis() -> None:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     q = default_questions()
@@ -332,6 +333,7 @@ def test_every_answer_slot_is_guarded_against_filling_itself_or_swallowing_a_cri
     assert q.part("medications").label == "Part 2 of 5: medicines you've tried"
 
 
+@pytest.mark.slow
 def test_on_sms_a_typed_number_stays_the_persons_number() -> None:
     """SMS turns buttons into numbered options; number questions go there without buttons."""
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

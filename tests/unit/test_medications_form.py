@@ -888,6 +888,7 @@ def test_a_question_mid_form_is_handed_to_the_rules() -> None:
 # --- the domain section the form relies on ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_domain_declares_every_question_with_a_guarded_mapping_a_question_and_a_hint() -> None:
     domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
     assert domain["forms"][FORM]["required_slots"] == list(QUESTION_SLOTS)

@@ -227,6 +227,7 @@ def test_parse_duration_since_uses_todays_date_by_default() -> None:
     assert got == pytest.approx((date.today() - date(2020, 12, 31)).days / 7, abs=0.01)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.text(max_size=120))
 def test_parsers_never_raise_on_arbitrary_text(text: str) -> None:
@@ -243,6 +244,7 @@ _WORDS = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_WORDS, max_size=12).map(" ".join))
 def test_parsers_never_raise_on_dose_and_date_like_word_salad(text: str) -> None:

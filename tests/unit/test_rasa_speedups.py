@@ -90,6 +90,7 @@ def test_importing_the_tracker_store_changes_nothing_and_python_m_bot_installs_i
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("response", RESPONSES)
 def test_responses_are_accepted_and_refused_exactly_as_rasa_does(response: Dict[str, Any]) -> None:
     expected = _rasa_verdict(response)
@@ -103,6 +104,7 @@ def test_responses_are_accepted_and_refused_exactly_as_rasa_does(response: Dict[
     assert "Failed to validate Action server response" in caught.value.message
 
 
+@pytest.mark.slow
 def test_at_least_one_response_of_each_kind_is_checked() -> None:
     verdicts = [_rasa_verdict(r) for r in RESPONSES]
     assert any(v is None for v in verdicts) and sum(v is not None for v in verdicts) >= 3

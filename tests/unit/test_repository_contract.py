@@ -83,6 +83,7 @@ def _near_now(value: datetime) -> bool:
 # -- crises -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_record_crisis_returns_the_stored_record(repo: Repository) -> None:
     rec = repo.record_crisis("conv-1", "web", "self_harm", "I don't want to be here any more")
     assert rec.id > 0
@@ -136,6 +137,7 @@ def test_crisis_text_of_any_kind_is_kept(repo: Repository) -> None:
     assert repo.record_crisis("conv-u", "web", "self_harm", long_text).message_excerpt == long_text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "conversation_id, channel, category, excerpt",
     [
@@ -247,6 +249,7 @@ def test_intake_is_json_normalised_like_a_json_column(repo: Repository) -> None:
     assert repo.intake("conv-j") == {"tuple": [1, 2], "nested": {"k": ["a"]}, "7": "int key", "s": "ab"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "record",
     [
@@ -325,6 +328,7 @@ def test_revoking_turns_off_only_that_conversations_active_links(repo: Repositor
     assert repo.resolve_summary_link(_token(9), now=when) == "conv-a"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "token",
     ["", "short", "A" * 31, "A" * 129, "\x00" * 43, "../../etc/passwd" + "a" * 30, "tok en" + "A" * 40,
@@ -336,6 +340,7 @@ def test_malformed_tokens_resolve_to_nothing(repo: Repository, token: Any) -> No
     assert repo.summary_link(token) is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "conversation_id, token, expires_at, now",
     [
@@ -366,6 +371,7 @@ def test_a_token_is_used_once(repo: Repository) -> None:
 # -- more than one writer ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing(make_repo: Callable[[], Repository]) -> None:
     """Several repositories (as several processes would have) write at once."""
     repos = [make_repo() for _ in range(3)]

@@ -95,6 +95,7 @@ def _key(text: str, normalizer: Normalizer) -> str:
     return " ".join(t for t in normalizer.tokens(text) if t not in (".", ","))
 
 
+@pytest.mark.slow
 def test_no_test_message_is_copied_from_the_training_data_or_the_lexicon(engine: RiskEngine) -> None:
     normalizer = engine.lexicon.normalizer
     training = {_key(t, normalizer) for t in _training_examples()}
@@ -322,6 +323,7 @@ def test_normalisation(engine: RiskEngine, raw: str, normalized: str) -> None:
     assert engine.normalize(raw) == normalized
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", [None, "", "   ", "\U0001f600\U0001f600", "!!!???", "/crisis", "a" * 5000,
                                   "I feel low. " * 2000, "\x00\x01 weird \ufffd bytes"])
 def test_any_input_is_assessed_without_error(engine: RiskEngine, text: object) -> None:

@@ -435,6 +435,7 @@ def test_an_all_blank_plan_is_not_saved_over_an_earlier_one() -> None:
 # --- the action server finds them ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_action_server_registers_every_safety_action() -> None:
     # In a fresh interpreter, as `python -m actions.server` does (pytest's sys.path would
     # let rasa_sdk's package walk wander into tests/): a bad Action class stops the server.

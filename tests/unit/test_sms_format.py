@@ -177,6 +177,7 @@ def _domain_sms(domain: Domain, name: str) -> Dict[str, Any]:
     return out
 
 
+@pytest.mark.slow
 def test_the_crisis_turn_fits_sms_and_leads_with_the_text_options() -> None:
     """The domain's SMS crisis reply and check, as the person receives them."""
     domain = Domain.load(str(ROOT / "domain.yml"))

@@ -39,6 +39,7 @@ async def _send(sender: AioHttpTwilioSender, body: str, from_number: str | None 
         await sender.close()
 
 
+@pytest.mark.slow
 def test_posts_the_message_form_with_basic_auth(fake: FakeTwilio) -> None:
     sid = asyncio.run(_send(_sender(fake.base_url), "Hello & welcome: 100% = ok"))
     [msg] = fake.messages
@@ -51,17 +52,20 @@ def test_posts_the_message_form_with_basic_auth(fake: FakeTwilio) -> None:
     assert sid == msg.sid and sid.startswith("SM")
 
 
+@pytest.mark.slow
 def test_the_configured_from_number_wins(fake: FakeTwilio) -> None:
     asyncio.run(_send(_sender(fake.base_url, from_number="+15550001111"), "Hi"))
     assert fake.messages[0].from_number == "+15550001111"
 
 
+@pytest.mark.slow
 def test_without_any_from_number_nothing_is_sent(fake: FakeTwilio) -> None:
     with pytest.raises(SmsSendError, match="TWILIO_FROM_NUMBER"):
         asyncio.run(_send(_sender(fake.base_url), "Hi", from_number=None))
     assert fake.requests == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [500, 502, 503, 429])
 def test_temporary_failures_are_retried_with_backoff(fake: FakeTwilio, status: int) -> None:
     fake.fail_next(2, status=status)
@@ -72,6 +76,7 @@ def test_temporary_failures_are_retried_with_backoff(fake: FakeTwilio, status: i
     assert len(sleeps) == 2 and 0.5 <= sleeps[0] <= 0.55 and 1.0 <= sleeps[1] <= 1.1
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured_within_the_bound(fake: FakeTwilio) -> None:
     fake.fail_next(1, status=429, retry_after="3")
     sleeps: List[float] = []
@@ -83,6 +88,7 @@ def test_retry_after_is_honoured_within_the_bound(fake: FakeTwilio) -> None:
     assert sleeps[0] <= 8.8
 
 
+@pytest.mark.slow
 def test_retries_are_bounded(fake: FakeTwilio) -> None:
     fake.fail_next(10, status=503)
     sleeps: List[float] = []
@@ -92,6 +98,7 @@ def test_retries_are_bounded(fake: FakeTwilio) -> None:
     assert fake.requests == 3 and len(sleeps) == 2 and fake.messages == []
 
 
+@pytest.mark.slow
 def test_a_refused_message_is_not_retried_and_reports_the_code_only(fake: FakeTwilio) -> None:
     with pytest.raises(SmsSendError) as info:
         asyncio.run(_send(_sender(fake.base_url), ""))  # the fake refuses an empty body (21602)
@@ -100,6 +107,7 @@ def test_a_refused_message_is_not_retried_and_reports_the_code_only(fake: FakeTw
     assert TO not in str(info.value)
 
 
+@pytest.mark.slow
 def test_wrong_credentials_fail_at_once(fake: FakeTwilio) -> None:
     with pytest.raises(SmsSendError) as info:
         asyncio.run(_send(_sender(fake.base_url, token="wrong"), "Hello"))

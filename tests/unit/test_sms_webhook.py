@@ -393,6 +393,7 @@ def test_a_complete_environment_enables_the_channel() -> None:
 # --- keywords and opt-out ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stop_start_and_help(rest: Mount) -> None:
     phone = new_phone()
     sid = sender_id(rest, phone)
@@ -432,6 +433,7 @@ def test_yes_is_an_ordinary_answer_unless_opted_out(rest: Mount) -> None:
 # --- numbered options and slashes -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_numbered_options_map_back_to_payloads(rest: Mount) -> None:
     phone = new_phone()
     sid = sender_id(rest, phone)
@@ -528,6 +530,7 @@ def test_twiml_mode_keywords_duplicates_and_opt_out(twiml: Mount) -> None:
     assert _twiml_messages(twiml.post(message(phone, "unstop"))) == [TEXTS.start]
 
 
+@pytest.mark.slow
 def test_twiml_mode_a_slow_turn_gets_the_apology(twiml: Mount) -> None:
     phone = new_phone()
     assert _twiml_messages(twiml.post(message(phone, "slow"))) == [TEXTS.error]

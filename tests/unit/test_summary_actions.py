@@ -231,6 +231,7 @@ def test_delete_when_the_database_fails_says_so() -> None:
 # --- the action server and the domain agree -----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_action_server_registers_both_actions_and_the_domain_has_their_responses() -> None:
     # in a fresh interpreter, as `python -m actions.server` loads the package (pytest's sys.path differs)
     out = subprocess.run(

@@ -141,6 +141,7 @@ def test_html_page_renders_the_stored_record(env: Env) -> None:
     assert "<script" not in page
 
 
+@pytest.mark.slow
 def test_pdf_is_a_real_pdf(env: Env) -> None:
     env.repo.save_intake("conv-pdf", typical())
     token = env.new_link("conv-pdf")

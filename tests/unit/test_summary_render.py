@@ -383,6 +383,7 @@ def typical_html() -> str:
     return render_html(clinician_view(inputs_of(typical())))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("paper, media_box", [("letter", b"612 792"), ("a4", b"595")])
 def test_typical_pdf_is_one_legible_page(typical_html: str, paper: str, media_box: bytes) -> None:
     pdf = render_pdf(typical_html, paper)
@@ -394,6 +395,7 @@ def test_typical_pdf_is_one_legible_page(typical_html: str, paper: str, media_bo
     assert max(set(sizes), key=sizes.count) >= 6.8  # the body text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, pages", [("in_progress", 1), ("urgent", 2), ("many_findings", 2)])
 def test_other_records_print_on_at_most_two_pages(name: str, pages: int) -> None:
     """The urgent banner and many findings may need a second page; never a third."""
@@ -413,6 +415,7 @@ def test_pdf_refuses_an_unknown_paper_size(typical_html: str) -> None:
         render_pdf(typical_html, "legal")
 
 
+@pytest.mark.slow
 def test_pdf_fetches_nothing() -> None:
     """Neither the network (a listener on loopback sees no connection) nor local files."""
     with socket.socket() as listener:

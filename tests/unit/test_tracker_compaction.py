@@ -134,6 +134,7 @@ def _small_store(db_url: str, monkeypatch: pytest.MonkeyPatch) -> UrlSQLTrackerS
     return UrlSQLTrackerStore(domain=DOMAIN, url=db_url)
 
 
+@pytest.mark.slow
 def test_store_keeps_every_event_exactly_once(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _small_store(db_url, monkeypatch)
 
@@ -194,6 +195,7 @@ def test_a_turn_reads_the_snapshot_and_the_events_after_it_not_the_whole_convers
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_a_lost_or_damaged_snapshot_only_costs_speed(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _small_store(db_url, monkeypatch)
 

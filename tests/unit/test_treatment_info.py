@@ -141,6 +141,7 @@ def heldout() -> List[ev.Case]:
 # --- the generated files --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_generated_files_are_up_to_date() -> None:
     stale = [str(o.path.relative_to(ROOT)) for o in gen.expected_outputs() if o.stale]
     assert stale == [], f"out of date: {stale}; run .venv/bin/python scripts/gen_treatment_info.py"
@@ -156,6 +157,7 @@ def test_training_data_has_one_retrieval_intent_per_question(knowledge: gen.Know
         assert examples == list(knowledge.entry(item["intent"].split("/")[1]).phrasings)
 
 
+@pytest.mark.slow
 def test_domain_declares_the_intent_and_a_response_per_question(
     domain: Domain, knowledge: gen.Knowledge
 ) -> None:
@@ -290,6 +292,7 @@ def _set_answer(path: Path, qid: str, answer: str) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("answer", "complaint"),
     [
@@ -312,6 +315,7 @@ def test_generator_refuses_a_bad_answer(tmp_path: Path, capsys: Any, answer: str
     assert p["domain"].read_text(encoding="utf-8") == before  # nothing written
 
 
+@pytest.mark.slow
 def test_generator_refuses_an_unknown_source_and_an_entry_without_a_seed(tmp_path: Path, capsys: Any) -> None:
     p = _copy_inputs(tmp_path)
     data = yaml.safe_load(p["knowledge"].read_text(encoding="utf-8"))
@@ -325,6 +329,7 @@ def test_generator_refuses_an_unknown_source_and_an_entry_without_a_seed(tmp_pat
     assert "unknown source" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_generator_refuses_too_few_or_repeated_phrasings(tmp_path: Path, capsys: Any) -> None:
     p = _copy_inputs(tmp_path)
     data = yaml.safe_load(p["phrasings"].read_text(encoding="utf-8"))
@@ -347,6 +352,7 @@ def test_generator_needs_its_markers(tmp_path: Path, capsys: Any) -> None:
     assert gen.BEGIN_MARKER in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_check_reports_stale_files_and_the_script_repairs_only_its_region(tmp_path: Path) -> None:
     p = _copy_inputs(tmp_path)
     _set_answer(p["knowledge"], "tms", "TMS is a magnetic treatment. Ask your clinician about it.")
@@ -361,6 +367,7 @@ def test_check_reports_stale_files_and_the_script_repairs_only_its_region(tmp_pa
     assert gen.main(_args(p) + ["--check"]) == 0
 
 
+@pytest.mark.slow
 def test_a_new_form_makes_check_fail_until_its_rule_is_generated(tmp_path: Path) -> None:
     p = _copy_inputs(tmp_path)
     text = p["domain"].read_text(encoding="utf-8").replace(
@@ -387,6 +394,7 @@ def test_no_phrasing_is_an_example_of_another_intent(knowledge: gen.Knowledge) -
     assert clashes == []
 
 
+@pytest.mark.slow
 def test_no_training_phrasing_looks_like_a_crisis(knowledge: gen.Knowledge, engine: RiskEngine) -> None:
     risky = [f"{e.id}: {t}" for e in knowledge.entries for t in e.phrasings if engine.assess(t).is_risk]
     assert risky == []
@@ -412,6 +420,7 @@ def test_heldout_questions_cover_every_answer_at_least_twice(knowledge: gen.Know
     assert {qid: counts[qid] for qid in ids if counts[qid] < 2} == {}
 
 
+@pytest.mark.slow
 def test_heldout_questions_are_never_training_data() -> None:
     examples = training_examples()
     overlap = [case.text for case in heldout() if gen.normalise_example(case.text) in examples]

@@ -23,6 +23,7 @@ import pkgutil
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
+import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -58,6 +59,7 @@ def test_a_treatment_question_outside_a_form_gets_its_answer() -> None:
     assert [r["steps"] for r in plain] == [[{"intent": INTENT}, {"action": ACTION}]]
 
 
+@pytest.mark.slow
 def test_every_form_has_a_rule_that_answers_and_resumes_it() -> None:
     forms = _forms()
     assert forms, "domain.yml declares no forms"
@@ -79,6 +81,7 @@ def test_every_form_has_a_rule_that_answers_and_resumes_it() -> None:
         ], form
 
 
+@pytest.mark.slow
 def test_rules_name_only_forms_that_exist() -> None:
     forms = set(_forms())
     named = {r["condition"][0]["active_loop"] for r in _rules() if r.get("condition")}
@@ -134,6 +137,7 @@ def _question_reaches_the_rules(
     return True
 
 
+@pytest.mark.slow
 def test_a_treatment_question_in_any_form_is_never_stored_as_the_answer() -> None:
     """Each from_text slot either lists treatment_info in not_intent (the mapping never fills it),
     or its form's validator hands the question back to the rules (ActionExecutionRejected),

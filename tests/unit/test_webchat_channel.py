@@ -383,6 +383,7 @@ def test_huge_body_is_413_not_500(server: ChatServer) -> None:
     assert r.json()["error"] == "too_large"
 
 
+@pytest.mark.slow
 def test_slow_turn_returns_what_is_ready_and_finishes_in_the_background(server: ChatServer) -> None:
     token, _ = server.session()
     r = server.send(token, {"message": "slow"})

@@ -233,6 +233,7 @@ def _assert_polite_429(r: requests.Response, text: str, retry_after: int) -> Non
     assert f'href="tel:{LIFELINE}"' in body["html"] and f'href="tel:{EMERGENCY}"' in body["html"]
 
 
+@pytest.mark.slow
 def test_messages_over_the_burst_get_429_with_the_crisis_line_then_recover(
     make_server: Callable[..., LoopbackChat], clock: FakeClock
 ) -> None:
@@ -259,6 +260,7 @@ def test_messages_over_the_burst_get_429_with_the_crisis_line_then_recover(
     assert r.json()["messages"][0]["text"] == "You said: ok now"
 
 
+@pytest.mark.slow
 def test_a_steady_typist_is_never_limited(make_server: Callable[..., LoopbackChat], clock: FakeClock) -> None:
     srv = make_server()
     token = srv.token()

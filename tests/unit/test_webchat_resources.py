@@ -128,6 +128,7 @@ def _noscript(page: str) -> str:
 # --- the served page and the 503 text show what the file says -----------------------------------
 
 
+@pytest.mark.slow
 def test_page_shows_the_changed_numbers_and_none_of_the_real_ones(
     changed: LoopbackChat, changed_file: Path
 ) -> None:

@@ -71,6 +71,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("drug", "dose", "weeks", "adherence", "outcome", "still_taking", "expected", "failed"), CASES
 )

@@ -26,6 +26,7 @@ def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_valid_record_prints_the_result_json(tmp_path: Path, worked_through: dict) -> None:
     path = tmp_path / "intake.json"
     path.write_text(json.dumps(worked_through), encoding="utf-8")
@@ -51,6 +52,7 @@ def test_valid_record_prints_the_result_json(tmp_path: Path, worked_through: dic
     assert done.stderr == b""
 
 
+@pytest.mark.slow
 def test_stdin_dash(worked_through: dict) -> None:
     worked_through["trials"][0]["max_dose_mg"] = 25
     done = cli("-", stdin=json.dumps(worked_through).encode())
@@ -60,6 +62,7 @@ def test_stdin_dash(worked_through: dict) -> None:
     assert "false_resistance" in result["flags"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("record", "field"),
     [
@@ -85,6 +88,7 @@ def test_invalid_record_names_the_field_and_exits_2(record: Any, field: str) -> 
     assert f"field {field}:" in done.stderr.decode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stdin", "message"),
     [
@@ -101,6 +105,7 @@ def test_bad_input_is_a_clear_error(stdin: bytes, message: str) -> None:
     assert "Traceback" not in done.stderr.decode()
 
 
+@pytest.mark.slow
 def test_missing_file(tmp_path: Path) -> None:
     done = cli(str(tmp_path / "nope.json"))
     assert done.returncode == 2
