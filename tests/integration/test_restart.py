@@ -97,7 +97,7 @@ def conversation_survives_restart(stack: Stack) -> Iterator[None]:
     assert len(sessions) == 1
 
     # Finish the plan: the action server saves it in the same database.
-    for answer in ["I go for a walk", "skip", "my sister Ana", "skip"]:
+    for answer in ["I go for a walk", "skip", "my sister Ana and my friend Joe", "skip"]:
         stack.rest(sender, answer)
     done = texts(stack.rest(sender, "ask Sam to keep some things for a while"))
     assert "Here's your safety plan:" in done
@@ -109,7 +109,7 @@ def conversation_survives_restart(stack: Stack) -> Iterator[None]:
     assert len(plans) == 1
     sections = plans[0][0] if isinstance(plans[0][0], dict) else json.loads(plans[0][0])
     assert sections["warning_signs"] == "I stop answering my phone"
-    assert sections["who_to_call"] == "my sister Ana"
+    assert sections["who_to_call"] == "my sister Ana and my friend Joe"
     assert sections["safer_surroundings"] == "ask Sam to keep some things for a while"
     assert sections["people_places"] is None
 
