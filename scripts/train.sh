@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Trains the model only when its inputs changed. Prints the model's path on stdout.
+# Trains the model only when its inputs changed. Prints the model's path on stdout
+# (`--fingerprint`: prints the training inputs' fingerprint instead).
 #
 # Trained models are also kept in a cache outside the checkout, keyed by the same
 # fingerprint ($TRD_MODEL_CACHE, default ~/.cache/trd-navigator/models; empty turns it
@@ -11,15 +12,24 @@ source "$(dirname "$0")/lib.sh"
 scripts/build_nlu.sh
 
 inputs=(config.yml domain.yml)
+# Code that runs only when the model serves, never while it trains, is left out, so a
+# change to it does not retrain: the safety guard (a component with nothing to train or
+# persist, built from the lexicon when the model loads), the risk engine, the sentence
+# encoder, the risk detector and the assessment that combines them (their own tests
+# cover them; an import-linter contract keeps the training code from importing them).
+runtime_only='^(bot/nlu/safety_guard\.py|trd/safety/(risk|encoder|detector|assessment)\.py)$'
 fp="$(
   {
     cat "${inputs[@]}"
     find data/nlu data/stories data/rules data/knowledge bot/nlu bot/policies trd/safety -type f \
-      \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.json' \) 2>/dev/null | LC_ALL=C sort | xargs cat
+      \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.json' \) 2>/dev/null \
+      | grep -v -E "$runtime_only" | LC_ALL=C sort | xargs cat
     find build/nlu -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum
-    cat requirements/rasa.lock
+    # the pins only: the hashes (scripts/hash_locks.py) change no installed file
+    sed -e '/^[[:space:]]*--hash=/d' -e 's/[[:space:]]*\\$//' requirements/rasa.lock
   } | sha256sum | cut -c1-16
 )"
+if [ "${1:-}" = "--fingerprint" ]; then echo "$fp"; exit 0; fi  # what the model is keyed by
 name="trd-$fp.tar.gz"
 model="$ROOT/models/$name"
 cache="${TRD_MODEL_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/trd-navigator/models}"

@@ -23,7 +23,20 @@ def test_import_contracts_are_kept() -> None:
         [str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "2 kept, 0 broken" in out.stdout
+    assert "3 kept, 0 broken" in out.stdout
+    assert "never import each other KEPT" in out.stdout
+    assert "serve-time safety code" in out.stdout  # what trains the model never imports it
+
+
+def test_the_training_fingerprint_leaves_out_only_serve_time_code() -> None:
+    """scripts/train.sh keys the model by its training inputs; serve-time code is left out."""
+    out = subprocess.run(
+        ["bash", "scripts/train.sh", "--fingerprint"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.strip()) == 16
+    text = (ROOT / "scripts" / "train.sh").read_text(encoding="utf-8")
+    assert "runtime_only='^(bot/nlu/safety_guard\\.py|trd/safety/(risk|encoder|detector|assessment)\\.py)$'" in text
 
 
 def test_the_core_never_names_rasa_in_an_import() -> None:
