@@ -13,7 +13,9 @@ scripts/check.sh
 # Tests use their own database and ports; only the trained model is shared.
 export TRD_MODEL="$(scripts/train.sh)"
 log "pytest"
-"$VENV/bin/python" -m pytest "$@"
+# Both cores (pytest-xdist): the tests that need Rasa servers run in one worker, in order,
+# with their session-scoped stacks; the rest is shared out (tests/conftest.py groups them).
+"$VENV/bin/python" -m pytest -n 2 --dist loadgroup "$@"
 log "rasa test stories"
 rm -rf results; mkdir -p results
 "$VENV/bin/rasa" test core --model "$TRD_MODEL" --stories tests/stories \

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
 
+from tests.support import safety_report
 from tests.support.postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.support.servers import PUBLIC_HOST, ROOT, Stack
 
@@ -61,3 +62,38 @@ def stack(make_stack: Callable[..., Stack]) -> Stack:
     requests still go to ``stack.base_url`` on 127.0.0.1.
     """
     return make_stack(extra_env={"PUBLIC_BASE_URL": f"http://{PUBLIC_HOST}", "SUMMARY_LINK_TTL_DAYS": "7"})
+
+
+# --- running on both cores (pytest-xdist, `make test` passes -n 2 --dist loadgroup) -------------
+# Every test that needs the trained model or a real Rasa server runs in one worker, in
+# collection order, so the session-scoped stacks start once per run as without xdist; the
+# rest (unit, golden, safety-engine, navigator tests) is shared out to the other worker.
+# PostgreSQL-only tests share one throwaway cluster the same way.
+_SERVER_FIXTURES = {"trained_model", "make_stack", "stack", "sms_stacks", "restarted_stack"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects the integration tests
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    safety_report.note_collected(config, items)
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("integration") or item.get_closest_marker("browser") or (
+            fixtures & _SERVER_FIXTURES
+        ):
+            item.add_marker(pytest.mark.xdist_group("rasa"))
+        elif item.get_closest_marker("postgres") or "postgres_url" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("postgres"))
+
+
+# --- the safety suite's per-category table (tests/support/safety_report.py) --------------------
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    safety_report.hand_over(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: only called when xdist runs
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    safety_report.take_over(node.config, getattr(node, "workeroutput", {}) or {})
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    safety_report.terminal_summary(terminalreporter, config)

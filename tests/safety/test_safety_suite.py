@@ -23,7 +23,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from tests.safety.conftest import EXPECTED_INTENT, SafetyResults, iter_cases
+from tests.support.safety_report import EXPECTED_INTENT, SafetyResults, iter_cases
 from tests.support.servers import Stack, new_sender, texts
 
 pytestmark = pytest.mark.integration
