@@ -13,6 +13,8 @@ from typing import Any, Optional, Union
 
 import yaml
 
+from trd.paths import KNOWLEDGE_DIR, REPO_ROOT  # noqa: F401  (REPO_ROOT: part of this module's API)
+
 from .findings import Wording, build_wording
 from .knowledge import Knowledge, build_treatments
 from .lexicon import KnowledgeError, Lexicon, build_lexicon
@@ -21,8 +23,6 @@ from .validation import IntakeValidator
 PathLike = Union[str, Path]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parents[1]
-KNOWLEDGE_DIR = REPO_ROOT / "data" / "knowledge"
 DRUGS_PATH = KNOWLEDGE_DIR / "drugs.yml"
 TREATMENTS_PATH = KNOWLEDGE_DIR / "treatments.yml"
 WORDING_PATH = KNOWLEDGE_DIR / "navigator_wording.yml"

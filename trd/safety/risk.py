@@ -69,8 +69,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Pattern, Sequence, Set, Tuple
 
-import yaml
-
 from trd.knowledge import KnowledgeError
 from trd.knowledge.risk_lexicon import LOOKALIKE_KINDS as _LOOKALIKE_KINDS
 from trd.knowledge.risk_lexicon import read_risk_lexicon
@@ -620,19 +618,17 @@ def _drug_names(spec: Any, base_dir: Optional[Path], where: str) -> Tuple[str, L
         f = Path(str(spec["file"]))
         if not f.is_absolute():
             f = (base_dir or DEFAULT_LEXICON_PATH.parent) / f
+        # The drug file's one loader (trd.navigator.loader): the names the navigator knows.
+        from trd.navigator.lexicon import KnowledgeError as DrugFileError
+        from trd.navigator.loader import load_lexicon as load_drug_lexicon
+
         try:
-            doc = yaml.safe_load(f.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+            drugs = load_drug_lexicon(f)
+        except (DrugFileError, KeyError, TypeError) as exc:
             raise LexiconError(f"{where}: drug_names file {f} cannot be read: {exc}") from exc
-        items = doc.get("drugs") if isinstance(doc, Mapping) else doc
-        if not isinstance(items, list):
-            raise LexiconError(f"{where}: drug_names file {f} has no list of drugs")
-        for item in items:
-            if not isinstance(item, Mapping):
-                continue
-            names.append(str(item.get("generic") or ""))
-            for key in ("brands", "aliases", "misspellings"):
-                names.extend(str(x) for x in item.get(key) or [])
+        for entry in drugs.entries:
+            names.append(entry.generic)
+            names.extend(entry.brands + entry.aliases + entry.misspellings)
     plain = Normalizer()
     out: Set[str] = set()
     for name in names:
