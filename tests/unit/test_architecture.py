@@ -36,7 +36,10 @@ def test_the_training_fingerprint_leaves_out_only_serve_time_code() -> None:
     assert out.returncode == 0, out.stderr
     assert len(out.stdout.strip()) == 16
     text = (ROOT / "scripts" / "train.sh").read_text(encoding="utf-8")
-    assert "runtime_only='^(bot/nlu/safety_guard\\.py|trd/safety/(risk|encoder|detector|assessment)\\.py)$'" in text
+    assert (
+        "runtime_only='^(bot/nlu/safety_guard\\.py|trd/safety/(risk|encoder|detector|assessment)\\.py)$'"
+        in text
+    )
 
 
 def test_the_core_never_names_rasa_in_an_import() -> None:
