@@ -22,4 +22,6 @@ log "crisis responses: data/knowledge/crisis_resources.yml -> domain.yml"
 run "$PY" scripts/gen_crisis_responses.py
 log "treatment information: data/knowledge/treatment_info*.yml -> domain.yml, NLU data, rules"
 run "$PY" scripts/gen_treatment_info.py
+log "risk detector: data/safety/risk_training + data/nlu -> data/safety/risk_detector.{json,npz}"
+run "$PY" scripts/build_risk_detector.py
 exit "$status"

@@ -2,8 +2,9 @@
 
 tests/safety/blind/ (the test sets) and tests/safety/validation/ (for choosing thresholds)
 were written by helpers that never saw the code, the lexicon or the training data. A line
-from them that shows up in data/nlu (the classifier's training data) or in the risk
-lexicon's examples would make every figure measured on them optimistic, so this test fails
+from them that shows up in data/nlu (the classifier's training data), in the risk
+detector's training messages (data/safety/risk_training/) or in the risk lexicon's
+examples would make every figure measured on them optimistic, so this test fails
 on any such copy, exact or embedded in a longer training line. (When the sets came in, 13
 lines that the writers had happened to phrase exactly as a training line were dropped from
 them, and 5 validation lines that repeated a test line.)
@@ -64,6 +65,9 @@ def training_lines() -> List[str]:
                 line = line.strip()
                 if line.startswith("- "):
                     lines.append(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:]))
+    # the risk detector's own training messages (trd/safety/detector.py)
+    for f in sorted((ROOT / "data" / "safety" / "risk_training").glob("*.yml")):
+        lines += [str(ex["text"]) for ex in (_load(f) or {}).get("examples", [])]
     lexicon = (ROOT / "data" / "knowledge" / "risk_lexicon.yml").read_text(encoding="utf-8")
     lines += [ln.strip().lstrip("-").strip().strip("\"'") for ln in lexicon.splitlines() if ln.strip()]
     return lines

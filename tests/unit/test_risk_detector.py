@@ -1,0 +1,129 @@
+"""The risk detector and the assessment that combines it with the lexicon's floor.
+
+What the committed detector reads on the blind sets is measured by scripts/eval_risk.py
+(not here: a unit test must not pass or fail on a borderline reading). These tests pin
+the contract: the files load only when they are the ones described, the tiers follow
+the thresholds, the lexicon is a floor the detector cannot lower, a plain denial stays
+ordinary, and the recent turns can raise a message to a question, never to the block.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import numpy as np
+import pytest
+
+from trd.safety import detector as det
+from trd.safety.assessment import RiskAssessor
+from trd.safety.risk import RiskEngine
+
+
+def _probs(**given: float) -> Dict[str, float]:
+    p = {label: 0.0 for label in det.LABELS}
+    p.update(given)
+    p["none"] = max(0.0, 1.0 - sum(v for k, v in p.items() if k != "none"))
+    return p
+
+
+THRESHOLDS = det.Thresholds(clear=0.9, possible=0.6, third_party=0.7, harm_to_others=0.5)
+
+
+@pytest.mark.parametrize(
+    "probabilities, tier",
+    [
+        (_probs(clear=0.95), "clear"),
+        (_probs(clear=0.5, possible=0.2), "possible"),  # 0.7 of risk to the person, below "clear"
+        (_probs(possible=0.59), "none"),
+        (_probs(harm_to_others=0.6), "harm_to_others"),
+        (_probs(third_party=0.8), "third_party"),
+        (_probs(third_party=0.69, possible=0.1), "none"),
+    ],
+)
+def test_tiers_follow_the_thresholds(probabilities: Dict[str, float], tier: str) -> None:
+    assert THRESHOLDS.tier(probabilities) == tier
+
+
+def test_the_committed_detector_loads_and_reads_a_text() -> None:
+    reading = det.RiskDetector.from_file().read("how do I kill a frozen app on my phone")
+    assert set(reading.probabilities) == set(det.LABELS)
+    assert abs(sum(reading.probabilities.values()) - 1.0) < 1e-5
+    assert reading.tier in det.LABELS
+
+
+def test_the_sidecar_describes_the_weights(tmp_path: Path) -> None:
+    about = json.loads(det.DETECTOR_FILE.read_text(encoding="utf-8"))
+    assert about["labels"] == list(det.LABELS)
+    assert about["training_examples"]["clear"] >= 900 and about["training_examples"]["none"] >= 2500
+    copy = tmp_path / "risk_detector.json"
+    shutil.copy(det.DETECTOR_FILE, copy)
+    weights = np.load(det.DETECTOR_FILE.with_suffix(".npz"))
+    np.savez(tmp_path / "risk_detector.npz", w1=weights["w1"] * 1.01, b1=weights["b1"], w2=weights["w2"],
+             b2=weights["b2"])
+    with pytest.raises(det.DetectorUnavailable, match="not the file"):
+        det.RiskDetector.from_file(copy)
+
+
+def test_a_missing_detector_says_how_to_build_it(tmp_path: Path) -> None:
+    with pytest.raises(det.DetectorUnavailable, match="make generate"):
+        det.RiskDetector.from_file(tmp_path / "risk_detector.json")
+
+
+def test_training_is_deterministic() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(60, det.SentenceEncoder.dimension)).astype(np.float32)
+    y = np.arange(60) % len(det.LABELS)
+    a = det.fit_mlp(x, y, len(det.LABELS), hidden=8, epochs=3)
+    b = det.fit_mlp(x, y, len(det.LABELS), hidden=8, epochs=3)
+    assert np.array_equal(a.w1, b.w1) and np.array_equal(a.w2, b.w2)
+
+
+class _Fixed:
+    """A detector stand-in whose reading depends only on a word in the text."""
+
+    def __init__(self, by_word: Dict[str, str]) -> None:
+        self.by_word = by_word
+        self.seen: List[str] = []
+
+    def read(self, text: str) -> det.Reading:
+        self.seen.append(text)
+        tier = next((t for w, t in self.by_word.items() if w in text), "none")
+        return det.Reading(probabilities=_probs(), tier=tier)
+
+
+@pytest.fixture(scope="module")
+def engine() -> RiskEngine:
+    return RiskEngine.from_file()
+
+
+def _assess(engine: RiskEngine, fake: _Fixed, messages: Sequence[str]) -> str:
+    return RiskAssessor(engine, fake).assess(list(messages)).tier  # type: ignore[arg-type]
+
+
+def test_the_lexicon_is_a_floor_the_detector_cannot_lower(engine: RiskEngine) -> None:
+    assert _assess(engine, _Fixed({}), ["I want to kill myself"]) == "clear"
+
+
+def test_the_detector_catches_what_the_lexicon_does_not_list(engine: RiskEngine) -> None:
+    text = "sorting out who gets the cat, writing everyone a letter, zzfinal"
+    assert _assess(engine, _Fixed({"zzfinal": "clear"}), [text]) == "clear"
+    assert _assess(engine, _Fixed({"zzfinal": "possible"}), [text]) == "possible"
+
+
+def test_a_plain_denial_stays_an_ordinary_message(engine: RiskEngine) -> None:
+    text = "I am not suicidal, I am just worn out"
+    assert engine.assess(text).is_crisis  # the lexicon alone fires on a denial (safety first)
+    assert _assess(engine, _Fixed({}), [text]) == "none"
+    # beside something the detector reads as risk, a denial is asked about, not blocked
+    assert _assess(engine, _Fixed({"worn out": "clear"}), [text]) == "possible"
+
+
+def test_risk_building_over_turns_is_asked_about_never_blocked(engine: RiskEngine) -> None:
+    turns = ["been on duloxetine a year", "stopped seeing friends", "zzfade out of everyone's life"]
+    fake = _Fixed({"friends zzfade": "clear"})  # only the turns together read as risk
+    assert _assess(engine, fake, turns) == "possible"
+    assert fake.seen[-1] == " ".join(turns)
+    assert _assess(engine, _Fixed({"friends zzfade": "clear"}), turns[-1:]) == "none"  # one turn alone

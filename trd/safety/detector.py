@@ -1,0 +1,233 @@
+"""The risk detector: what a message means, read from its sentence embedding.
+
+The deterministic risk engine (:mod:`trd.safety.risk`) is the floor: it never misses a
+phrase its lexicon lists. The detector catches what nobody listed. It is a softmax
+regression over the 384-number embedding of :mod:`trd.safety.encoder`, trained on
+``data/safety/risk_training/*.yml`` (thousands of risk messages by category and hard
+negatives) and on the ordinary messages of this product's NLU data, with thresholds
+chosen on a validation set nobody here wrote (``tests/safety/validation/``). Its labels:
+
+* ``clear``: risk of the person harming themselves now (the crisis answer);
+* ``possible``: hopelessness, burden, wanting to disappear, isolation with despair,
+  ambiguous statements about the future (a direct, warm question);
+* ``third_party``: someone else may be at risk;
+* ``harm_to_others``: the person may harm a particular other person;
+* ``none``.
+
+The network is one hidden layer over the embedding. Its weights are in
+``data/safety/risk_detector.npz`` and what a reviewer reads (labels, thresholds, the
+training data's fingerprint and size, the validation figures, the weights' sha256) in
+``data/safety/risk_detector.json``; ``scripts/build_risk_detector.py`` (``make
+generate``) writes both, and ``make check`` notices a detector older than its data. The
+deployed detector is the evaluated one: it is committed, not retrained per machine.
+NumPy only, no Rasa.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from trd.paths import DATA_DIR
+from trd.safety.encoder import SentenceEncoder, shared_encoder
+
+LABELS: Tuple[str, ...] = ("clear", "possible", "third_party", "harm_to_others", "none")
+DETECTOR_FILE = DATA_DIR / "safety" / "risk_detector.json"
+
+
+class DetectorUnavailable(RuntimeError):
+    """data/safety/risk_detector.json is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The detector's probabilities for one text, and the tier they put it in."""
+
+    probabilities: Mapping[str, float]
+    tier: str  # "clear", "possible", "third_party", "harm_to_others" or "none"
+
+    @property
+    def risk(self) -> float:
+        """Probability of any risk to the person themselves (clear + possible)."""
+        return self.probabilities["clear"] + self.probabilities["possible"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    clear: float  # p(clear) at or above: clear risk
+    possible: float  # p(clear) + p(possible) at or above (and not clear): possible risk
+    third_party: float
+    harm_to_others: float
+
+    def tier(self, p: Mapping[str, float]) -> str:
+        if p["clear"] >= self.clear:
+            return "clear"
+        if p["harm_to_others"] >= self.harm_to_others:
+            return "harm_to_others"
+        if p["third_party"] >= self.third_party:
+            return "third_party"
+        if p["clear"] + p["possible"] >= self.possible:
+            return "possible"
+        return "none"
+
+
+# --- training (used by scripts/build_risk_detector.py) -------------------------------------------
+@dataclass(frozen=True)
+class MlpWeights:
+    """One hidden layer (ReLU) over the embedding, then a softmax over LABELS."""
+
+    w1: np.ndarray  # (384, hidden)
+    b1: np.ndarray
+    w2: np.ndarray  # (hidden, len(LABELS))
+    b2: np.ndarray
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2
+
+
+def fit_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    hidden: int = 128,
+    epochs: int = 40,
+    lr: float = 3e-3,
+    weight_decay: float = 1e-4,
+    dropout: float = 0.2,
+    batch: int = 128,
+    seed: int = 0,
+) -> MlpWeights:
+    """Mini-batch Adam with class-balanced weights and dropout; the same seed gives the same weights."""
+    rng = np.random.default_rng(seed)
+    n, d = x.shape
+    x = x.astype(np.float64)
+    w1 = rng.normal(0.0, np.sqrt(2.0 / d), (d, hidden))
+    b1 = np.zeros(hidden)
+    w2 = rng.normal(0.0, np.sqrt(1.0 / hidden), (hidden, n_classes))
+    b2 = np.zeros(n_classes)
+    params = [w1, b1, w2, b2]
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    sample_w = (counts.sum() / (n_classes * np.maximum(counts, 1.0)))[y]
+    onehot = np.eye(n_classes)[y]
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch):
+            idx = order[start : start + batch]
+            xb = x[idx]
+            pre = xb @ w1 + b1
+            active = pre > 0
+            keep = (rng.random(pre.shape) > dropout) / (1.0 - dropout)
+            h = pre * active * keep
+            logits = h @ w2 + b2
+            prob = softmax_rows(logits)
+            g = (prob - onehot[idx]) * sample_w[idx][:, None] / len(idx)
+            grads = [None, None, h.T @ g + weight_decay * w2, g.sum(axis=0)]
+            gh = (g @ w2.T) * active * keep
+            grads[0] = xb.T @ gh + weight_decay * w1
+            grads[1] = gh.sum(axis=0)
+            step += 1
+            for j, (param, grad) in enumerate(zip(params, grads, strict=True)):
+                first[j] = 0.9 * first[j] + 0.1 * grad
+                second[j] = 0.999 * second[j] + 0.001 * grad * grad
+                param -= lr * (first[j] / (1 - 0.9**step)) / (np.sqrt(second[j] / (1 - 0.999**step)) + 1e-8)
+    f32 = np.float32
+    return MlpWeights(w1=w1.astype(f32), b1=b1.astype(f32), w2=w2.astype(f32), b2=b2.astype(f32))
+
+
+def softmax_rows(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def data_fingerprint(texts_and_labels: Iterable[Tuple[str, str]], settings: Mapping[str, object]) -> str:
+    digest = hashlib.sha256(json.dumps(dict(settings), sort_keys=True).encode())
+    for text, label in sorted(texts_and_labels):
+        digest.update(f"{label}\t{text}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+# --- serving ---------------------------------------------------------------------------------------
+def read_detector_files(
+    about_path: Path = DETECTOR_FILE, weights_path: Optional[Path] = None
+) -> Tuple[Dict[str, object], MlpWeights]:
+    """The sidecar (labels, thresholds, fingerprint, validation figures) and the weights."""
+    weights_path = weights_path or about_path.with_suffix(".npz")
+    try:
+        about = json.loads(about_path.read_text(encoding="utf-8"))
+        with np.load(weights_path) as z:
+            weights = MlpWeights(w1=z["w1"], b1=z["b1"], w2=z["w2"], b2=z["b2"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise DetectorUnavailable(
+            f"{about_path}: {exc} (run `make generate` to build the risk detector)"
+        ) from exc
+    if weights_path.is_file():
+        digest = hashlib.sha256(weights_path.read_bytes()).hexdigest()
+        if about.get("weights_sha256") != digest:
+            raise DetectorUnavailable(f"{weights_path} is not the file {about_path.name} describes")
+    return about, weights
+
+
+class RiskDetector:
+    """Reads texts with the sentence encoder and the trained weights."""
+
+    def __init__(
+        self,
+        weights: MlpWeights,
+        thresholds: Thresholds,
+        encoder: Optional[SentenceEncoder] = None,
+        labels: Sequence[str] = LABELS,
+    ) -> None:
+        if weights.w1.shape[0] != SentenceEncoder.dimension or weights.w2.shape[1] != len(labels):
+            raise DetectorUnavailable("the detector's weights do not fit the encoder and labels")
+        self.weights = weights
+        self.thresholds = thresholds
+        self.labels = tuple(labels)
+        self._encoder = encoder
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        if self._encoder is None:
+            self._encoder = shared_encoder()
+        return self._encoder
+
+    @classmethod
+    def from_file(cls, path: Path = DETECTOR_FILE, encoder: Optional[SentenceEncoder] = None) -> RiskDetector:
+        about, weights = read_detector_files(path)
+        try:
+            labels: Tuple[str, ...] = tuple(str(x) for x in about["labels"])  # type: ignore[attr-defined]
+            t = about["thresholds"]
+            assert isinstance(t, dict)
+            thresholds = Thresholds(
+                clear=float(t["clear"]),
+                possible=float(t["possible"]),
+                third_party=float(t["third_party"]),
+                harm_to_others=float(t["harm_to_others"]),
+            )
+        except (KeyError, TypeError, ValueError, AssertionError) as exc:
+            raise DetectorUnavailable(f"{path}: {exc!r} (run `make generate`)") from exc
+        if labels != LABELS:
+            raise DetectorUnavailable(f"{path}: labels {labels} are not {LABELS}")
+        return cls(weights, thresholds, encoder=encoder, labels=labels)
+
+    def probabilities_of(self, embedding: np.ndarray) -> Dict[str, float]:
+        p = softmax_rows(self.weights.logits(embedding))
+        return {label: float(p[i]) for i, label in enumerate(self.labels)}
+
+    def read_embedding(self, embedding: np.ndarray) -> Reading:
+        p = self.probabilities_of(embedding)
+        return Reading(probabilities=p, tier=self.thresholds.tier(p))
+
+    def read(self, text: str) -> Reading:
+        return self.read_embedding(self.encoder.encode(text))
+
+    def read_many(self, texts: Iterable[str]) -> List[Reading]:
+        return [self.read(t) for t in texts]
