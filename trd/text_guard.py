@@ -1,4 +1,12 @@
-"""The leading-slash guard every channel applies to what a person types (web chat, SMS).
+"""What every channel does to what a person types before Rasa or the risk check sees it.
+
+Invisible characters: soft hyphens, zero-width spaces and joiners, word joiners, bidi
+controls, byte-order marks, tag characters, variation selectors and the combining
+grapheme joiner are removed (:func:`remove_invisible`). They change nothing a reader
+sees, but split the words a risk check looks for ("sui\u00adcide"). The risk engine
+removes them too, whatever channel the text came from.
+
+The leading-slash guard every channel applies (web chat, SMS):
 
 Rasa reads a message that starts with "/" (after ``str.strip()``) as an intent
 shortcut, ``/intent{"entity": "value"}``, and skips the NLU pipeline, and with it
@@ -10,10 +18,45 @@ any other message.
 
 from __future__ import annotations
 
-from typing import Collection
+import re
+import unicodedata
+from typing import Callable, Collection, Optional
 
 # Rasa's rasa.shared.constants.INTENT_MESSAGE_PREFIX (a unit test keeps the two equal).
 INTENT_MESSAGE_PREFIX = "/"
+
+# Characters that render as nothing: every format character (Unicode category Cf: soft
+# hyphen, zero-width space/joiners, word joiner, bidi embeddings, overrides and isolates,
+# BOM, tag characters...), the combining grapheme joiner, variation selectors, and the
+# Hangul fillers that pass for blanks.
+_INVISIBLE_EXTRA = re.compile("[\u034f\ufe00-\ufe0f\U000e0100-\U000e01ef\u115f\u1160\u3164\uffa0]")
+
+
+def remove_invisible(text: str) -> str:
+    """``text`` without the characters that show nothing (see the module's docstring)."""
+    if text.isascii():
+        return text
+    kept = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _INVISIBLE_EXTRA.sub("", kept)
+
+
+def risky_window(text: str, limit: int, is_risky: Callable[[str], bool]) -> Optional[str]:
+    """For a message longer than ``limit``: the first stretch of at most ``limit`` characters
+    that ``is_risky`` flags, or None. Stretches overlap by half, so a phrase cut by one
+    stretch's edge is whole in the next. A channel that refuses an over-long message
+    hands Rasa this stretch instead, so the crisis path still runs on what was sent."""
+    if len(text) <= limit:
+        return text if is_risky(text) else None
+    step = max(1, limit // 2)
+    start = 0
+    while start < len(text):
+        piece = text[start : start + limit]
+        if is_risky(piece):
+            return piece.strip()
+        if start + limit >= len(text):
+            break
+        start += step
+    return None
 
 
 def strip_command_prefix(text: str) -> str:
@@ -23,7 +66,7 @@ def strip_command_prefix(text: str) -> str:
     removed with ``str.strip`` (every Unicode space, as Rasa does), so "/\\u2003/greet"
     becomes "greet", not "/greet".
     """
-    out = text.strip()
+    out = remove_invisible(text).strip()
     while out.startswith(INTENT_MESSAGE_PREFIX):
         out = out.lstrip(INTENT_MESSAGE_PREFIX).strip()
     return out
@@ -37,7 +80,7 @@ def guard_slash(text: str, allowed_payloads: Collection[str] = ()) -> str:
     :func:`strip_command_prefix` of it, which is empty for a message of only slashes
     (the channel then asks the person to type something).
     """
-    trimmed = text.strip()
+    trimmed = remove_invisible(text).strip()
     if trimmed in allowed_payloads:
         return trimmed
     return strip_command_prefix(trimmed)

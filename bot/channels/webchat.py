@@ -65,11 +65,13 @@ from bot.channels.webchat_text import (
     MAX_MESSAGE_CHARS,
     InvalidMessage,
     LinkRules,
+    MessageTooLong,
     button_payloads,
     guard_slash,
     message_buttons,
     normalize_user_text,
     render_bot_message,
+    risky_part_of_long_message,
 )
 from trd.safety import risk
 from trd.summary.resources import CRISIS_RESOURCES_FILE
@@ -79,7 +81,7 @@ logger = logging.getLogger(__name__)
 CHANNEL_NAME = "web"
 COOKIE_NAME = "trd_chat"
 DEFAULT_SESSION_TTL = 24 * 3600
-MAX_BODY_BYTES = 16 * 1024
+MAX_BODY_BYTES = 64 * 1024  # a message is capped at MAX_MESSAGE_CHARS inside it
 MESSAGE_TIMEOUT_SECONDS = 60.0
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -291,7 +293,14 @@ class WebChatInput(InputChannel):
 
     async def text_for_rasa(self, request: Request, sender_id: str, raw: Any) -> str:
         """The user's message as Rasa should see it; leading "/" only for payloads we issued."""
-        text = normalize_user_text(raw)
+        try:
+            text = normalize_user_text(raw)
+        except MessageTooLong as too_long:
+            # Safety first: an over-long message the risk lexicon flags still takes the crisis
+            # path (its flagged stretch goes to Rasa); any other gets the polite "too long".
+            part = risky_part_of_long_message(too_long, lambda t: risk.assess(t).is_risk)
+            logger.warning("web chat: an over-long message flagged by the risk check (sender %s)", sender_id)
+            return part
         allowed: Set[str] = set(self.static_payloads(request))
         if text.startswith("/") and text not in allowed:
             try:

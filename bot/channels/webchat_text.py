@@ -18,7 +18,7 @@ import functools
 import html
 import re
 from dataclasses import dataclass
-from typing import Any, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set
+from typing import Any, Callable, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set
 
 from trd import text_guard
 from trd.summary.resources import default_resources
@@ -35,6 +35,14 @@ class InvalidMessage(ValueError):
     """A user message that cannot be sent on; the text is shown to the user."""
 
 
+class MessageTooLong(InvalidMessage):
+    """A message over MAX_MESSAGE_CHARS; ``text`` is what was sent (for the risk check)."""
+
+    def __init__(self, reason: str, text: str) -> None:
+        super().__init__(reason)
+        self.text = text
+
+
 def normalize_user_text(text: Any) -> str:
     """A web user's message, checked and trimmed; control characters become spaces.
 
@@ -43,11 +51,11 @@ def normalize_user_text(text: Any) -> str:
     """
     if not isinstance(text, str):
         raise InvalidMessage("'message' must be a string of text.")
+    text = text_guard.remove_invisible(_CONTROL_CHARS.sub(" ", text)).strip()
     if len(text) > MAX_MESSAGE_CHARS:
-        raise InvalidMessage(
-            f"That message is too long: please keep it under {MAX_MESSAGE_CHARS} characters."
+        raise MessageTooLong(
+            f"That message is too long: please keep it under {MAX_MESSAGE_CHARS} characters.", text
         )
-    text = _CONTROL_CHARS.sub(" ", text).strip()
     if not text:
         raise InvalidMessage("The message is empty: please type something.")
     return text
@@ -68,6 +76,16 @@ def guard_slash(text: str, allowed_payloads: Collection[str]) -> str:
 def clean_user_text(text: Any, allowed_payloads: Collection[str]) -> str:
     """The text to hand to Rasa for a message a web user sent (normalize, then guard_slash)."""
     return guard_slash(normalize_user_text(text), allowed_payloads)
+
+
+def risky_part_of_long_message(error: MessageTooLong, is_risky: Callable[[str], bool]) -> str:
+    """What Rasa gets for an over-long message the risk check flags: its first flagged stretch
+    of at most MAX_MESSAGE_CHARS (so the crisis path runs on what was sent); re-raises the
+    polite "too long" when nothing in it is flagged."""
+    window = text_guard.risky_window(error.text, MAX_MESSAGE_CHARS, is_risky)
+    if window is None:
+        raise error
+    return guard_slash(window, ())
 
 
 def button_payloads(responses: Mapping[str, Iterable[Mapping[str, Any]]]) -> Set[str]:

@@ -83,3 +83,60 @@ def test_sms_numbered_options_still_map_to_their_payloads() -> None:
     assert sms.text_for_rasa("/not_safe", []) == ("not_safe", False)
     assert sms.text_for_rasa("3", BUTTONS) == ("3", False)
     assert sms.text_for_rasa("/", BUTTONS) == ("", False)
+
+
+# --- invisible characters (issue 10) ------------------------------------------------------------
+INVISIBLE = {
+    "soft hyphen": "\u00ad",
+    "zero-width space": "\u200b",
+    "zero-width non-joiner": "\u200c",
+    "zero-width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "left-to-right isolate": "\u2066",
+    "right-to-left override": "\u202e",
+    "byte-order mark": "\ufeff",
+    "combining grapheme joiner": "\u034f",
+    "variation selector 16": "\ufe0f",
+    "tag letter A": "\U000e0041",
+    "Hangul filler": "\u3164",
+}
+
+
+@pytest.mark.parametrize("name", sorted(INVISIBLE))
+def test_invisible_characters_are_removed(name: str) -> None:
+    from trd.text_guard import remove_invisible
+
+    mark = INVISIBLE[name]
+    assert remove_invisible(f"sui{mark}ci{mark}de") == "suicide"
+
+
+@pytest.mark.parametrize("name", sorted(INVISIBLE))
+def test_the_risk_engine_reads_through_invisible_characters(name: str) -> None:
+    from trd.safety.risk import assess
+
+    mark = INVISIBLE[name]
+    assert assess(f"I am sui{mark}ci{mark}dal").is_crisis
+    assert assess(f"I want to kill my{mark}self").is_crisis
+
+
+def test_visible_text_is_untouched() -> None:
+    from trd.text_guard import remove_invisible
+
+    for text in ("café", "naïve über", "日本語", "emoji 😭🔫", "I'm ok", "tabs\tand\nnewlines"):
+        assert remove_invisible(text) == text.replace("\ufe0f", "")
+
+
+def test_the_slash_guard_sees_through_invisible_characters() -> None:
+    from trd.text_guard import guard_slash
+
+    assert guard_slash("\u200b/crisis") == "crisis"
+    assert guard_slash("\u2066/greet\u2069", {"/greet"}) == "/greet"
+
+
+def test_a_risky_stretch_of_a_long_message_is_found_across_an_edge() -> None:
+    from trd.text_guard import risky_window
+
+    text = "x " * 600 + "kill myself" + " y" * 600
+    window = risky_window(text, 1000, lambda t: "kill myself" in t)
+    assert window is not None and "kill myself" in window and len(window) <= 1000
+    assert risky_window("z " * 2000, 1000, lambda t: "kill myself" in t) is None

@@ -376,6 +376,32 @@ def test_message_at_the_limit_is_accepted(server: ChatServer) -> None:
     assert r.status_code == 200
 
 
+def test_an_over_long_crisis_message_still_takes_the_crisis_path(server: ChatServer) -> None:
+    """Issue 10: the risk check runs on what was sent, whatever its length."""
+    token, _ = server.session()
+    long_text = "I have been trying to explain everything. " * 80 + "Tonight I am going to kill myself."
+    assert len(long_text) > MAX_MESSAGE_CHARS
+    r = server.send(token, {"message": long_text})
+    assert r.status_code == 200, r.text
+    sent = server.rasa.received[-1].text
+    assert len(sent) <= MAX_MESSAGE_CHARS and "kill myself" in sent
+
+
+def test_an_over_long_ordinary_message_is_a_polite_400(server: ChatServer) -> None:
+    token, _ = server.session()
+    before = len(server.rasa.received)
+    r = server.send(token, {"message": "I have been trying to explain everything. " * 80})
+    assert r.status_code == 400 and "too long" in r.json()["message"]
+    assert len(server.rasa.received) == before
+
+
+def test_invisible_characters_never_reach_rasa(server: ChatServer) -> None:
+    token, _ = server.session()
+    r = server.send(token, {"message": "I am su\u00adi\u200bci\u2066dal\ufe0f"})
+    assert r.status_code == 200, r.text
+    assert server.rasa.received[-1].text == "I am suicidal"
+
+
 def test_huge_body_is_413_not_500(server: ChatServer) -> None:
     token, _ = server.session()
     r = server.send(token, None, raw=json.dumps({"message": "a" * 100_000}).encode())

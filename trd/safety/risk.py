@@ -82,6 +82,7 @@ from trd.safety.contract import (  # noqa: F401  (re-exported: the engine's name
     LEXICON_CRISIS_CATEGORIES,
     SOS_CATEGORY,
 )
+from trd.text_guard import remove_invisible
 
 DEFAULT_LEXICON_PATH = KNOWLEDGE_DIR / "risk_lexicon.yml"
 LEXICON_ENV_VAR = "TRD_RISK_LEXICON"
@@ -1012,7 +1013,8 @@ class RiskEngine:
     def assess(self, text: Optional[str]) -> RiskResult:
         raw = text if isinstance(text, str) else ""
         lex = self.lexicon
-        norm = lex.normalizer.normalize(raw)
+        # invisible characters (soft hyphens, zero-width, bidi controls) would split words
+        norm = lex.normalizer.normalize(remove_invisible(raw))
         toks = norm.split(" ") if norm else []
         starts = self._token_index(norm) if norm else []
 
