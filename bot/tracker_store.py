@@ -163,12 +163,15 @@ def _enable_wal(url: URL) -> None:
 
 def _make_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = sa.create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     # Rasa's own options (POSTGRESQL_SCHEMA, pool sizes) keyed on the dialect name only
     options: Dict[str, Any] = dict(create_engine_kwargs(f"{url.get_backend_name()}://"))
     options["pool_pre_ping"] = True
+    options["hide_parameters"] = True  # no message text in an error or a log line
     return sa.create_engine(url, **options)
 
 

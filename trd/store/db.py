@@ -152,6 +152,9 @@ def make_engine(url: Union[str, URL], **kwargs: Any) -> Engine:
         options["pool_pre_ping"] = True
         options["pool_size"] = int(os.environ.get("TRD_DB_POOL_SIZE", "5"))
         options["max_overflow"] = int(os.environ.get("TRD_DB_MAX_OVERFLOW", "10"))
+    # An error message or a log line never carries what people typed: SQL parameters are
+    # left out of both ("[SQL parameters hidden due to hide_parameters=True]").
+    options["hide_parameters"] = True
     options.update(kwargs)
     engine = sa.create_engine(parsed, **options)
     if is_sqlite(parsed):
