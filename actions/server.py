@@ -12,6 +12,8 @@ import os
 
 from rasa_sdk.endpoint import create_app
 
+from trd.limits import apply_request_limit
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="TRD navigator action server")
@@ -22,6 +24,9 @@ def main(argv: list[str] | None = None) -> None:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Only the Rasa server calls this server (on loopback), with a whole tracker: a body limit
+    # of its own, far above the public one, instead of Sanic's 100 MB.
+    apply_request_limit(env_name="ACTION_REQUEST_MAX_BYTES", default=8 * 1024 * 1024)
     # No CORS: only the Rasa server calls the action server.
     app = create_app("actions", cors_origins=None)
     app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)

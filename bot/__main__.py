@@ -1,5 +1,6 @@
 """The Rasa server's entry point: ``python -m bot run ...`` is ``rasa run ...`` with this
-project's process-wide speed-ups installed first (:mod:`bot.rasa_speedups`).
+project's process-wide speed-ups installed first (:mod:`bot.rasa_speedups`) and every request
+body capped at REQUEST_MAX_BYTES (:mod:`trd.limits`).
 
     python -m bot run --model models/x.tar.gz --endpoints endpoints.yml ...   # scripts/run.sh
     python -m bot shell                                                        # any rasa command
@@ -14,9 +15,11 @@ import sys
 from typing import Optional, Sequence
 
 from bot import rasa_speedups
+from trd.limits import apply_request_limit
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    apply_request_limit()  # before Rasa makes its Sanic app: bodies over REQUEST_MAX_BYTES get 413
     rasa_speedups.install()
     from rasa.__main__ import main as rasa_main  # after install(): nothing of Rasa's runs before it
 
