@@ -42,9 +42,10 @@ def intake_turns(path: Path) -> Optional[int]:
     return int(value) if value else None
 
 
-def run_once(base_url: str, messages: List[str]) -> List[float]:
-    sender = f"bench-{uuid.uuid4().hex[:10]}"
+def run_once(base_url: str, messages: List[str], token: str) -> List[float]:
+    sender = f"rest-bench-{uuid.uuid4().hex[:10]}"
     session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
     timings: List[float] = []
     for text in messages:
         t0 = time.perf_counter()
@@ -86,6 +87,8 @@ def report(
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running Rasa server; default: start one on a free port")
+    parser.add_argument("--token", default=os.environ.get("RASA_AUTH_TOKEN", ""),
+                        help="the server's RASA_AUTH_TOKEN (with --url; default: $RASA_AUTH_TOKEN)")
     parser.add_argument("--script", type=Path, default=DEFAULT_SCRIPT)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--per-turn", action="store_true", help="print every turn's median latency")
@@ -102,9 +105,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         ).stdout.strip().splitlines()[-1]
         stack = Stack(model)
         base_url = stack.base_url
+    token = stack.auth_token if stack is not None else args.token
     try:
-        run_once(base_url, messages[:5])  # warm-up
-        runs = [run_once(base_url, messages) for _ in range(args.runs)]
+        run_once(base_url, messages[:5], token)  # warm-up
+        runs = [run_once(base_url, messages, token) for _ in range(args.runs)]
     finally:
         if stack is not None:
             stack.stop()

@@ -161,11 +161,14 @@ def parse_asker(server: str, token: Optional[str], knowledge: Knowledge) -> Call
     return ask
 
 
-def rest_asker(server: str, knowledge: Knowledge) -> Callable[[str], Answer]:
+def rest_asker(server: str, knowledge: Knowledge, token: Optional[str] = None) -> Callable[[str], Answer]:
+    """Asks through the REST channel (it needs the server's RASA_AUTH_TOKEN and a rest- sender)."""
     url = server.rstrip("/") + "/webhooks/rest/webhook"
+    if token:
+        url += "?" + urllib.parse.urlencode({"token": token})
 
     def ask(text: str) -> Answer:
-        sender = f"eval-treatment-info-{uuid.uuid4().hex[:12]}"
+        sender = f"rest-eval-treatment-info-{uuid.uuid4().hex[:12]}"
         return answer_from_messages(_post(url, {"sender": sender, "message": text}), knowledge)
 
     return ask
@@ -187,14 +190,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--server", help="base URL of a Rasa server: ask /model/parse")
     where.add_argument("--rest", help="base URL of a Rasa server: ask through the REST channel")
-    parser.add_argument("--token", help="the Rasa server's auth token (for --server)")
+    parser.add_argument("--token", help="the Rasa server's auth token (RASA_AUTH_TOKEN)")
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
     parser.add_argument("--min-accuracy", type=float, help="exit 1 below this fraction (e.g. 0.9)")
     args = parser.parse_args(argv)
 
     knowledge = load_knowledge()
     cases = load_cases(args.cases)
-    ask = rest_asker(args.rest, knowledge) if args.rest else parse_asker(args.server, args.token, knowledge)
+    ask = (
+        rest_asker(args.rest, knowledge, args.token) if args.rest
+        else parse_asker(args.server, args.token, knowledge)
+    )
     try:
         report = evaluate(cases, ask, knowledge)
     except (urllib.error.URLError, OSError, ValueError) as exc:

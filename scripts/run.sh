@@ -34,7 +34,7 @@ cat >&2 <<MSG
 
   The assistant is running.
   Chat page:      http://127.0.0.1:$RASA_PORT/chat/
-  REST channel:   http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook
+  REST channel:   http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook (Bearer $RASA_AUTH_TOKEN, sender ids "rest-...")
   API token:      in var/secrets.env (RASA_AUTH_TOKEN)
   Press Ctrl-C to stop both servers.
 

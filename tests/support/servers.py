@@ -227,6 +227,7 @@ class Stack:
         r = requests.post(
             self.base_url + "/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
+            headers={"Authorization": f"Bearer {self.auth_token}"},
             timeout=timeout,
         )
         r.raise_for_status()
@@ -256,7 +257,8 @@ class Stack:
 
 
 def new_sender(prefix: str = "test") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+    """A fresh REST sender id (the REST channel takes only ids that start with "rest-")."""
+    return f"rest-{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def texts(messages: List[Dict[str, Any]]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -60,8 +61,13 @@ def test_the_entry_point_installs_the_speed_up_before_rasa_runs(monkeypatch: pyt
     seen: List[Any] = []
     monkeypatch.setattr(rasa.__main__, "main", lambda: seen.append((_installed(), list(sys.argv))))
     monkeypatch.setattr(sys, "argv", ["unused"])
+    # main sets SANIC_REQUEST_MAX_SIZE: on a copy, so no later test's Sanic app inherits it
+    limits = ("SANIC_REQUEST_MAX_SIZE", "REQUEST_MAX_BYTES")
+    environ = {k: v for k, v in os.environ.items() if k not in limits}
+    monkeypatch.setattr(os, "environ", environ)
     bot.__main__.main(["run", "--port", "5005"])
     assert seen == [(True, ["rasa", "run", "--port", "5005"])]
+    assert environ["SANIC_REQUEST_MAX_SIZE"] == "65536"  # every body capped (issue 10)
 
 
 @pytest.mark.slow

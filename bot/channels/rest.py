@@ -1,0 +1,155 @@
+"""The REST channel for scripts and tests: POST /webhooks/rest/webhook, behind the token.
+
+Rasa's own ``rest`` channel lets anyone who reaches the port write into and read any
+conversation (web chat, SMS) by naming its sender id, send ``/intent{...}`` past the
+safety guard, and set ``input_channel`` and ``metadata`` to anything. This one, at the
+same path and with the same request and reply shape (``{"sender": ..., "message": ...}``
+in, a list of bot messages out), closes each door:
+
+* it needs ``RASA_AUTH_TOKEN``: ``Authorization: Bearer <token>`` or ``?token=<token>``,
+  compared in constant time; 401 otherwise, and 503 while no token is configured;
+* the sender id must start with ``rest-`` (403 otherwise), so it can never address a web
+  or SMS conversation (theirs are made by those channels and never start so);
+* the client's ``metadata`` and ``input_channel`` are ignored (the channel is ``rest``);
+* text goes through the slash guard every channel applies: a leading "/" passes only for
+  a button payload the assistant offers (the domain's buttons, or ones sent in this
+  conversation); invisible characters are removed;
+* a message is capped at MAX_MESSAGE_CHARS with a polite 400, except that an over-long
+  message the risk check flags still takes the crisis path (its flagged stretch).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.webchat_text import (
+    InvalidMessage,
+    MessageTooLong,
+    button_payloads,
+    guard_slash,
+    message_buttons,
+    normalize_user_text,
+    risky_part_of_long_message,
+)
+from trd.safety import risk
+
+logger = logging.getLogger(__name__)
+
+SENDER_PREFIX = "rest-"
+MAX_SENDER_CHARS = 128
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": code, "message": message}, status=status)
+
+
+class AuthenticatedRestInput(InputChannel):
+    """``rest`` in credentials.yml's place: the same URL, behind RASA_AUTH_TOKEN."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> AuthenticatedRestInput:
+        return cls(token=os.environ.get("RASA_AUTH_TOKEN", ""))
+
+    def __init__(self, token: str = "") -> None:
+        self.token = token.strip()
+        self._payload_cache: Tuple[Any, FrozenSet[str]] = (None, frozenset())
+        if not self.token:
+            logger.error("REST channel: RASA_AUTH_TOKEN is not set; every request gets 503")
+
+    # --- checks ---------------------------------------------------------------------------
+    def authorised(self, request: Request) -> bool:
+        given = ""
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("bearer "):
+            given = header[7:].strip()
+        elif request.args.get("token"):
+            given = str(request.args.get("token"))
+        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
+
+    def _static_payloads(self, request: Request) -> FrozenSet[str]:
+        agent = getattr(request.app.ctx, "agent", None)
+        responses = getattr(getattr(agent, "domain", None), "responses", None) or {}
+        if self._payload_cache[0] is not responses:
+            self._payload_cache = (responses, frozenset(button_payloads(responses)))
+        return self._payload_cache[1]
+
+    async def _sent_payloads(self, request: Request, sender_id: str) -> Set[str]:
+        agent = getattr(request.app.ctx, "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        tracker = await store.retrieve(sender_id) if store is not None else None
+        payloads: Set[str] = set()
+        for event in tracker.events if tracker is not None else ():
+            data = event.as_dict()
+            if data.get("event") == "bot":
+                payloads.update(b["payload"].strip() for b in message_buttons(data.get("data") or {}))
+        return payloads
+
+    async def text_for_rasa(self, request: Request, sender_id: str, raw: Any) -> str:
+        try:
+            text = normalize_user_text(raw)
+        except MessageTooLong as too_long:
+            part = risky_part_of_long_message(too_long, lambda t: risk.assess(t).is_risk)
+            logger.warning("REST channel: an over-long message flagged by the risk check (%s)", sender_id)
+            return part
+        allowed: Set[str] = set(self._static_payloads(request))
+        if text.startswith("/") and text not in allowed:
+            try:
+                allowed |= await self._sent_payloads(request, sender_id)
+            except Exception:  # noqa: BLE001 - without the history the text goes through NLU
+                logger.exception("REST channel: reading the conversation failed (sender %s)", sender_id)
+        return guard_slash(text, allowed)
+
+    # --- the endpoints --------------------------------------------------------------------
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("trd_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.token:
+                return _error(503, "not_configured", "The REST channel has no RASA_AUTH_TOKEN.")
+            if not self.authorised(request):
+                return _error(401, "unauthorised", "Send the token: Authorization: Bearer <token>.")
+            try:
+                body = json.loads(request.body or b"")
+            except (ValueError, UnicodeDecodeError):
+                return _error(400, "invalid_json", 'Send JSON like {"sender": "rest-1", "message": "hi"}.')
+            if not isinstance(body, dict) or "message" not in body:
+                return _error(400, "missing_message", 'Send JSON like {"sender": "rest-1", "message": "hi"}.')
+            raw_sender = body.get("sender")
+            sender = raw_sender if isinstance(raw_sender, str) else ""
+            if not sender.startswith(SENDER_PREFIX) or len(sender) > MAX_SENDER_CHARS:
+                return _error(
+                    403,
+                    "sender_not_allowed",
+                    f"The sender id must start with {SENDER_PREFIX!r} "
+                    f"(at most {MAX_SENDER_CHARS} characters).",
+                )
+            try:
+                text = await self.text_for_rasa(request, sender, body["message"])
+            except InvalidMessage as e:
+                return _error(400, "invalid_message", str(e))
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=None)
+            )
+            messages: List[Dict[str, Any]] = collector.messages
+            return response.json(messages)
+
+        return webhook
