@@ -65,11 +65,14 @@ def stack(make_stack: Callable[..., Stack]) -> Stack:
 
 
 # --- running on both cores (pytest-xdist, `make test` passes -n 2 --dist loadgroup) -------------
-# Every test that needs the trained model or a real Rasa server runs in one worker, in
-# collection order, so the session-scoped stacks start once per run as without xdist; the
-# rest (unit, golden, safety-engine, navigator tests) is shared out to the other worker.
-# PostgreSQL-only tests share one throwaway cluster the same way.
-_SERVER_FIXTURES = {"trained_model", "make_stack", "stack", "sms_stacks", "restarted_stack"}
+# Tests that need a real Rasa server run in two groups, one per worker, each in collection
+# order: those on the shared stack (and its restart scenarios), and those that start stacks
+# of their own (SMS, escalation, PostgreSQL). Each session-scoped stack so starts once per
+# run, as without xdist, and the two groups' servers run side by side; the rest (unit,
+# golden, safety-engine, navigator tests) is shared out between them. PostgreSQL-only tests
+# share one throwaway cluster the same way.
+_SHARED_STACK_FIXTURES = {"stack", "restarted_stack", "stack_without_actions", "safety_results"}
+_SERVER_FIXTURES = {"trained_model", "make_stack", "sms_stacks"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects the integration tests
@@ -77,10 +80,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
     safety_report.note_collected(config, items)
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if item.get_closest_marker("integration") or item.get_closest_marker("browser") or (
+        if fixtures & _SHARED_STACK_FIXTURES:
+            item.add_marker(pytest.mark.xdist_group("rasa-shared"))
+        elif item.get_closest_marker("integration") or item.get_closest_marker("browser") or (
             fixtures & _SERVER_FIXTURES
         ):
-            item.add_marker(pytest.mark.xdist_group("rasa"))
+            item.add_marker(pytest.mark.xdist_group("rasa-own"))
         elif item.get_closest_marker("postgres") or "postgres_url" in fixtures:
             item.add_marker(pytest.mark.xdist_group("postgres"))
 
