@@ -197,6 +197,20 @@ class WebChatInput(InputChannel):
                 "Neither WEBCHAT_ALLOWED_ORIGINS nor PUBLIC_BASE_URL is set: the web chat accepts "
                 "browser requests only from the page's own host."
             )
+        limits = RateLimits.from_env(env)
+        if (
+            public_base_url.strip().lower().startswith("https://")
+            and not limits.trusted_proxies
+            and limits.sessions is not None
+        ):
+            # https here means a reverse proxy in front (the server itself speaks http); without
+            # trusting it, every person would be counted as the proxy's one address.
+            raise ValueError(
+                "PUBLIC_BASE_URL is https, so a reverse proxy is in front, but WEBCHAT_TRUSTED_PROXIES "
+                "is empty: every person would share the proxy's address and one rate-limit bucket. "
+                "Set WEBCHAT_TRUSTED_PROXIES to the proxy's address (e.g. 127.0.0.1), or turn the "
+                "per-address session limit off with WEBCHAT_SESSIONS_PER_MINUTE=0."
+            )
         # Behind a proxy that serves the assistant under a path (PUBLIC_BASE_URL
         # https://clinic.example.org/navigator), the page is at /navigator/chat/.
         base_path = urlsplit(public_base_url.strip()).path.rstrip("/")
@@ -206,7 +220,7 @@ class WebChatInput(InputChannel):
             secure_cookie=public_base_url.strip().lower().startswith("https://"),
             cookie_path=f"{base_path}/chat",
             texts=load_web_texts(resources_file),
-            limits=RateLimits.from_env(env),
+            limits=limits,
         )
 
     def __init__(

@@ -323,6 +323,7 @@ def test_channel_from_env() -> None:
             "WEBCHAT_ALLOWED_ORIGINS": "https://a.org",
             "PUBLIC_BASE_URL": "https://chat.example.org",
             "WEBCHAT_SESSION_TTL": "600",
+            "WEBCHAT_TRUSTED_PROXIES": "127.0.0.1",
         }
     )
     assert channel.allowed_origins == {"https://a.org", "https://chat.example.org"}
@@ -330,7 +331,8 @@ def test_channel_from_env() -> None:
     assert channel.signer.ttl_seconds == 600
     assert channel.cookie_path == "/chat"
     behind_proxy = WebChatInput.from_env(
-        {"WEBCHAT_SECRET": SECRET, "PUBLIC_BASE_URL": "https://clinic.example.org/navigator/"}
+        {"WEBCHAT_SECRET": SECRET, "PUBLIC_BASE_URL": "https://clinic.example.org/navigator/",
+         "WEBCHAT_TRUSTED_PROXIES": "10.0.0.0/8"}
     )
     assert behind_proxy.cookie_path == "/navigator/chat"
     assert behind_proxy.allowed_origins == {"https://clinic.example.org"}
@@ -338,6 +340,16 @@ def test_channel_from_env() -> None:
     assert WebChatInput.name() == "web"
     with pytest.raises(ValueError, match="WEBCHAT_SESSION_TTL"):
         WebChatInput.from_env({"WEBCHAT_SECRET": SECRET, "WEBCHAT_SESSION_TTL": "a day"})
+
+
+def test_behind_an_https_proxy_it_refuses_to_start_without_trusting_the_proxy() -> None:
+    """Issue 10: otherwise every person shares the proxy's address and one rate-limit bucket."""
+    env = {"WEBCHAT_SECRET": SECRET, "PUBLIC_BASE_URL": "https://clinic.example.org"}
+    with pytest.raises(ValueError, match="WEBCHAT_TRUSTED_PROXIES"):
+        WebChatInput.from_env(env)
+    assert WebChatInput.from_env({**env, "WEBCHAT_TRUSTED_PROXIES": "127.0.0.1"}).limits.trusted_proxies
+    assert WebChatInput.from_env({**env, "WEBCHAT_SESSIONS_PER_MINUTE": "0"}).limits.sessions is None
+    assert WebChatInput.from_env({**env, "PUBLIC_BASE_URL": "http://127.0.0.1:5005"})  # make run
 
 
 # --- input validation -------------------------------------------------------------------------
