@@ -213,12 +213,18 @@ def test_a_crisis_reaches_the_care_team_signed_with_the_right_fields(
     wait_until("delivered", lambda: webhook_row(esc_stack, sender)["status"] == "delivered", 10)
     assert [(a["outcome"], a["http_status"]) for a in attempts(esc_stack, row["id"])] == [("delivered", 200)]
 
-    # the on-call phone gets a short alert too, without the person's words
-    sms = fake.wait_for(lambda ms: any(sender in m.body for m in ms if m.to == ONCALL_NUMBER), timeout=60)
-    [alert] = [m for m in sms if m.to == ONCALL_NUMBER and sender in m.body]
+    # the on-call phone gets a short alert too, without the person's words, and with a case
+    # reference (the SMS delivery's id in the outbox) instead of the conversation's id
+    sms_row = wait_until(
+        "the on-call SMS escalation row",
+        lambda: [r for r in rows(esc_stack, sender) if r["destination"] != "webhook"],
+    )[0]
+    case = f"Case {str(sms_row['id'])[:8]}."
+    sms = fake.wait_for(lambda ms: any(case in m.body for m in ms if m.to == ONCALL_NUMBER), timeout=60)
+    [alert] = [m for m in sms if m.to == ONCALL_NUMBER and case in m.body]
     assert alert.from_number == SERVICE_NUMBER
     assert "crisis alert" in alert.body and "REST API" in alert.body
-    assert "kill" not in alert.body.lower()
+    assert "kill" not in alert.body.lower() and sender not in alert.body
 
 
 def test_an_escalation_raised_while_the_care_team_is_down_arrives_when_it_comes_back(
@@ -355,7 +361,8 @@ def test_a_crisis_over_sms_reaches_the_care_team_with_the_phone_number(
 
     alerts = fake.wait_for(lambda ms: any(m.to == ONCALL_NUMBER and phone in m.body for m in ms), timeout=60)
     [alert] = [m for m in alerts if m.to == ONCALL_NUMBER and phone in m.body]
-    assert "SMS conversation" in alert.body and sender in alert.body and "kill" not in alert.body.lower()
+    assert "SMS conversation" in alert.body and "kill" not in alert.body.lower()
+    assert sender not in alert.body and re.search(r"Case [0-9a-f]{8}\.$", alert.body)  # a case reference
 
     # once both destinations have it, the number is no longer kept in clear; nothing logged it
     wait_until("both delivered", lambda: {r["status"] for r in rows(esc_stack, sender)} == {"delivered"}, 20)

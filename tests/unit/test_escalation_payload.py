@@ -274,9 +274,10 @@ def test_the_on_call_sms_says_what_is_needed_to_act_and_nothing_the_person_wrote
     text = sms_text(payload, "TRD Navigator")
     assert text == (
         "TRD Navigator crisis alert: risk method seeking, SMS conversation, 2024-12-05 14:00:50 UTC. "
-        f"Reach them: {PHONE} (call/text). Conversation {SMS_SENDER}; ref 9f1c2d3e."
+        f"Reach them: {PHONE} (call/text). Case 9f1c2d3e."
     )
     assert "pills" not in text and len(text) <= 320
+    assert SMS_SENDER not in text  # a case reference, not the sender id (issue 10)
 
 
 def test_the_on_call_sms_for_other_channels_and_opted_out_people() -> None:

@@ -233,7 +233,7 @@ def test_sms_notifier_texts_the_on_call_number_a_short_alert() -> None:
         [sms] = fake.messages
         assert (sms.to, sms.from_number) == (ONCALL, "+15550100000")
         assert sms.body.startswith("TRD Navigator crisis alert: risk plan, SMS conversation")
-        assert PHONE in sms.body and "ref 3d8a0c52" in sms.body
+        assert PHONE in sms.body and "Case 3d8a0c52." in sms.body
         assert "secret words" not in sms.body
 
 

@@ -248,8 +248,11 @@ def sms_text(payload: Mapping[str, Any], service_name: str) -> str:
         reach = "number unavailable"
     else:
         reach = f"no phone number ({channel_words})"
+    # A short case reference (the escalation's id in the outbox), never the sender id: a
+    # texted alert can be read over a shoulder or forwarded; the signed webhook and the
+    # outbox row carry the conversation for the care team's tools.
     ref = str(payload.get("id") or "")[:8]
     return (
         f"{service_name} crisis alert: risk {category}, {channel_words} conversation, {when_words}. "
-        f"Reach them: {reach}. Conversation {payload.get('conversation_id')}; ref {ref}."
+        f"Reach them: {reach}. Case {ref}."
     )
