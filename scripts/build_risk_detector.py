@@ -10,7 +10,7 @@ Training data (see trd/safety/detector.py for the labels):
   statements), labelled ``none``; the safety intents' examples are left out (their
   labels are the classifier's, not the detector's tiers).
 
-Thresholds are chosen on tests/safety/validation/validation.yml (written blind, never
+Thresholds are chosen on tests/safety/validation/validation*.yml (written blind, never
 trained on; tests/safety/test_blind_sets.py checks no line of it is in the training data)
 for the detector together with the risk engine, as the safety guard combines them:
 the lowest p(clear) threshold whose look-alike false alarms stay within the budget, and
@@ -47,7 +47,9 @@ from trd.safety.encoder import SentenceEncoder  # noqa: E402
 
 TRAINING_DIR = ROOT / "data" / "safety" / "risk_training"
 NLU_DIR = ROOT / "data" / "nlu"
-VALIDATION = ROOT / "tests" / "safety" / "validation" / "validation.yml"
+VALIDATION_DIR = ROOT / "tests" / "safety" / "validation"
+# the single-message validation sets (validation.yml, validation_more.yml), written blind
+VALIDATION_FILES = sorted(VALIDATION_DIR.glob("validation*.yml"))
 CACHE = ROOT / "build" / "risk" / "embeddings.npz"
 # NLU intents whose examples are not plain "no risk" (their meaning is the safety path's).
 SAFETY_INTENTS = {"crisis", "crisis_danger_now", "sos", "crisis_retract", "not_safe", "share_feelings"}
@@ -55,7 +57,7 @@ SAFETY_INTENTS = {"crisis", "crisis_danger_now", "sos", "crisis_retract", "not_s
 # share of the validation set's no-risk messages that may reach each tier).
 SETTINGS: Dict[str, float] = {
     "hidden": 128, "epochs": 40, "lr": 3e-3, "weight_decay": 1e-4, "dropout": 0.2, "seed": 0,
-    "clear_budget": 0.02, "possible_budget": 0.10, "other_budget": 0.01,
+    "clear_budget": 0.01, "possible_budget": 0.10, "other_budget": 0.01,
 }
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
@@ -94,8 +96,11 @@ def training_examples() -> List[Tuple[str, str, str]]:
 
 
 def validation_examples() -> List[Tuple[str, str, str]]:
-    data = yaml.safe_load(VALIDATION.read_text(encoding="utf-8"))
-    return [(m["text"], m["label"], m["category"]) for m in data["messages"]]
+    found: List[Tuple[str, str, str]] = []
+    for path in VALIDATION_FILES:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found += [(m["text"], m["label"], m["category"]) for m in data["messages"]]
+    return found
 
 
 class EmbeddingCache:
@@ -211,7 +216,10 @@ def build() -> Tuple[Dict[str, object], MlpWeights]:
 
 
 def fingerprint(examples: Sequence[Tuple[str, str, str]]) -> str:
-    settings = dict(SETTINGS, validation=hashlib.sha256(VALIDATION.read_bytes()).hexdigest())
+    digest = hashlib.sha256()
+    for path in VALIDATION_FILES:
+        digest.update(path.read_bytes())
+    settings = dict(SETTINGS, validation=digest.hexdigest())
     return data_fingerprint(((t, lab) for t, lab, _ in examples), settings)
 
 

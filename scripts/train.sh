@@ -14,10 +14,13 @@ scripts/build_nlu.sh
 inputs=(config.yml domain.yml)
 # Code that runs only when the model serves, never while it trains, is left out, so a
 # change to it does not retrain: the safety guard (a component with nothing to train or
-# persist, built from the lexicon when the model loads), the risk engine, the sentence
-# encoder, the risk detector and the assessment that combines them (their own tests
+# persist, built from the lexicon when the model loads), the safety policy (its training
+# step persists only its priority, from config.yml), the risk engine, the sentence
+# encoder, the risk detector, the assessment that combines them and the reading of the
+# answer to the possible-risk question and the past framing of a lexicon phrase, with
+# their data files (their own tests
 # cover them; an import-linter contract keeps the training code from importing them).
-runtime_only='^(bot/nlu/safety_guard\.py|trd/safety/(risk|encoder|detector|assessment)\.py)$'
+runtime_only='^(bot/nlu/safety_guard\.py|bot/policies/safety_policy\.py|trd/safety/(risk|encoder|detector|assessment|risk_check|history)\.py|data/knowledge/risk_(check_answers|past_framing)\.yml)$'
 fp="$(
   {
     cat "${inputs[@]}"

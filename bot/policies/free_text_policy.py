@@ -9,7 +9,7 @@ were not understood because a freshly trained classifier was unsure.
 
 It abstains, and so changes nothing, when:
 
-* the message is a crisis (:func:`bot.policies.safety_policy.classify`: a crisis intent or
+* the message is a crisis (:func:`bot.policies.crisis_reading.classify`: a crisis intent or
   the safety guard's ``risk_category`` entity) or a safety plan request: the SafetyPolicy,
   which outranks this policy, takes those turns;
 * the slot mapping excludes the message's intent (``not_intent``): the form would not get
@@ -43,11 +43,11 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import InvalidConfigException
 
-from bot.policies.safety_policy import (
+from bot.policies.crisis_reading import (
     SAFETY_PLAN_INTENT,
     SAFETY_POLICY_PRIORITY,
-    _entity_categories,
     classify,
+    entity_categories,
 )
 
 logger = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ class FreeTextAnswerPolicy(Policy):
         if not isinstance(slot, str):
             return None
         intent = (message.intent or {}).get("name")
-        if intent == SAFETY_PLAN_INTENT or classify(intent, _entity_categories(message)) is not None:
+        if intent == SAFETY_PLAN_INTENT or classify(intent, entity_categories(message)) is not None:
             return None  # the SafetyPolicy's turn
         mapping = free_text_mapping(domain, loop, slot)
         if mapping is None or not takes_text(mapping, intent, domain, loop):

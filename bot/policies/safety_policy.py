@@ -10,9 +10,28 @@ this policy takes the whole turn:
     action_record_crisis               action server; if it is down the person already has the resources
     action_listen
 
-``not_safe`` takes the same path with ``utter_crisis_not_safe`` (no second check), and
+``not_safe`` takes the same path with ``utter_crisis_not_safe`` (no second check), a
+worry about someone else asks about them (``utter_crisis_check_third_party``), and
 ``safety_plan_request`` while another form is active suspends that form and starts
-``safety_plan_form``. In every other state the policy abstains (all-zero probabilities).
+``safety_plan_form``.
+
+Possible risk (the guard's ``risk_category: possible``, or risk building up over the last
+few messages, read here by the risk detector on those messages joined) is asked about,
+not answered with the crisis block:
+
+    [action_deactivate_loop]          only if a form is active
+    utter_risk_check                   "... Are you having thoughts like that?" (the crisis lines in view)
+    action_listen
+
+and the reply (data/knowledge/risk_check_answers.yml, trd/safety/risk_check.py) decides:
+a yes or an evasive answer takes the crisis turn above; a no gets ``utter_risk_check_no``
+and ``action_resume_after_crisis`` (back to the interrupted form); no answer is asked once
+more (``utter_risk_recheck``), and a second non-answer goes on the same way as a no. After
+a no, possible risk is not asked about again for a few messages (clear risk always is).
+In every other state the policy abstains (all-zero probabilities).
+
+This module runs only when the model serves (its training step persists nothing but its
+priority), so scripts/train.sh leaves it out of the model's fingerprint.
 
 Why it wins (``rasa/core/policies/ensemble.py``, ``DefaultPolicyPredictionEnsemble``):
 predictions flagged ``is_no_user_prediction`` overrule all others, and RulePolicy flags
@@ -27,7 +46,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.constants import POLICY_PRIORITY, RULE_POLICY_PRIORITY
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -37,86 +56,61 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, Restarted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import InvalidConfigException
 
+from bot.policies.crisis_reading import (
+    KNOWN_CATEGORIES,
+    SAFETY_PLAN_INTENT,
+    UTTER_CRISIS,
+    UTTER_NOT_SAFE,
+    UTTER_RISK_CHECK,
+    UTTER_SOS,
+    UTTER_THIRD_PARTY,
+    classify,
+    entity_categories,
+)
+from trd.safety.assessment import RiskAssessor
 from trd.safety.contract import (
-    ALL_CATEGORIES,
-    CRISIS_INTENTS,
-    INTENT_DANGER_NOW,
-    INTENT_NOT_SAFE,
-    INTENT_SAFETY_PLAN_REQUEST,
-    INTENT_SOS,
-    RISK_ENTITY,
+    POSSIBLE_CATEGORY,
+    RISK_CHECK_ASKED,
+    RISK_CHECK_DECLINED,
+    RISK_CHECK_REASKED,
     SAFETY_PLAN_FORM,
     SAFETY_POLICY_PRIORITY,
-    SELF_HARM_CATEGORIES,
     SLOT_CRISIS_ACTIVE,
     SLOT_INTERRUPTED_LOOP,
     SLOT_RISK_CATEGORY,
+    SLOT_RISK_CHECK,
 )
+from trd.safety.risk_check import EVASIVE, NO, YES, load_answer_phrases
 
 logger = logging.getLogger(__name__)
 
-# Intents, entity, categories and slots: the safety contract (trd/safety/contract.py).
-NOT_SAFE_INTENT = INTENT_NOT_SAFE
-SAFETY_PLAN_INTENT = INTENT_SAFETY_PLAN_REQUEST
-KNOWN_CATEGORIES = frozenset(ALL_CATEGORIES)
-
-# Domain names (domain.yml, "# --- safety dialogue" sections).
-UTTER_CRISIS = "utter_crisis"
-UTTER_DANGER_NOW = "utter_crisis_danger_now"
-UTTER_THIRD_PARTY = "utter_crisis_third_party"
-UTTER_HARM_TO_OTHERS = "utter_crisis_harm_to_others"
-UTTER_SOS = "utter_sos"
-UTTER_NOT_SAFE = "utter_crisis_not_safe"
+# Intents, entity, categories and slots: the safety contract (trd/safety/contract.py);
+# classify() and the crisis responses' names: bot/policies/crisis_reading.py.
 UTTER_CHECK = "utter_crisis_check"
+UTTER_CHECK_THIRD_PARTY = "utter_crisis_check_third_party"
+UTTER_RISK_RECHECK = "utter_risk_recheck"
+UTTER_RISK_CHECK_NO = "utter_risk_check_no"
+ACTION_RESUME = "action_resume_after_crisis"
+INTENT_AFFIRM = "affirm"
+INTENT_DENY = "deny"
+# After a no, possible risk is not asked about again until this many more messages (clear risk is).
+QUIET_AFTER_NO = 5
+CONTEXT_MESSAGES = 3  # the newest message and the two before it
 UTTER_SAFETY_PLAN_INTRO = "utter_safety_plan_intro"
 ACTION_RECORD_CRISIS = "action_record_crisis"
-_OWN_SLOTS = frozenset({SLOT_RISK_CATEGORY, SLOT_CRISIS_ACTIVE, SLOT_INTERRUPTED_LOOP, "requested_slot"})
+_OWN_SLOTS = frozenset(
+    {SLOT_RISK_CATEGORY, SLOT_CRISIS_ACTIVE, SLOT_INTERRUPTED_LOOP, SLOT_RISK_CHECK, "requested_slot"}
+)
+# A slot event that marks a new start for the context window (the risk dialogue moved on).
+_BOUNDARY_SLOTS = frozenset({SLOT_CRISIS_ACTIVE, SLOT_RISK_CHECK})
 
 # If the category's own response is missing from the domain, fall back (never stay silent).
 _FALLBACK_RESPONSES = (UTTER_CRISIS, UTTER_SOS)
-
-
-def _entity_categories(message: Optional[UserUttered]) -> List[str]:
-    if message is None:
-        return []
-    found = []
-    for entity in message.entities or []:
-        if isinstance(entity, dict) and entity.get("entity") == RISK_ENTITY:
-            value = entity.get("value")
-            if isinstance(value, str) and value.strip():
-                found.append(value.strip())
-    return found
-
-
-def classify(intent: Optional[str], categories: Sequence[str]) -> Optional[Tuple[str, str]]:
-    """(crisis response, category to record) for a message, or None if it is not a crisis.
-
-    The most urgent reading wins: danger now, then harm to others, then risk to the
-    person themselves, then "help now", then worry about someone else.
-    """
-    cats: Set[str] = set(categories)
-    if intent == INTENT_DANGER_NOW or "danger_now" in cats:
-        return UTTER_DANGER_NOW, "danger_now"
-    if "harm_to_others" in cats:
-        return UTTER_HARM_TO_OTHERS, "harm_to_others"
-    for category in SELF_HARM_CATEGORIES:  # about the person themselves, most specific first
-        if category in cats:
-            return UTTER_CRISIS, category
-    if intent == NOT_SAFE_INTENT:
-        return UTTER_NOT_SAFE, "not_safe"
-    if intent == INTENT_SOS or "sos" in cats:
-        return UTTER_SOS, "sos"
-    if "third_party" in cats:
-        return UTTER_THIRD_PARTY, "third_party"
-    if intent in CRISIS_INTENTS or cats:
-        # a crisis intent without a category, or a category this version does not know
-        return UTTER_CRISIS, "unspecified"
-    return None
 
 
 def _actions_since_latest_user_message(tracker: DialogueStateTracker) -> Optional[List[str]]:
@@ -156,6 +150,87 @@ def _undo_answers_taken_from(tracker: DialogueStateTracker, message: UserUttered
     return undo
 
 
+def _user_texts_since_boundary(tracker: DialogueStateTracker, limit: int) -> List[str]:
+    """The person's last ``limit`` typed messages (oldest first) since the risk dialogue last moved.
+
+    The window starts after the latest crisis or risk-check slot change (so a disclosure
+    already answered, or a no to the question, is not read again), a restart or a new
+    session; button payloads ("/affirm") are not the person's words.
+    """
+    texts: List[str] = []
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            seen_latest = True
+            text = (event.text or "").strip()
+            if text and not text.startswith("/"):
+                texts.append(text)
+                if len(texts) >= limit:
+                    break
+        elif seen_latest and isinstance(event, SlotSet) and event.key in _BOUNDARY_SLOTS:
+            break
+        elif isinstance(event, (Restarted, SessionStarted)):
+            break
+    texts.reverse()
+    return texts
+
+
+def _user_messages_since_no(tracker: DialogueStateTracker) -> Optional[int]:
+    """How many user messages came after the latest ``risk_check: declined`` (None if never)."""
+    count = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            count += 1
+        elif isinstance(event, SlotSet) and event.key == SLOT_RISK_CHECK:
+            return count if event.value == RISK_CHECK_DECLINED else None
+        elif isinstance(event, (Restarted, SessionStarted)):
+            return None
+    return None
+
+
+def _slot_before_latest_message(tracker: DialogueStateTracker, key: str) -> Any:
+    """The slot's value as it was when the latest user message arrived."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            seen_latest = True
+        elif seen_latest and isinstance(event, SlotSet) and event.key == key:
+            return event.value
+        elif seen_latest and isinstance(event, (Restarted, SessionStarted)):
+            return None
+    return None
+
+
+def _asked_since_latest_message(tracker: DialogueStateTracker) -> bool:
+    """This turn already began asking the possible-risk question (risk_check set to asked)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, SlotSet) and event.key == SLOT_RISK_CHECK and event.value == RISK_CHECK_ASKED:
+            return True
+    return False
+
+
+class _SharedAssessor:
+    """The risk detector for the context window, loaded once per process on first use."""
+
+    def __init__(self) -> None:
+        self._assessor: Optional[RiskAssessor] = None
+        self._failed = False
+
+    def get(self) -> Optional[RiskAssessor]:
+        if self._assessor is None and not self._failed:
+            try:
+                self._assessor = RiskAssessor.from_files()
+            except Exception:
+                self._failed = True
+                logger.exception("SafetyPolicy: the risk detector could not be loaded; no context reading")
+        return self._assessor
+
+
+_SHARED_ASSESSOR = _SharedAssessor()
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=False
 )
@@ -181,6 +256,20 @@ class SafetyPolicy(Policy):
                 f"SafetyPolicy needs a priority above RulePolicy's ({RULE_POLICY_PRIORITY}), "
                 f"got {self.priority!r}: a crisis turn must win every tie."
             )
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> Policy:
+        """The trained policy, with the risk detector loaded now rather than on a person's turn."""
+        policy = super().load(config, model_storage, resource, execution_context, **kwargs)
+        _SHARED_ASSESSOR.get()
+        return policy
 
     def train(
         self,
@@ -225,15 +314,48 @@ class SafetyPolicy(Policy):
         if message is None or done is None or ACTION_LISTEN_NAME in done:
             return None
         intent = (message.intent or {}).get("name")
-        categories = _entity_categories(message)
+        categories = entity_categories(message)
 
         if intent == SAFETY_PLAN_INTENT and not categories:
             return self._safety_plan_mid_form(tracker, domain, done)
 
         classified = classify(intent, categories)
+        has_check = self._has_slot(domain, SLOT_RISK_CHECK)
+        # the question was asked before this message (not earlier in this same turn)
+        pending = _slot_before_latest_message(tracker, SLOT_RISK_CHECK) if has_check else None
+        crisis_open = self._has_slot(domain, SLOT_CRISIS_ACTIVE) and bool(
+            tracker.get_slot(SLOT_CRISIS_ACTIVE)
+        )
+        possible = classified is not None and classified[1] == POSSIBLE_CATEGORY
+        if possible and crisis_open:
+            classified, possible = None, False  # the open crisis's own questions are on the screen
+        if pending in (RISK_CHECK_ASKED, RISK_CHECK_REASKED) and (classified is None or possible):
+            return self._risk_answer(tracker, domain, done, message, intent, pending)
         if classified is None:
-            return None
+            if not has_check or crisis_open:
+                return None
+            if not (_asked_since_latest_message(tracker) or (not done and self._context_shows_risk(tracker))):
+                return None
+            classified, possible = (UTTER_RISK_CHECK, POSSIBLE_CATEGORY), True
+        if possible:
+            if not done:
+                quiet = _user_messages_since_no(tracker)
+                if quiet is not None and quiet <= QUIET_AFTER_NO:
+                    return None  # they said no a moment ago: an ordinary reply this time
+            return self._ask(tracker, domain, done, message, RISK_CHECK_ASKED, UTTER_RISK_CHECK)
         wanted, category = classified
+        return self._crisis_turn(tracker, domain, done, message, wanted, category)
+
+    def _crisis_turn(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        done: List[str],
+        message: UserUttered,
+        wanted: str,
+        category: str,
+    ) -> Optional[Tuple[str, List[Event]]]:
+        """The crisis block: the response for the category, the check, the record."""
         response = self._available(wanted, domain)
         if response is None:
             logger.error(
@@ -241,7 +363,9 @@ class SafetyPolicy(Policy):
             )
             return None
         steps = [response]
-        if response != UTTER_NOT_SAFE:
+        if response == UTTER_THIRD_PARTY and UTTER_CHECK_THIRD_PARTY in domain.action_names_or_texts:
+            steps.append(UTTER_CHECK_THIRD_PARTY)  # ask about them, not "are you thinking of suicide"
+        elif response != UTTER_NOT_SAFE:
             steps.append(UTTER_CHECK)
         steps += [ACTION_RECORD_CRISIS, ACTION_LISTEN_NAME]
         steps = [s for s in steps if s == ACTION_LISTEN_NAME or s in domain.action_names_or_texts]
@@ -256,7 +380,78 @@ class SafetyPolicy(Policy):
             if self._has_slot(domain, SLOT_RISK_CATEGORY):
                 known = category if category in KNOWN_CATEGORIES else "unspecified"
                 events.append(SlotSet(SLOT_RISK_CATEGORY, known))
+            if self._has_slot(domain, SLOT_RISK_CHECK) and tracker.get_slot(SLOT_RISK_CHECK) is not None:
+                events.append(SlotSet(SLOT_RISK_CHECK, None))
         return self._next(tracker, domain, done, steps, events)
+
+    # --- possible risk: ask, then read the answer --------------------------------
+
+    def _ask(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        done: List[str],
+        message: UserUttered,
+        state: str,
+        response: str,
+    ) -> Optional[Tuple[str, List[Event]]]:
+        if response not in domain.action_names_or_texts:
+            logger.error("SafetyPolicy: '%s' missing from the domain; asking with the crisis check", response)
+            response = UTTER_CHECK
+        steps = [response, ACTION_LISTEN_NAME]
+        events: List[Event] = []
+        if not done:
+            events += _undo_answers_taken_from(tracker, message)
+            if self._has_slot(domain, SLOT_RISK_CHECK):
+                events.append(SlotSet(SLOT_RISK_CHECK, state))
+        return self._next(tracker, domain, done, steps, events)
+
+    def _risk_answer(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        done: List[str],
+        message: UserUttered,
+        intent: Optional[str],
+        pending: str,
+    ) -> Optional[Tuple[str, List[Event]]]:
+        """The reply to "are you having thoughts of suicide?" (the message itself is not clear risk)."""
+        answer = load_answer_phrases().read(message.text or "")
+        if answer is None and intent == INTENT_AFFIRM:
+            answer = YES
+        elif answer is None and intent == INTENT_DENY:
+            answer = NO
+        if answer in (YES, EVASIVE):
+            # a yes, or an answer that avoids the question: clear risk
+            return self._crisis_turn(tracker, domain, done, message, UTTER_CRISIS, "suicidal_ideation")
+        if answer is None and pending == RISK_CHECK_ASKED:
+            return self._ask(tracker, domain, done, message, RISK_CHECK_REASKED, UTTER_RISK_RECHECK)
+        # a no, or a second reply that is not an answer: thank them, keep the crisis lines in view, go on
+        steps = [s for s in (UTTER_RISK_CHECK_NO, ACTION_RESUME) if s in domain.action_names_or_texts]
+        steps.append(ACTION_LISTEN_NAME)
+        events: List[Event] = []
+        if not done:
+            events += _undo_answers_taken_from(tracker, message)
+            events.append(SlotSet(SLOT_RISK_CHECK, RISK_CHECK_DECLINED))
+        return self._next(tracker, domain, done, steps, events)
+
+    @staticmethod
+    def _context_shows_risk(tracker: DialogueStateTracker) -> bool:
+        """Risk building up over the last few messages (read on a turn's first prediction)."""
+        quiet = _user_messages_since_no(tracker)
+        if quiet is not None and quiet <= QUIET_AFTER_NO:
+            return False
+        texts = _user_texts_since_boundary(tracker, CONTEXT_MESSAGES)
+        if len(texts) < 2:
+            return False
+        assessor = _SHARED_ASSESSOR.get()
+        if assessor is None:
+            return False
+        try:
+            return assessor.context(texts) is not None
+        except Exception:
+            logger.exception("SafetyPolicy: the context reading failed; no context this turn")
+            return False
 
     def _safety_plan_mid_form(
         self, tracker: DialogueStateTracker, domain: Domain, done: List[str]

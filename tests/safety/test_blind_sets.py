@@ -52,8 +52,15 @@ def evaluation_lines() -> Iterator[Tuple[str, str]]:
             # evaluation of its own and is bound to match a training line
             if len(norm(turn).split()) > 2:
                 yield "conversations_test.yml", turn
-    for m in _load(VALIDATION)["messages"]:
-        yield "validation.yml", m["text"]
+    for path in sorted(VALIDATION.parent.glob("validation*.yml")):
+        for m in _load(path)["messages"]:
+            yield "validation.yml", m["text"]
+    conversations = VALIDATION.parent / "conversations_validation.yml"
+    if conversations.exists():
+        for c in _load(conversations)["conversations"]:
+            for turn in c["turns"]:
+                if len(norm(turn).split()) > 2:
+                    yield "validation.yml", turn
 
 
 def training_lines() -> List[str]:

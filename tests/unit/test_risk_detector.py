@@ -91,7 +91,8 @@ class _Fixed:
     def read(self, text: str) -> det.Reading:
         self.seen.append(text)
         tier = next((t for w, t in self.by_word.items() if w in text), "none")
-        return det.Reading(probabilities=_probs(), tier=tier)
+        probabilities = {label: 1.0 if label == tier else 0.0 for label in det.LABELS}
+        return det.Reading(probabilities=probabilities, tier=tier)
 
 
 @pytest.fixture(scope="module")

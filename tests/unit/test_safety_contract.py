@@ -82,18 +82,20 @@ def test_the_constants_are_plain_strings() -> None:
 def test_every_user_takes_the_contract_from_one_place() -> None:
     import actions.safety
     import bot.nlu.safety_guard
+    import bot.policies.crisis_reading
     import bot.policies.safety_policy
     import trd.intake.parts
     import trd.safety.risk
 
-    for module in (actions.safety, bot.nlu.safety_guard, bot.policies.safety_policy):
+    for module in (actions.safety, bot.nlu.safety_guard, bot.policies.crisis_reading):
         assert module.RISK_ENTITY is contract.RISK_ENTITY
     for module in (actions.safety, bot.policies.safety_policy, trd.intake.parts):
         assert module.SLOT_CRISIS_ACTIVE is contract.SLOT_CRISIS_ACTIVE
         assert module.SLOT_RISK_CATEGORY is contract.SLOT_RISK_CATEGORY
         assert module.SLOT_INTERRUPTED_LOOP is contract.SLOT_INTERRUPTED_LOOP
     assert bot.nlu.safety_guard.CRISIS_INTENTS is contract.CRISIS_INTENTS
-    assert bot.policies.safety_policy.CRISIS_INTENTS is contract.CRISIS_INTENTS
+    assert bot.policies.crisis_reading.CRISIS_INTENTS is contract.CRISIS_INTENTS
     assert bot.policies.safety_policy.SAFETY_POLICY_PRIORITY == contract.SAFETY_POLICY_PRIORITY
+    assert bot.policies.safety_policy.SLOT_RISK_CHECK is contract.SLOT_RISK_CHECK
     assert trd.safety.risk.ALL_CATEGORIES is contract.LEXICON_CATEGORIES
     assert trd.safety.risk._PRIORITY is contract.CATEGORY_PRIORITY

@@ -10,8 +10,17 @@ import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.safety_guard import EXTRACTOR_NAME, OUTPUT_KEY, RISK_ENTITY, SafetyGuard
-from trd.safety.risk import LexiconError
+from bot.nlu.safety_guard import (
+    EXTRACTOR_NAME,
+    OUTPUT_KEY,
+    RISK_ENTITY,
+    GuardUnavailable,
+    SafetyGuard,
+    read_classifier_thresholds,
+)
+from trd.safety.assessment import RiskAssessor
+from trd.safety.detector import LABELS, Reading
+from trd.safety.risk import LexiconError, RiskEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACK = "nlu_fallback"
@@ -20,6 +29,36 @@ FALLBACK = "nlu_fallback"
 @pytest.fixture(scope="module")
 def guard() -> SafetyGuard:
     return SafetyGuard.create(SafetyGuard.get_default_config(), None, None, None)
+
+
+class FakeDetector:
+    """The risk detector's interface, reading every text as one tier (none by default)."""
+
+    def __init__(self, tier: str = "none") -> None:
+        self.tier = tier
+
+    def read(self, text: str) -> Reading:
+        p = {label: 0.0 for label in LABELS}
+        p[self.tier] = 1.0
+        return Reading(probabilities=p, tier=self.tier)
+
+
+CLEAR_AT, POSSIBLE_AT = 0.8, 0.5
+
+
+def guard_with(tier: str = "none", config: Optional[Dict[str, Any]] = None) -> SafetyGuard:
+    """The guard with a detector that reads every message as ``tier``, and classifier
+    thresholds of 0.8 (clear) and 0.5 (possible)."""
+    engine = RiskEngine.from_file()
+    merged = {**SafetyGuard.get_default_config(), **(config or {})}
+    assessor = RiskAssessor(engine, FakeDetector(tier))  # type: ignore[arg-type]
+    return SafetyGuard(merged, engine, assessor, (CLEAR_AT, POSSIBLE_AT))
+
+
+@pytest.fixture(scope="module")
+def quiet() -> SafetyGuard:
+    """A guard whose detector finds nothing: what the classifier's own reading does."""
+    return guard_with("none")
 
 
 def message(text: str, *ranking: Tuple[str, float], fallback: bool = False,
@@ -122,7 +161,7 @@ def test_other_entities_are_kept_and_a_stale_risk_entity_is_replaced(guard: Safe
     assert [e["value"] for e in risk_entities(parsed)] == ["danger_now"]
 
 
-# --- the classifier alone raises a crisis: it stands, with a category ---------------------------
+# --- the classifier alone: its confidence decides the tier -----------------------------------
 
 
 @pytest.mark.parametrize(
@@ -130,32 +169,136 @@ def test_other_entities_are_kept_and_a_stale_risk_entity_is_replaced(guard: Safe
     [
         ("everything is grey and I see no way forward", "crisis", "suicidal_ideation"),
         ("it is happening, come quickly", "crisis_danger_now", "danger_now"),
-        ("please can somebody be with me", "sos", "sos"),
     ],
 )
-def test_a_classifier_crisis_without_an_engine_match_stands(
-    guard: SafetyGuard, text: str, intent: str, category: str
+def test_a_confident_classifier_crisis_without_another_finding_stands(
+    quiet: SafetyGuard, text: str, intent: str, category: str
 ) -> None:
-    parsed = run(guard, message(text, (intent, 0.62), ("share_feelings", 0.3)))
-    assert parsed["intent"] == {"name": intent, "confidence": 0.62}
+    parsed = run(quiet, message(text, (intent, 0.92), ("share_feelings", 0.05)))
+    assert parsed["intent"] == {"name": intent, "confidence": 0.92}
     assert [e["value"] for e in risk_entities(parsed)] == [category]
     assert parsed[OUTPUT_KEY]["source"] == "classifier"
+    assert parsed[OUTPUT_KEY]["tier"] == "clear"
 
 
-def test_a_low_confidence_crisis_under_the_fallback_is_not_lost(guard: SafetyGuard) -> None:
-    parsed = run(guard, message("everything is grey lately", ("crisis", 0.31), ("share_feelings", 0.28),
+def test_a_classifier_crisis_between_its_thresholds_is_asked_about(quiet: SafetyGuard) -> None:
+    parsed = run(quiet, message("everything is grey and I see no way forward", ("crisis", 0.62),
+                                ("share_feelings", 0.3)))
+    assert parsed["intent"] == {"name": "share_feelings", "confidence": 0.3}
+    assert [e["value"] for e in risk_entities(parsed)] == ["possible"]
+    assert parsed[OUTPUT_KEY]["tier"] == "possible"
+
+
+def test_a_low_confidence_classifier_crisis_is_ordinary_never_a_fallback(quiet: SafetyGuard) -> None:
+    # the old guard let a crisis guess at 0.31 raise the crisis block ("lonely people alarmed")
+    parsed = run(quiet, message("everything is grey lately", ("crisis", 0.31), ("share_feelings", 0.28),
                                 fallback=True))
-    assert parsed["intent"]["name"] == "crisis"
-    assert parsed["intent_ranking"][0]["name"] == "crisis"
+    assert parsed["intent"] == {"name": "share_feelings", "confidence": 0.28}
     assert FALLBACK not in [e["name"] for e in parsed["intent_ranking"]]
-    assert [e["value"] for e in risk_entities(parsed)] == ["suicidal_ideation"]
+    assert risk_entities(parsed) == []
+    assert parsed[OUTPUT_KEY]["source"] == "below_threshold"
 
 
-def test_a_classifier_crisis_about_someone_else_gets_the_third_party_category(guard: SafetyGuard) -> None:
-    parsed = run(guard, message("my son isn't suicidal but I'm scared for him", ("crisis", 0.7),
-                                ("share_feelings", 0.2)))
+def test_sos_from_the_classifier_stands_at_any_confidence(quiet: SafetyGuard) -> None:
+    parsed = run(quiet, message("please can somebody be with me", ("sos", 0.3), ("share_feelings", 0.2)))
+    assert parsed["intent"]["name"] == "sos"
+    assert [e["value"] for e in risk_entities(parsed)] == ["sos"]
+
+
+def test_a_plain_denial_is_an_ordinary_message_however_sure_the_classifier_is(quiet: SafetyGuard) -> None:
+    # the lexicon fires on "suicidal" and the classifier reads a crisis: the denial decides
+    parsed = run(quiet, message("I am not suicidal, I am just worn out", ("crisis", 0.97),
+                                ("share_feelings", 0.02)))
+    assert parsed["intent"]["name"] == "share_feelings"
+    assert risk_entities(parsed) == []
+    assert parsed[OUTPUT_KEY]["source"] == "denial"
+
+
+def test_a_denial_beside_something_risky_is_asked_about_not_blocked() -> None:
+    parsed = run(guard_with("clear"), message("I'm not suicidal but everything feels pointless",
+                                              ("share_feelings", 0.6)))
+    assert [e["value"] for e in risk_entities(parsed)] == ["possible"]
+    assert parsed["intent"]["name"] == "share_feelings"
+
+
+def test_a_classifier_crisis_about_someone_else_gets_the_third_party_category(quiet: SafetyGuard) -> None:
+    parsed = run(quiet, message("my son isn't suicidal but I'm scared for him", ("crisis", 0.9),
+                                ("share_feelings", 0.05)))
     assert parsed["intent"]["name"] == "crisis"
     assert [e["value"] for e in risk_entities(parsed)] == ["third_party"]
+
+
+# --- the detector's tiers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tier", "classifier", "intent", "category"),
+    [
+        ("clear", "share_feelings", "crisis", "suicidal_ideation"),
+        ("clear", "crisis_danger_now", "crisis_danger_now", "danger_now"),
+        ("harm_to_others", "share_feelings", "crisis", "harm_to_others"),
+        ("third_party", "share_feelings", "crisis", "third_party"),
+    ],
+)
+def test_the_detectors_clear_tiers_raise_the_crisis_whatever_the_classifier_said(
+    tier: str, classifier: str, intent: str, category: str
+) -> None:
+    parsed = run(guard_with(tier), message("words nobody wrote into the lexicon", (classifier, 0.9)))
+    assert parsed["intent"] == {"name": intent, "confidence": 1.0}
+    assert [e["value"] for e in risk_entities(parsed)] == [category]
+    assert parsed[OUTPUT_KEY]["source"] == "detector"
+
+
+def test_the_detectors_possible_tier_keeps_an_ordinary_intent_and_adds_the_question() -> None:
+    parsed = run(guard_with("possible"), message("i'm so tired of being everyone's problem",
+                                                 ("share_feelings", 0.7), ("greet", 0.1)))
+    assert parsed["intent"] == {"name": "share_feelings", "confidence": 0.7}
+    assert [e["value"] for e in risk_entities(parsed)] == ["possible"]
+    # a possible-risk message the classifier read as a crisis is not a crisis intent either
+    parsed = run(guard_with("possible"), message("i'm so tired of being everyone's problem",
+                                                 ("crisis", 0.99), ("greet", 0.01)))
+    assert parsed["intent"]["name"] == "greet"
+    assert [e["value"] for e in risk_entities(parsed)] == ["possible"]
+    parsed = run(guard_with("possible"), message("i'm so tired", ("crisis", 0.99)))
+    assert parsed["intent"] == {"name": "share_feelings", "confidence": 1.0}
+
+
+def test_the_lexicons_explicit_phrase_outranks_a_detector_that_reads_nothing(quiet: SafetyGuard) -> None:
+    parsed = run(quiet, message("i want to kill myself", ("greet", 0.9)))
+    assert parsed["intent"]["name"] == "crisis"
+    assert parsed[OUTPUT_KEY]["source"] == "guard"
+
+
+def test_a_lexicon_phrase_about_the_past_is_asked_about(quiet: SafetyGuard) -> None:
+    text = "when i was 22 i tried to hang myself. my housemate found me. im 38 now"
+    parsed = run(quiet, message(text, ("share_feelings", 0.6)))
+    assert [e["value"] for e in risk_entities(parsed)] == ["possible"]
+    parsed = run(quiet, message("i tried to hang myself at 22 and i keep thinking about it again",
+                                ("share_feelings", 0.6)))
+    assert parsed["intent"]["name"] == "crisis"
+
+
+def test_a_detector_failure_falls_back_to_the_lexicon_and_the_classifier() -> None:
+    broken = guard_with("none")
+
+    def explode(text: str) -> Reading:
+        raise RuntimeError("encoder gone")
+
+    broken.assessor.detector.read = explode  # type: ignore[union-attr, method-assign]
+    parsed = run(broken, message("everything is grey", ("crisis", 0.31), ("share_feelings", 0.3)))
+    assert parsed["intent"]["name"] == "crisis"  # the old guard: a classifier crisis at any confidence
+    parsed = run(broken, message("i want to die", ("greet", 0.9)))
+    assert parsed["intent"]["name"] == "crisis"
+
+
+def test_the_classifier_thresholds_file_is_checked(tmp_path: Path) -> None:
+    assert read_classifier_thresholds()[1] <= read_classifier_thresholds()[0]
+    bad = tmp_path / "t.json"
+    bad.write_text('{"thresholds": {"clear": 0.3, "possible": 0.6}}', encoding="utf-8")
+    with pytest.raises(GuardUnavailable, match="possible <= clear"):
+        read_classifier_thresholds(bad)
+    with pytest.raises(GuardUnavailable, match="calibrate_classifier"):
+        read_classifier_thresholds(tmp_path / "missing.json")
 
 
 # --- downgrade: only an explicit look-alike with no risk signal ---------------------------------
@@ -198,12 +341,12 @@ def test_a_downgrade_prefers_the_lookalike_intent_and_never_picks_a_safety_dialo
     assert parsed["intent"] == {"name": "out_of_scope", "confidence": 0.05}
 
 
-def test_only_safety_dialogue_alternatives_leave_the_crisis_standing() -> None:
+def test_with_only_safety_dialogue_alternatives_a_downgrade_takes_the_possible_intent() -> None:
     custom = SafetyGuard.create({"lookalike_intents": {}}, None, None, None)
     parsed = run(custom, message("my back is killing me", ("crisis", 0.8), ("safety_plan_request", 0.1),
                                  ("not_safe", 0.1)))
-    assert parsed["intent"]["name"] == "crisis"
-    assert len(risk_entities(parsed)) == 1
+    assert parsed["intent"] == {"name": "share_feelings", "confidence": 1.0}
+    assert risk_entities(parsed) == []
 
 
 def test_a_downgrade_looks_past_the_fallback_too(guard: SafetyGuard) -> None:
@@ -218,12 +361,18 @@ def test_a_downgrade_looks_past_the_fallback_too(guard: SafetyGuard) -> None:
     [
         "I feel hopeless about meds",  # plain low mood: not an explicit look-alike
         "sertraline isn't working and I see no way forward",  # a medicine name explains nothing
-        "I would never hurt my kids",  # a denial is a risk signal, never a look-alike
-        "my son isn't suicidal, he's just quiet",
     ],
 )
-def test_no_downgrade_without_an_explicit_lookalike(guard: SafetyGuard, text: str) -> None:
-    parsed = run(guard, message(text, ("crisis", 0.55), ("share_feelings", 0.4)))
+def test_no_downgrade_without_an_explicit_lookalike(quiet: SafetyGuard, text: str) -> None:
+    parsed = run(quiet, message(text, ("crisis", 0.85), ("share_feelings", 0.1)))
+    assert parsed["intent"]["name"] == "crisis"
+    assert len(risk_entities(parsed)) == 1
+
+
+@pytest.mark.parametrize("text", ["I would never hurt my kids", "my son isn't suicidal, he's just quiet"])
+def test_a_denial_about_others_is_a_risk_signal_never_a_lookalike(quiet: SafetyGuard, text: str) -> None:
+    # only the person's own plain denial ("I'm not suicidal, just tired") is read as no risk
+    parsed = run(quiet, message(text, ("crisis", 0.85), ("share_feelings", 0.1)))
     assert parsed["intent"]["name"] == "crisis"
     assert len(risk_entities(parsed)) == 1
 

@@ -4,7 +4,9 @@ The safety guard asks this module, for the person's last few messages (the newes
 which of the tiers applies (trd/safety/detector.py names them):
 
 1. the risk engine (lexicon) on the newest message is the floor: an explicit phrase it
-   lists is clear risk (or third-party, or harm to others), whatever the detector says;
+   lists is clear risk (or third-party, or harm to others), whatever the detector says,
+   except a phrase about the past with nothing that could be now
+   (data/knowledge/risk_past_framing.yml), which is asked about (the possible tier);
 2. the detector on the newest message: its tier by the validation-chosen thresholds; a
    plain denial the engine recognises ("I'm not suicidal, just worn out") with nothing
    else risky in it stays an ordinary message, and a denial beside something the
@@ -21,9 +23,15 @@ from typing import Optional, Sequence, Tuple
 
 from trd.safety.contract import INTENT_SOS, RiskCategory
 from trd.safety.detector import Reading, RiskDetector
+from trd.safety.history import PastFraming, load_past_framing
 from trd.safety.risk import RiskEngine, RiskResult
 
 CONTEXT_TURNS = 3  # the newest message and the two before it
+# The joined messages' risk (p(clear) + p(possible)) at or above which they are asked about.
+# Chosen on tests/safety/validation/conversations_validation.yml (written blind): every
+# at-risk conversation there is answered by its single messages already, and 0.9 is the
+# lowest value at which the context reading adds no question to a not-at-risk conversation.
+CONTEXT_THRESHOLD = 0.9
 
 TIERS: Tuple[str, ...] = ("clear", "harm_to_others", "third_party", "possible", "none")
 
@@ -49,9 +57,12 @@ def _engine_tier(result: RiskResult) -> str:
 
 
 class RiskAssessor:
-    def __init__(self, engine: RiskEngine, detector: RiskDetector) -> None:
+    def __init__(
+        self, engine: RiskEngine, detector: RiskDetector, past: Optional[PastFraming] = None
+    ) -> None:
         self.engine = engine
         self.detector = detector
+        self.past = past if past is not None else load_past_framing()
 
     @classmethod
     def from_files(cls) -> RiskAssessor:
@@ -62,27 +73,54 @@ class RiskAssessor:
         if not messages:
             raise ValueError("no message to assess")
         newest = messages[-1]
-        result = self.engine.assess(newest)
+        single = self.assess_with(newest, self.engine.assess(newest))
+        if single.tier != "none" or "denial" in single.notes:
+            return single
+        context = self.context(messages)
+        if context is not None:
+            return Assessment(tier="possible", source="context", engine=single.engine,
+                              reading=single.reading, context=context)
+        return single
+
+    def assess_with(self, text: str, result: RiskResult) -> Assessment:
+        """The tier for one message on its own, given the engine's result for it."""
         # The engine fires on a first-person denial ("I'm not suicidal, just tired"): safety
         # first, when it had no other reading. Here a message whose only hits are such
         # denials is not clear risk on the lexicon's word; the detector reads what else it says.
         denial_only = bool(result.hits) and all(h.note.startswith("denial") for h in result.hits)
         floor = "none" if denial_only else _engine_tier(result)
+        askable = floor == "third_party" or (
+            floor == "clear" and result.intent != INTENT_SOS and result.category != RiskCategory.DANGER_NOW.value  # noqa: E501
+        )
+        if askable and self.past.about_the_past(text):
+            # history ("at 22 I tried to hang myself; I'm 38 now"): ask whether it is there now
+            return Assessment(tier="possible", source="lexicon", engine=result, notes=("past",))
         if floor != "none":
             return Assessment(tier=floor, source="lexicon", engine=result)
-        reading = self.detector.read(newest)
+        reading = self.detector.read(text)
         tier = reading.tier
         if denial_only:
             # a denial with something risky beside it is asked about, never blocked on the denial
             tier = "possible" if tier in ("clear", "possible") else "none"
             return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
                               reading=reading, notes=("denial",))
-        if tier != "none":
-            return Assessment(tier=tier, source="detector", engine=result, reading=reading)
+        if result.explained_by and not result.has_risk_signal and tier != "none":
+            # an explicit look-alike the lexicon recognises ("this drug is killing me", news of a
+            # death): the detector's reading is asked about at most, never blocked
+            tier = "possible" if tier in ("clear", "third_party", "harm_to_others") else "none"
+            return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
+                              reading=reading, notes=("lookalike",))
+        return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
+                          reading=reading)
+
+    def context(self, messages: Sequence[str]) -> Optional[Reading]:
+        """The detector's reading of the last few messages joined, when it shows risk (else None).
+
+        Risk that builds up over several messages, each mild on its own: it can raise the
+        answer to the possible tier (a direct question), never to the crisis block.
+        """
         recent = [m for m in messages[-CONTEXT_TURNS:] if m.strip()]
-        if len(recent) > 1:
-            context = self.detector.read(" ".join(recent))
-            if context.tier in ("clear", "possible"):
-                return Assessment(tier="possible", source="context", engine=result, reading=reading,
-                                  context=context)
-        return Assessment(tier="none", source="none", engine=result, reading=reading)
+        if len(recent) < 2:
+            return None
+        reading = self.detector.read(" ".join(recent))
+        return reading if reading.risk >= CONTEXT_THRESHOLD else None

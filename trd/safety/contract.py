@@ -45,6 +45,7 @@ class RiskCategory(str, Enum):
     # set by the dialogue, never by the risk lexicon:
     UNSPECIFIED = "unspecified"  # a crisis intent without a category (or one this version does not know)
     NOT_SAFE = "not_safe"  # the person answered the check question "I'm not safe"
+    POSSIBLE = "possible"  # possible risk: the guard asks directly (never the crisis block by itself)
 
 
 class Slot(str, Enum):
@@ -53,6 +54,7 @@ class Slot(str, Enum):
     CRISIS_ACTIVE = "crisis_active"  # true from the first risky message until the person says they are safe
     RISK_CATEGORY = "risk_category"  # the latest crisis's category (SafetyPolicy sets the one it acted on)
     INTERRUPTED_LOOP = "crisis_interrupted_loop"  # the form a crisis interrupted, resumed afterwards
+    RISK_CHECK = "risk_check"  # the possible-risk question's state (RISK_CHECK_STATES)
 
 
 # --- intents ------------------------------------------------------------------------------------
@@ -90,6 +92,7 @@ LEXICON_CRISIS_CATEGORIES: Tuple[str, ...] = (
     RiskCategory.THIRD_PARTY.value,
 )
 SOS_CATEGORY = RiskCategory.SOS.value
+POSSIBLE_CATEGORY = RiskCategory.POSSIBLE.value
 LEXICON_CATEGORIES: Tuple[str, ...] = LEXICON_CRISIS_CATEGORIES + (SOS_CATEGORY,)
 # Every value the risk_category slot may hold.
 ALL_CATEGORIES: Tuple[str, ...] = tuple(c.value for c in RiskCategory)
@@ -116,6 +119,24 @@ SUICIDAL_THOUGHTS_NOW_CATEGORIES: FrozenSet[str] = frozenset(
     }
 )
 
+# --- the three answers ----------------------------------------------------------------------
+# The risk decision's tiers (trd/safety/assessment.py): clear risk gets the crisis block (or the
+# harm-to-others / third-party answers), possible risk a direct question with the resources one tap
+# away, none an ordinary reply.
+TIER_CLEAR = "clear"
+TIER_HARM_TO_OTHERS = "harm_to_others"
+TIER_THIRD_PARTY = "third_party"
+TIER_POSSIBLE = "possible"
+TIER_NONE = "none"
+TIERS: Tuple[str, ...] = (TIER_CLEAR, TIER_HARM_TO_OTHERS, TIER_THIRD_PARTY, TIER_POSSIBLE, TIER_NONE)
+
+# The risk_check slot's values: the question was asked, asked once more (the reply was no
+# answer), or the person said no (the intake goes on; possible risk is not asked again for a while).
+RISK_CHECK_ASKED = "asked"
+RISK_CHECK_REASKED = "reasked"
+RISK_CHECK_DECLINED = "declined"
+RISK_CHECK_STATES: Tuple[str, ...] = (RISK_CHECK_ASKED, RISK_CHECK_REASKED, RISK_CHECK_DECLINED)
+
 # --- priority -----------------------------------------------------------------------------------
 # The risk engine's primary category when a message has several: the most urgent first.
 CATEGORY_PRIORITY: Tuple[str, ...] = (
@@ -136,6 +157,7 @@ SAFETY_POLICY_PRIORITY = 7
 SLOT_CRISIS_ACTIVE = Slot.CRISIS_ACTIVE.value
 SLOT_RISK_CATEGORY = Slot.RISK_CATEGORY.value
 SLOT_INTERRUPTED_LOOP = Slot.INTERRUPTED_LOOP.value
+SLOT_RISK_CHECK = Slot.RISK_CHECK.value
 CRISIS_SLOTS: Tuple[str, ...] = tuple(s.value for s in Slot)
 
 # The safety plan form's slots, in the order asked (domain.yml ``forms.safety_plan_form``).

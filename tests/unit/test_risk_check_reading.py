@@ -1,0 +1,100 @@
+"""The reply to the possible-risk question, and the past framing of a lexicon phrase.
+
+Both read data files a clinician reviews (data/knowledge/risk_check_answers.yml,
+data/knowledge/risk_past_framing.yml); these tests pin what a person's words lead to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trd.knowledge import KnowledgeError
+from trd.safety.history import load_past_framing
+from trd.safety.risk_check import EVASIVE, NO, YES, load_answer_phrases
+
+
+@pytest.mark.parametrize(
+    ("reply", "reading"),
+    [
+        ("yes", YES),
+        ("Yes, I am", YES),
+        ("yeah", YES),
+        ("y", YES),
+        ("sí", YES),
+        ("i do", YES),
+        ("yeah sometimes", EVASIVE),
+        ("sometimes", EVASIVE),
+        ("I don't know", EVASIVE),
+        ("idk", EVASIVE),
+        ("i have no idea", EVASIVE),
+        ("maybe", EVASIVE),
+        ("kind of", EVASIVE),
+        ("why does it matter", EVASIVE),
+        ("I'd rather not say", EVASIVE),
+        ("not right now", EVASIVE),  # leaves later open
+        ("no", NO),
+        ("No.", NO),
+        ("nope!", NO),
+        ("nah just tired", NO),
+        ("no, not really, just exhausted", NO),
+        ("I'm not", NO),
+        ("i\u2019m fine", NO),
+        ("not suicidal, just sad", NO),
+        ("how long does lexapro take to work", None),
+        ("", None),
+        ("!!!", None),
+    ],
+)
+def test_replies_are_read_as_a_clinician_would(reply: str, reading: object) -> None:
+    assert load_answer_phrases().read(reply) == reading
+
+
+def test_a_yes_word_later_in_a_sentence_is_not_a_yes() -> None:
+    # "yes" only counts at the start; elsewhere it is no answer (asked once more)
+    assert load_answer_phrases().read("the form says yes at the top") is None
+
+
+def test_a_broken_answers_file_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "answers.yml"
+    bad.write_text("version: 1\nevasive: []\n'yes': [a]\n'no': [b]\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="answers.yml"):
+        load_answer_phrases(bad)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "when i was 22 i tried to hang myself. my housemate found me. im 38 now",
+        "i had suicidal thoughts back then too, but not since",
+        "I used to cut, not anymore",
+        "in 2015 i wanted to die for months, i'm doing much better now",
+        "i cut myself at 15, that was a long time ago",
+    ],
+)
+def test_history_is_about_the_past(text: str) -> None:
+    assert load_past_framing().about_the_past(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to die",
+        "I tried to kill myself in 2019 and I want to do it again",
+        "years ago i planned it and i have the pills ready",
+        "i used to self harm and lately i've started again",
+        "i cut at 11 pm",  # a time, not an age
+        "when i was a teen i wanted to die and i still do",
+        "i attempted years ago and i'm going to try again tonight",
+    ],
+)
+def test_anything_that_could_be_now_is_not_history(text: str) -> None:
+    assert not load_past_framing().about_the_past(text)
+
+
+def test_a_broken_pattern_names_the_file_and_place(tmp_path: Path) -> None:
+    bad = tmp_path / "past.yml"
+    bad.write_text("version: 1\npast: ['(']\npresent: [now]\nbenign_present: [x]\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"past\.yml: past\[0\]"):
+        load_past_framing(bad)
