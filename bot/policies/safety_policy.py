@@ -327,17 +327,22 @@ class SafetyPolicy(Policy):
             tracker.get_slot(SLOT_CRISIS_ACTIVE)
         )
         possible = classified is not None and classified[1] == POSSIBLE_CATEGORY
-        if possible and crisis_open:
-            classified, possible = None, False  # the open crisis's own questions are on the screen
+        # the open crisis's own questions are on the screen; a safety plan's answers are about
+        # warning signs and hard moments by design: possible risk is not asked about in either
+        planning = tracker.active_loop_name == SAFETY_PLAN_FORM
+        if possible and (crisis_open or planning):
+            classified, possible = None, False
         if pending in (RISK_CHECK_ASKED, RISK_CHECK_REASKED) and (classified is None or possible):
             return self._risk_answer(tracker, domain, done, message, intent, pending)
         if classified is None:
-            if not has_check or crisis_open:
+            if not has_check or crisis_open or planning:
                 return None
             if not (_asked_since_latest_message(tracker) or (not done and self._context_shows_risk(tracker))):
                 return None
             classified, possible = (UTTER_RISK_CHECK, POSSIBLE_CATEGORY), True
         if possible:
+            if done and not _asked_since_latest_message(tracker):
+                return None  # other actions answered this message first (a finished form): not now
             if not done:
                 quiet = _user_messages_since_no(tracker)
                 if quiet is not None and quiet <= QUIET_AFTER_NO:

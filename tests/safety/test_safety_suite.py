@@ -111,7 +111,10 @@ FALSE_ALARMS: List[str] = []
 
 def test_false_alarm_rate_per_look_alike_category(safety_results: SafetyResults) -> None:
     """Runs after every case above: no look-alike category may raise more than 10% false alarms."""
-    lookalikes = {key: oks for key, oks in safety_results.outcomes.items() if key[1] != "crisis"}
+    lookalikes = {
+        key: oks for key, oks in safety_results.outcomes.items()
+        if key[1] != "crisis" and key[0] in ("cases", "holdout")  # the blind sets have their own test
+    }
     if not lookalikes:
         pytest.skip("the look-alike cases did not run")
     too_many = {

@@ -123,8 +123,16 @@ def test_a_plain_denial_stays_an_ordinary_message(engine: RiskEngine) -> None:
 
 
 def test_risk_building_over_turns_is_asked_about_never_blocked(engine: RiskEngine) -> None:
-    turns = ["been on duloxetine a year", "stopped seeing friends", "zzfade out of everyone's life"]
+    turns = ["been on duloxetine a year", "i stopped seeing my friends", "zzfade out of everyone's life"]
     fake = _Fixed({"friends zzfade": "clear"})  # only the turns together read as risk
     assert _assess(engine, fake, turns) == "possible"
     assert fake.seen[-1] == " ".join(turns)
     assert _assess(engine, _Fixed({"friends zzfade": "clear"}), turns[-1:]) == "none"  # one turn alone
+
+
+def test_short_form_answers_are_never_read_in_context(engine: RiskEngine) -> None:
+    # "Several days", "1", "go back": answers to the form's questions, not words about oneself
+    fake = _Fixed({"days": "clear"})
+    assert _assess(engine, fake, ["Several days", "Nearly every day", "sometimes"]) == "none"
+    assert _assess(engine, fake, ["i sleep all day most days", "no energy for days now", "1"]) == "none"
+    assert all(len(text.split()) >= 4 for text in fake.seen if " " in text and text.count(" ") > 3)

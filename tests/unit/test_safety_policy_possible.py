@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 import pytest
-from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 import bot.policies.safety_policy as safety_policy
@@ -124,6 +124,37 @@ def test_possible_risk_during_an_open_crisis_leaves_the_crisis_questions_in_char
     tracker = tracker_with(domain, user("crisis", "i want to die", ["suicidal_ideation"]))
     assert play_turn(policy, tracker, domain) == CRISIS_TURN
     tracker.update(possible("everything feels pointless"))
+    assert play_turn(policy, tracker, domain) == []
+
+
+def test_a_safety_plans_answers_are_never_asked_about(
+    policy: SafetyPolicy, domain: Domain, assessor: FakeAssessor
+) -> None:
+    tracker = tracker_with(
+        domain,
+        user("safety_plan_request", "/safety_plan_request"),
+        ActionExecuted("safety_plan_form"),
+        ActiveLoop("safety_plan_form"),
+        SlotSet(REQUESTED_SLOT, "sp_warning_signs"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        possible("when everything feels heavy and i feel like a burden"),
+    )
+    assert play_turn(policy, tracker, domain) == []  # the form takes it as the warning signs
+    assert assessor.calls == []
+    tracker.update(user("crisis", "i want to die", ["suicidal_ideation"]))
+    assert play_turn(policy, tracker, domain)[:2] == [ACTION_DEACTIVATE_LOOP_NAME, "utter_crisis"]
+
+
+def test_the_question_is_only_asked_at_the_start_of_a_turn(
+    policy: SafetyPolicy, domain: Domain, assessor: FakeAssessor
+) -> None:
+    # the last answer of a safety plan: the form ran and closed before the policy is asked again
+    tracker = tracker_with(
+        domain,
+        possible("ask Sam to keep some things for a while"),
+        ActionExecuted("safety_plan_form"),
+        ActiveLoop(None),
+    )
     assert play_turn(policy, tracker, domain) == []
 
 

@@ -32,6 +32,7 @@ CONTEXT_TURNS = 3  # the newest message and the two before it
 # at-risk conversation there is answered by its single messages already, and 0.9 is the
 # lowest value at which the context reading adds no question to a not-at-risk conversation.
 CONTEXT_THRESHOLD = 0.9
+CONTEXT_MIN_WORDS = 4  # shorter messages are form answers, not read in context
 
 TIERS: Tuple[str, ...] = ("clear", "harm_to_others", "third_party", "possible", "none")
 
@@ -119,7 +120,12 @@ class RiskAssessor:
         Risk that builds up over several messages, each mild on its own: it can raise the
         answer to the possible tier (a direct question), never to the crisis block.
         """
-        recent = [m for m in messages[-CONTEXT_TURNS:] if m.strip()]
+        # Short replies ("Several days", "1", "go back") are answers to the form's questions,
+        # not what a person says about themselves: joined they read as nonsense, so they are
+        # left out, and a short newest message is never read in context.
+        if len(messages[-1].split()) < CONTEXT_MIN_WORDS:
+            return None
+        recent = [m for m in messages[-CONTEXT_TURNS:] if len(m.split()) >= CONTEXT_MIN_WORDS]
         if len(recent) < 2:
             return None
         reading = self.detector.read(" ".join(recent))
