@@ -24,8 +24,13 @@ if [ -f trd/escalation/worker.py ]; then
   pids+=($!)
 fi
 # `python -m bot run` is `rasa run` with the project's speed-ups installed (bot/__main__.py).
+# Rasa's HTTP API (parse, trackers, model) only when asked: on for `make run` (scripts and
+# tests use it), off unless RASA_ENABLE_API=1 elsewhere; it answers loopback callers only
+# (bot/api_guard.py). The REST channel needs no API.
+api=()
+if [ "${RASA_ENABLE_API:-1}" = "1" ]; then api=(--enable-api); fi
 "$PY" -m bot run --model "$model" --interface 127.0.0.1 --port "$RASA_PORT" \
-  --enable-api --auth-token "$RASA_AUTH_TOKEN" \
+  "${api[@]}" --auth-token "$RASA_AUTH_TOKEN" \
   --credentials credentials.yml --endpoints endpoints.yml &
 pids+=($!)
 

@@ -1,0 +1,124 @@
+"""Rasa's HTTP API, for this machine only: loopback callers and a constant-time token.
+
+Rasa's API (``--enable-api``) can read and rewrite any conversation, parse text past the
+channels' guards, and replace the model (``PUT /model``). It shares the server's port with
+the channels the public reaches (web chat, SMS, REST), so binding the server to loopback
+is not enough in a deployment. :func:`install` (run by ``python -m bot``, before Rasa
+builds its app) wraps ``rasa.server.create_app`` so that every API route:
+
+* answers only a caller whose own address (the TCP peer, never a forwarded header) is a
+  loopback address and whose request carries no forwarding header (a reverse proxy on
+  this machine passing a request on): anyone else gets 403, whatever token they send;
+* checks ``?token=`` against the configured token with :func:`hmac.compare_digest`
+  (Rasa compares with ``==``): a wrong or missing token gets 401 before Rasa's handler.
+
+The channels' own routes (``/webhooks/...``), the chat page and the summary pages are not
+API routes and are untouched. ``scripts/run.sh`` enables the API only when
+``RASA_ENABLE_API`` is 1 (``make run`` sets it; a deployment leaves it off).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from typing import Any, Callable, Optional, Tuple
+
+logger = logging.getLogger(__name__)
+
+_MARK = "_trd_api_guard"
+# The path prefixes of Rasa 3.6's HTTP API (rasa/server.py create_app), "/" excepted (a greeting).
+API_PREFIXES: Tuple[str, ...] = ("/version", "/status", "/conversations", "/model", "/domain", "/jobs")
+
+
+def is_api_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in API_PREFIXES)
+
+
+def is_loopback(address: Optional[str]) -> bool:
+    if not address:
+        return False
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+_PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host")
+
+
+def decide(
+    path: str, peer: Optional[str], provided: Optional[str], token: Optional[str], proxied: bool = False
+) -> Optional[int]:
+    """The status to refuse an API request with (403, 401), or None to let Rasa handle it.
+
+    ``proxied``: the request carries a forwarding header, so a proxy on this machine passed
+    it on from somewhere else: refused like any other caller from outside.
+    """
+    if not is_api_path(path):
+        return None
+    if proxied or not is_loopback(peer):
+        return 403
+    if token:
+        if not provided or not hmac.compare_digest(provided.encode(), token.encode()):
+            return 401
+    return None
+
+
+def _peer(request: Any) -> Optional[str]:
+    info = getattr(request, "conn_info", None)
+    address = getattr(info, "client_ip", None) if info is not None else None
+    if address:
+        return str(address)
+    ip = getattr(request, "ip", None)
+    return str(ip) if ip else None
+
+
+def guard_app(app: Any, token: Optional[str]) -> Any:
+    """Register the API guard on a Sanic app (the first request middleware to run)."""
+    from sanic import response
+
+    async def api_guard(request: Any) -> Any:
+        proxied = any(h in request.headers for h in _PROXY_HEADERS)
+        status = decide(request.path, _peer(request), request.args.get("token"), token, proxied)
+        if status is None:
+            return None
+        if status == 403:
+            logger.warning(
+                "Rasa API refused for %s %s from a non-loopback address", request.method, request.path
+            )
+            return response.json(
+                {
+                    "status": "failure",
+                    "reason": "NotAllowed",
+                    "message": "Rasa's HTTP API answers this machine only.",
+                },
+                status=403,
+            )
+        return response.json(
+            {
+                "status": "failure",
+                "reason": "NotAuthenticated",
+                "message": "A valid token is required (?token=...).",
+            },
+            status=401,
+        )
+
+    app.register_middleware(api_guard, "request")
+    return app
+
+
+def install() -> None:
+    """Wrap rasa.server.create_app with the guard (idempotent)."""
+    import rasa.server
+
+    original: Callable[..., Any] = rasa.server.create_app
+    if getattr(original, _MARK, False):
+        return
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        app = original(*args, **kwargs)
+        return guard_app(app, kwargs.get("auth_token"))
+
+    setattr(create_app, _MARK, True)
+    rasa.server.create_app = create_app  # rasa.core.run calls server.create_app at serve time
