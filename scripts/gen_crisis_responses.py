@@ -67,6 +67,7 @@ class CrisisMessage:
     text: str
     sms: str
     buttons: Tuple[Button, ...] = ()
+    third_party: Optional[Tuple[str, str]] = None  # (text, sms) when risk_category is third_party
 
 
 def load_data(path: Path = DATA_FILE) -> Dict[str, Any]:
@@ -150,7 +151,7 @@ def render_messages(data: Mapping[str, Any]) -> List[CrisisMessage]:
             raise CrisisDataError(f"{where}: response names start with utter_")
         if not isinstance(spec, dict):
             raise CrisisDataError(f"{where}: expected a mapping with text and sms")
-        unknown = set(spec) - {"text", "sms", "buttons"}
+        unknown = set(spec) - {"text", "sms", "buttons", "when_third_party"}
         if unknown:
             raise CrisisDataError(f"{where}: unknown keys {sorted(unknown)}")
         for key in ("text", "sms"):
@@ -160,7 +161,16 @@ def render_messages(data: Mapping[str, Any]) -> List[CrisisMessage]:
         sms = _clean(expand(spec["sms"], values, f"{where}.sms"), f"{where}.sms")
         if len(sms) > SMS_MAX_CHARS:
             raise CrisisDataError(f"{where}.sms: {len(sms)} characters, more than {SMS_MAX_CHARS}")
-        messages.append(CrisisMessage(str(name), text, sms, _buttons(spec.get("buttons"), where)))
+        third_party: Optional[Tuple[str, str]] = None
+        if spec.get("when_third_party") is not None:
+            tp, tw = spec["when_third_party"], f"{where}.when_third_party"
+            tp_sms = _clean(expand(tp["sms"], values, f"{tw}.sms"), f"{tw}.sms")
+            if len(tp_sms) > SMS_MAX_CHARS:
+                raise CrisisDataError(f"{tw}.sms: {len(tp_sms)} characters, more than {SMS_MAX_CHARS}")
+            third_party = (_clean(expand(tp["text"], values, f"{tw}.text"), f"{tw}.text"), tp_sms)
+        messages.append(
+            CrisisMessage(str(name), text, sms, _buttons(spec.get("buttons"), where), third_party)
+        )
     return messages
 
 
@@ -177,11 +187,23 @@ def render_region(messages: List[CrisisMessage], indent: str = "  ") -> str:
     ]
     for m in messages:
         lines.append(f"{i1}{m.name}:")
-        for channel, text in ((None, m.text), (SMS_CHANNEL, m.sms)):
+        variants: List[Tuple[Optional[str], Optional[str], str]] = []
+        if m.third_party is not None:  # conditional variations first: Rasa prefers a matching one
+            web, sms = m.third_party
+            variants += [("third_party", None, web), ("third_party", SMS_CHANNEL, sms)]
+        variants += [(None, None, m.text), (None, SMS_CHANNEL, m.sms)]
+        for condition, channel, text in variants:
+            first = "- "
+            if condition is not None:
+                lines.append(f"{i2}- condition:")
+                lines.append(f"{i3}  - type: slot")
+                lines.append(f"{i3}    name: risk_category")
+                lines.append(f"{i3}    value: {condition}")
+                first = "  "
             if channel is None:
-                lines.append(f"{i2}- text: |-")
+                lines.append(f"{i2}{first}text: |-")
             else:
-                lines.append(f"{i2}- channel: {channel}")
+                lines.append(f"{i2}{first}channel: {channel}")
                 lines.append(f"{i2}  text: |-")
             lines.extend(_block(text, i4))
             if m.buttons:

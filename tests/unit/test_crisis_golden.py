@@ -95,6 +95,13 @@ def as_read(message: Dict[str, Any]) -> str:
 
 def golden_text(domain: Domain, channel: str) -> str:
     blocks = [f"## {name}\n{as_read(render(domain, name, channel))}\n" for name in CRISIS_RESPONSES]
+    # the variations read after a worry about someone else (risk_category third_party)
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    for name in CRISIS_RESPONSES:
+        default = render(domain, name, channel)
+        variant = nlg.generate_from_slots(name, {"risk_category": "third_party"}, channel)
+        if variant is not None and variant["text"] != default["text"]:
+            blocks.append(f"## {name} (about someone else)\n{as_read(variant)}\n")
     return "\n".join(blocks)
 
 
@@ -124,7 +131,10 @@ def test_domain_is_up_to_date_with_the_crisis_resources_file() -> None:
 def test_every_crisis_response_has_a_web_and_an_sms_variant(domain: Domain) -> None:
     for name in CRISIS_RESPONSES:
         variants = domain.responses[name]
-        assert [v.get("channel") for v in variants] == [None, SMS_CHANNEL], name
+        plain = [v.get("channel") for v in variants if not v.get("condition")]
+        assert plain == [None, SMS_CHANNEL], name
+        conditional = [v.get("channel") for v in variants if v.get("condition")]
+        assert conditional in ([], [None, SMS_CHANNEL]), name  # a variation comes for both channels
 
 
 def test_the_policy_only_names_responses_the_domain_has(domain: Domain) -> None:

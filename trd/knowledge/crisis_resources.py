@@ -47,7 +47,18 @@ SCHEMA: Dict[str, Any] = {
             "additionalProperties": {
                 "type": "object",
                 "required": ["text", "sms"],
-                "properties": {"text": {"type": "string"}, "sms": {"type": "string"}, "buttons": _BUTTONS},
+                "properties": {
+                    "text": {"type": "string"},
+                    "sms": {"type": "string"},
+                    "buttons": _BUTTONS,
+                    # the wording when the crisis was worry about someone else (risk_category third_party)
+                    "when_third_party": {
+                        "type": "object",
+                        "required": ["text", "sms"],
+                        "properties": {"text": {"type": "string"}, "sms": {"type": "string"}},
+                        "additionalProperties": False,
+                    },
+                },
                 "additionalProperties": False,
             },
         },
