@@ -86,3 +86,16 @@ def test_a_full_intake_over_sms(sms_stack: Stack) -> None:
         ("escitalopram", 20.0, 12.0, "no_response"),
     ]
     assert phone not in r.text  # the record is keyed by the hashed sender id, never the number
+
+
+def test_the_logs_hold_no_phone_number_message_text_or_token(sms_stack: Stack) -> None:
+    """After an SMS intake and a crisis, no log line of any process names the person."""
+    phone = new_phone()
+    say(sms_stack, phone, "hi")
+    say(sms_stack, phone, "my secret zebra words and I want to kill myself")
+    logs = {p.name: p.read_text(errors="replace") for p in sms_stack.workdir.glob("*.log")}
+    assert logs, "the stack wrote no logs"
+    digits = phone.lstrip("+")
+    secrets = [digits, digits[1:], "secret zebra words", sms_stack.auth_token]
+    found = [(name, s) for name, text in logs.items() for s in secrets if s in text]
+    assert found == [], found
