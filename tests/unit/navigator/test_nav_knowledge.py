@@ -247,9 +247,94 @@ def test_no_crisis_numbers_outside_crisis_resources() -> None:
             assert not re.search(rf"(?<!\d){number}(?!\d)", text), (path.name, number)
 
 
-def test_schema_copy_matches_the_design() -> None:
+def _extends(design: Any, copy: Any, where: str = "schema") -> None:
+    """`copy` keeps every part of `design` unchanged; it may add properties and reword descriptions."""
+    if isinstance(design, dict):
+        assert isinstance(copy, dict), where
+        for key, value in design.items():
+            assert key in copy, f"{where}.{key} is missing from the project's schema"
+            if key == "description":
+                continue
+            if key == "properties":
+                for name, sub in value.items():
+                    assert name in copy[key], f"{where}.properties.{name} is missing"
+                    _extends(sub, copy[key][name], f"{where}.{name}")
+            else:
+                _extends(value, copy[key], f"{where}.{key}")
+    else:
+        assert copy == design, f"{where}: {copy!r} differs from the design's {design!r}"
+
+
+def test_schema_copy_extends_the_design() -> None:
+    """The design's schema says the project "may add fields, but keeps these names and meanings": every
+    field of shared/design/intake.schema.json is in the project's copy with the same definition."""
     copy = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     design = REPO.parent / "shared" / "design" / "intake.schema.json"
     if not design.exists():
         pytest.skip("shared/design is not beside this checkout")
-    assert copy == json.loads(design.read_text(encoding="utf-8"))
+    _extends(json.loads(design.read_text(encoding="utf-8")), copy)
+
+
+# Section 10's fields (navigator.md), by the names and shapes section 10 and the held-out set use.
+V2_FIELDS = {
+    "age_years": 71,
+    "perinatal": {"pregnant": False, "postpartum_within_year": True, "breastfeeding": None, "planning": False},
+    "current_medications": [{"drug": "tramadol", "dose_mg": 200}, {"drug": "st john's wort", "dose_mg": None}],
+    "psychosis_now": {"perceptions": False, "fixed_beliefs": None},
+    "catatonia_signs": False,
+    "suicide_history": {
+        "thoughts_now": "passive",
+        "plan_or_intent": False,
+        "past_attempt": None,
+        "hospitalised": False,
+        "access_to_means": None,
+    },
+    "substance": {"alcohol_drinks_per_week": 10, "cannabis_use": True, "other_drugs": None},
+    "function_impaired": True,
+    "follow_up": [{"date": "2025-03-03", "phq9": [1, 1, 1, 1, 0, 0, 0, 0, 0]}],
+    "bipolar": {"antidepressant_switch": True, "family_history_suicide": None},
+    "trials": [
+        {
+            "drug": "bupropion",
+            "added_to": "sertraline",
+            "purpose": "depression",
+            "order": 2,
+            "relapse_while_taking": None,
+            "weeks_since_stopped": 3,
+        }
+    ],
+    "other_treatments": [{"type": "tms", "sessions": 30, "completed": True}],
+}
+
+
+def test_schema_accepts_every_section_10_field(knowledge: Knowledge) -> None:
+    knowledge.validator.validate(V2_FIELDS)
+    nulls = {key: None for key in V2_FIELDS if key not in ("bipolar", "trials", "other_treatments")}
+    knowledge.validator.validate(nulls)  # every new field may be unknown
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({"age_years": -1}, "age_years"),
+        ({"age_years": 30.5}, "age_years"),
+        ({"perinatal": {"pregnant": "yes"}}, "perinatal.pregnant"),
+        ({"current_medications": [{"dose_mg": 5}]}, "current_medications[0].drug"),
+        ({"trials": [{"drug": "x", "purpose": "mood"}]}, "trials[0].purpose"),
+        ({"trials": [{"drug": "x", "order": 0}]}, "trials[0].order"),
+        ({"suicide_history": {"thoughts_now": "some"}}, "suicide_history.thoughts_now"),
+        ({"other_treatments": [{"type": "ect", "sessions": -2}]}, "other_treatments[0].sessions"),
+        ({"follow_up": [{"date": "March", "phq9": [0] * 9}]}, "follow_up[0].date"),
+        ({"follow_up": [{"date": "2025-03-03", "phq9": [0] * 8}]}, "follow_up[0].phq9"),
+    ],
+)
+def test_schema_refuses_bad_section_10_values(knowledge: Knowledge, record: Dict[str, Any], field: str) -> None:
+    with pytest.raises(Exception) as caught:
+        knowledge.validator.validate(record)
+    assert getattr(caught.value, "field", None) == field
+
+
+def test_heldout_records_are_schema_valid(knowledge: Knowledge) -> None:
+    cases = yaml.safe_load((Path(__file__).parent / "heldout_v2.yml").read_text(encoding="utf-8"))["cases"]
+    for case in cases:
+        knowledge.validator.validate(case["record"])
