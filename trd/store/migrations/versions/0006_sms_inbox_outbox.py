@@ -8,8 +8,8 @@ raised by (so a turn handled again records the crisis once).
 - ``trd_crisis_events.message_id``: the provider's or the channel's id of the message that
   raised the crisis; unique per conversation.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2024-12-10
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
