@@ -23,6 +23,10 @@ import sqlalchemy as sa
 
 from trd.store.models import Base, JSONType, UTCDateTime
 
+KIND_PAGE = "page"
+KIND_UPDATE = "update"
+KIND_ALARM = "alarm"
+
 STATUS_PENDING = "pending"
 STATUS_DELIVERED = "delivered"
 
@@ -54,6 +58,32 @@ class Escalation(Base):
     last_error = sa.Column(sa.Text, nullable=True)
     delivered_at = sa.Column(UTCDateTime, nullable=True)
     created_at = sa.Column(UTCDateTime, nullable=False)
+    # page (the first alert of a case), update (later risky messages of an open case),
+    # alarm (escalations per minute passed ESCALATION_ALARM_PER_MINUTE); migration 0005
+    kind = sa.Column(sa.String(16), nullable=False, server_default=KIND_PAGE)
+    case_id = sa.Column(sa.String(36), nullable=True, index=True)
+
+
+class EscalationCase(Base):
+    """One open escalation per conversation: the care team is paged once, then updated.
+
+    Opened by a conversation's first crisis; later crises add to it. Closed when the person
+    says they are safe (``resolved``), or when no crisis came for ``ESCALATION_CLOSE_AFTER_SECONDS``
+    (``idle``); a crisis after that opens a new case and a new page.
+    """
+
+    __tablename__ = "trd_escalation_cases"
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    channel = sa.Column(sa.String(64), nullable=False)
+    opened_at = sa.Column(UTCDateTime, nullable=False)
+    last_crisis_at = sa.Column(UTCDateTime, nullable=False)
+    crisis_count = sa.Column(sa.Integer, nullable=False)
+    # when the latest update row is due (updates are at least ESCALATION_UPDATE_MIN_SECONDS apart)
+    last_update_at = sa.Column(UTCDateTime, nullable=True)
+    closed_at = sa.Column(UTCDateTime, nullable=True)
+    close_reason = sa.Column(sa.String(16), nullable=True)
 
 
 class EscalationAttempt(Base):

@@ -37,6 +37,7 @@ MODEL_MODULES = (
     "trd.store.sms_models",
     "trd.store.escalation_models",
     "trd.store.summary_models",
+    "trd.store.privacy_models",
 )
 
 
@@ -94,6 +95,10 @@ class CrisisEvent(Base):
     message_excerpt = sa.Column(sa.Text, nullable=False)
     created_at = sa.Column(UTCDateTime, nullable=False)
     resolved_at = sa.Column(UTCDateTime, nullable=True)
+    # The id of the message that raised it (a turn handled again records the crisis once).
+    message_id = sa.Column(sa.String(255), nullable=True)
+
+    __table_args__ = (sa.Index(None, "conversation_id", "message_id", unique=True),)
 
 
 class SafetyPlanRow(Base):
