@@ -11,8 +11,15 @@ Neither table holds a phone number in clear text:
   number needed to reply or reach the person is stored Fernet-encrypted, with
   the opt-out state (STOP/START) and the buttons last offered by SMS (so a
   reply of "1" maps back to the first button, even after a restart).
-- ``trd_sms_inbound``: the provider's MessageSid of every message received, with
-  a unique constraint, so a provider retry is answered once. Old rows are pruned.
+- ``trd_sms_inbound``: every message received (the inbox), by the provider's MessageSid
+  (unique, so a provider retry is answered once). It is written before the webhook answers
+  200, with the message Fernet-encrypted (``payload_encrypted``, cleared once handled), and
+  marked ``handled_at`` only after its turn was saved and its replies queued; until then a
+  lease (``lease_owner``, ``lease_until``) says which process handles it (migration 0006).
+  Old handled rows are pruned.
+- ``trd_sms_outbox``: every SMS part to send, with an idempotency key per part
+  (``<MessageSid>:<n>``), the text encrypted and no phone number (the number is decrypted
+  from ``trd_sms_contacts`` only to send); ``sent_at`` once the provider took it.
 """
 
 from __future__ import annotations
@@ -50,3 +57,33 @@ class SmsInbound(Base):
     message_sid = sa.Column(sa.String(64), nullable=False, unique=True)
     sender_hash = sa.Column(sa.String(64), nullable=False, index=True)
     received_at = sa.Column(UTCDateTime, nullable=False, index=True)
+    # Fernet token of {"from", "to", "body", "num_media"}; None once handled (and for old rows).
+    payload_encrypted = sa.Column(sa.Text, nullable=True)
+    handled_at = sa.Column(UTCDateTime, nullable=True, index=True)
+    lease_owner = sa.Column(sa.String(128), nullable=True)
+    lease_until = sa.Column(UTCDateTime, nullable=True)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+
+
+class SmsOutbound(Base):
+    """One SMS part to send (at least once; the idempotency key makes a part one row)."""
+
+    __tablename__ = "trd_sms_outbox"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    idempotency_key = sa.Column(sa.String(160), nullable=False, unique=True)
+    sender_hash = sa.Column(sa.String(64), nullable=False, index=True)
+    inbound_sid = sa.Column(sa.String(64), nullable=True)
+    part_index = sa.Column(sa.Integer, nullable=False)
+    # Fernet token of the text (the number is not here: trd_sms_contacts has it, encrypted).
+    body_encrypted = sa.Column(sa.Text, nullable=False)
+    from_number = sa.Column(sa.String(64), nullable=True)  # the service's number
+    created_at = sa.Column(UTCDateTime, nullable=False)
+    next_attempt_at = sa.Column(UTCDateTime, nullable=False)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    lease_owner = sa.Column(sa.String(128), nullable=True)
+    lease_until = sa.Column(UTCDateTime, nullable=True)
+    sent_at = sa.Column(UTCDateTime, nullable=True, index=True)
+    provider_sid = sa.Column(sa.String(64), nullable=True)
+    failed_at = sa.Column(UTCDateTime, nullable=True)
+    last_error = sa.Column(sa.String(255), nullable=True)
