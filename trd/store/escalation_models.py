@@ -26,6 +26,9 @@ from trd.store.models import Base, JSONType, UTCDateTime
 KIND_PAGE = "page"
 KIND_UPDATE = "update"
 KIND_ALARM = "alarm"
+KIND_FOLLOWUP = "followup"  # a non-crisis notification from the weekly check-ins (#12)
+PRIORITY_URGENT = "urgent"
+PRIORITY_ROUTINE = "routine"
 
 STATUS_PENDING = "pending"
 STATUS_DELIVERED = "delivered"
@@ -45,7 +48,8 @@ class Escalation(Base):
     __table_args__ = (sa.Index("ix_trd_escalations_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id = sa.Column(sa.String(36), primary_key=True)  # UUID, the idempotency key
-    crisis_id = sa.Column(sa.Integer, sa.ForeignKey("trd_crisis_events.id"), nullable=False, index=True)
+    # null for a follow-up notification (kind "followup", migration 0007): no crisis behind it
+    crisis_id = sa.Column(sa.Integer, sa.ForeignKey("trd_crisis_events.id"), nullable=True, index=True)
     conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
     channel = sa.Column(sa.String(64), nullable=False)  # sms, web, rest (what the care team sees)
     destination = sa.Column(sa.String(16), nullable=False)  # webhook, sms
@@ -62,6 +66,8 @@ class Escalation(Base):
     # alarm (escalations per minute passed ESCALATION_ALARM_PER_MINUTE); migration 0005
     kind = sa.Column(sa.String(16), nullable=False, server_default=KIND_PAGE)
     case_id = sa.Column(sa.String(36), nullable=True, index=True)
+    # urgent (every crisis row) or routine (follow-up notifications); migration 0007
+    priority = sa.Column(sa.String(16), nullable=False, server_default=PRIORITY_URGENT)
 
 
 class EscalationCase(Base):

@@ -38,6 +38,7 @@ MODEL_MODULES = (
     "trd.store.escalation_models",
     "trd.store.summary_models",
     "trd.store.privacy_models",
+    "trd.store.checkin_models",
 )
 
 
