@@ -68,6 +68,12 @@ def message_excerpt(tracker: Tracker) -> str:
     return text
 
 
+def message_id(tracker: Tracker) -> Optional[str]:
+    """The id of the message that raised the crisis (Rasa's, or the SMS provider's)."""
+    value = (tracker.latest_message or {}).get("message_id")
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def input_channel(tracker: Tracker) -> str:
     channel = tracker.get_latest_input_channel()
     return (channel or "unknown")[:MAX_LABEL]
@@ -121,6 +127,7 @@ class ActionRecordCrisis(_RepositoryAction):
                 category=category,
                 message_excerpt=message_excerpt(tracker),
                 events=list(tracker.events or []),
+                message_id=message_id(tracker),
             )
             record = outcome.record
             logger.info(

@@ -134,6 +134,19 @@ def test_record_crisis_stores_conversation_channel_category_and_excerpt() -> Non
     assert record.resolved_at is None
 
 
+def test_record_crisis_records_a_message_once_when_its_turn_runs_again() -> None:
+    """After a restart (or a timed-out call) the same message's turn records nothing new."""
+    repo = InMemoryRepository()
+    tracker = make_tracker("I want to end it all", slots={"risk_category": "plan"})
+    tracker.latest_message["message_id"] = "SM0123"
+    run(ActionRecordCrisis(lambda: repo), tracker)
+    run(ActionRecordCrisis(lambda: repo), tracker)
+    assert len(repo.crises(SENDER)) == 1
+    tracker.latest_message["message_id"] = "SM0124"  # the next message is a crisis of its own
+    run(ActionRecordCrisis(lambda: repo), tracker)
+    assert len(repo.crises(SENDER)) == 2
+
+
 @pytest.mark.parametrize(
     ("intent", "entities", "slot", "expected"),
     [

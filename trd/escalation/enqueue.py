@@ -124,8 +124,13 @@ def record_crisis_and_escalate(
     category: str,
     message_excerpt: str,
     events: List[Mapping[str, Any]],
+    message_id: Optional[str] = None,
 ) -> CrisisOutcome:
-    """Record the crisis and its outbox rows in one transaction (see the module docstring)."""
+    """Record the crisis and its outbox rows in one transaction (see the module docstring).
+
+    ``message_id`` (the id of the message that raised it) records the crisis of one
+    message once, however often its turn runs (the repository's ``record_crisis``).
+    """
     try:
         request = escalator.request_for(conversation_id, input_channel, category, events)
     except Exception:  # noqa: BLE001 - building the payload must not cost the crisis record
@@ -140,11 +145,14 @@ def record_crisis_and_escalate(
         request = None
     if request is None:
         return CrisisOutcome(
-            repository.record_crisis(conversation_id, input_channel, category, message_excerpt)
+            repository.record_crisis(
+                conversation_id, input_channel, category, message_excerpt, message_id=message_id
+            )
         )
     try:
         record = repository.record_crisis(
-            conversation_id, input_channel, category, message_excerpt, escalation=request
+            conversation_id, input_channel, category, message_excerpt, escalation=request,
+            message_id=message_id,
         )
     except Exception as exc:
         if _unreachable(exc):
@@ -160,6 +168,8 @@ def record_crisis_and_escalate(
             exc_info=True,
         )
         return CrisisOutcome(
-            repository.record_crisis(conversation_id, input_channel, category, message_excerpt)
+            repository.record_crisis(
+                conversation_id, input_channel, category, message_excerpt, message_id=message_id
+            )
         )
     return CrisisOutcome(record, request.destinations)

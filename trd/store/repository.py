@@ -41,6 +41,17 @@ def check_conversation_id(conversation_id: str) -> str:
     return conversation_id
 
 
+def check_message_id(message_id: Any) -> str | None:
+    """The id of the message that raised a crisis (None: none given); at most 255 characters."""
+    if message_id is None:
+        return None
+    if not isinstance(message_id, str) or not message_id.strip():
+        raise ValueError("message_id must be None or a non-empty string")
+    if len(message_id) > MAX_CONVERSATION_ID:
+        raise ValueError(f"message_id is longer than {MAX_CONVERSATION_ID} characters")
+    return message_id
+
+
 def check_label(name: str, value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name} must be a non-empty string")
@@ -229,8 +240,14 @@ class Repository(Protocol):
         category: str,
         message_excerpt: str,
         escalation: EscalationRequest | None = None,
+        message_id: str | None = None,
     ) -> CrisisRecord:
         """Store a crisis; returns it with its id. Must never lose a crisis.
+
+        ``message_id`` (the message that raised it) makes it idempotent: when this
+        conversation already has a crisis for that message (its turn ran again after a
+        restart, or both servers recorded it when an action timed out), that crisis is
+        returned and nothing new is written, no escalation either.
 
         Every implementation validates the same way (ValueError for an empty or
         over-long conversation_id, channel or category) and stores text cleaned by
@@ -287,6 +304,7 @@ class InMemoryRepository:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._crises: List[CrisisRecord] = []
+        self._crisis_by_message: Dict[Tuple[str, str], CrisisRecord] = {}
         self._escalations: List[EscalationRecord] = []
         self._plans: Dict[str, SafetyPlan] = {}
         self._intakes: Dict[str, Dict[str, Any]] = {}
@@ -299,14 +317,20 @@ class InMemoryRepository:
         category: str,
         message_excerpt: str,
         escalation: EscalationRequest | None = None,
+        message_id: str | None = None,
     ) -> CrisisRecord:
         check_conversation_id(conversation_id)
         check_label("channel", channel)
         check_label("category", category)
         if not isinstance(message_excerpt, str):
             raise ValueError("message_excerpt must be a string")
+        message_id = check_message_id(message_id)
         docs = check_escalation(escalation) if escalation is not None else {}
         with self._lock:
+            if message_id is not None:
+                key = (conversation_id, message_id)
+                if key in self._crisis_by_message:
+                    return self._crisis_by_message[key]
             now = utcnow()
             rec = CrisisRecord(
                 id=len(self._crises) + 1,
@@ -336,6 +360,8 @@ class InMemoryRepository:
                 )
             self._crises.append(rec)
             self._escalations.extend(rows)
+            if message_id is not None:
+                self._crisis_by_message[(conversation_id, message_id)] = rec
             return rec
 
     def escalations(self, conversation_id: str) -> List[EscalationRecord]:

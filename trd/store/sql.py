@@ -34,6 +34,7 @@ from trd.store.repository import (
     check_conversation_id,
     check_escalation,
     check_label,
+    check_message_id,
     check_sections,
     check_summary_link,
     clean_text,
@@ -192,23 +193,39 @@ class SqlRepository:
         category: str,
         message_excerpt: str,
         escalation: EscalationRequest | None = None,
+        message_id: str | None = None,
     ) -> CrisisRecord:
         check_conversation_id(conversation_id)
         check_label("channel", channel)
         check_label("category", category)
         if not isinstance(message_excerpt, str):
             raise ValueError("message_excerpt must be a string")
+        message_id = check_message_id(message_id)
         docs = check_escalation(escalation) if escalation is not None else {}
         excerpt = clean_text(message_excerpt)
         created_at = utcnow()
 
+        def recorded(session: Session) -> CrisisRecord | None:
+            if message_id is None:
+                return None
+            found = session.execute(
+                sa.select(CrisisEvent).where(
+                    CrisisEvent.conversation_id == conversation_id, CrisisEvent.message_id == message_id
+                )
+            ).scalar_one_or_none()
+            return _crisis_record(found) if found is not None else None
+
         def work(session: Session) -> CrisisRecord:
+            earlier = recorded(session)
+            if earlier is not None:  # this message's turn ran again (a restart, a timed-out action)
+                return earlier
             row = CrisisEvent(
                 conversation_id=conversation_id,
                 channel=channel,
                 category=category,
                 message_excerpt=excerpt,
                 created_at=created_at,
+                message_id=message_id,
             )
             session.add(row)
             session.flush()
@@ -232,7 +249,14 @@ class SqlRepository:
             session.flush()
             return _crisis_record(row)
 
-        return self._transaction(work)
+        try:
+            return self._transaction(work)
+        except IntegrityError:
+            # Two processes recorded this message's crisis at once: the other one's stands.
+            earlier = self._transaction(recorded)
+            if earlier is None:
+                raise
+            return earlier
 
     def escalations(self, conversation_id: str) -> List[EscalationRecord]:
         def work(session: Session) -> List[EscalationRecord]:
