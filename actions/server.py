@@ -12,6 +12,7 @@ import os
 
 from rasa_sdk.endpoint import create_app
 
+from actions import log_privacy
 from trd.limits import apply_request_limit
 
 
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("ACTION_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT", "5055")))
     args = parser.parse_args(argv)
+    log_privacy.install()  # no phone number, message text, token or secret in any log line
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

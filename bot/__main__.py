@@ -1,7 +1,8 @@
 """The Rasa server's entry point: ``python -m bot run ...`` is ``rasa run ...`` with this
 project's process-wide speed-ups installed first (:mod:`bot.rasa_speedups`), every request
 body capped at REQUEST_MAX_BYTES (:mod:`trd.limits`) and Rasa's HTTP API answering this
-machine only (:mod:`bot.api_guard`). Deployments run this, not plain ``rasa run``.
+machine only (:mod:`bot.api_guard`), and every log line redacted (:mod:`bot.log_privacy`: no
+phone number, message text, token or secret). Deployments run this, not plain ``rasa run``.
 
     python -m bot run --model models/x.tar.gz --endpoints endpoints.yml ...   # scripts/run.sh
     python -m bot shell                                                        # any rasa command
@@ -15,14 +16,16 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from bot import api_guard, rasa_speedups
+from bot import api_guard, log_privacy, rasa_speedups
 from trd.limits import apply_request_limit
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    log_privacy.install()  # first: every later log line of this process is redacted
     apply_request_limit()  # before Rasa makes its Sanic app: bodies over REQUEST_MAX_BYTES get 413
     rasa_speedups.install()
     api_guard.install()  # Rasa's HTTP API: loopback callers only, the token compared in constant time
+    log_privacy.register_messages()
     from rasa.__main__ import main as rasa_main  # after install(): nothing of Rasa's runs before it
 
     sys.argv = ["rasa", *(sys.argv[1:] if argv is None else argv)]
