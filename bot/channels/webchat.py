@@ -9,7 +9,17 @@ parameters); configured from the environment:
                              (e.g. "https://chat.example.org"); no wildcard.
     PUBLIC_BASE_URL          the address people use; its origin is allowed too, and an
                              https address makes the session cookie Secure.
-    WEBCHAT_SESSION_TTL      session lifetime in seconds (default 86400).
+    WEBCHAT_SESSION_TTL      idle lifetime of a session in seconds (default 7200, two hours): a
+                             session not used for this long ends, server-side, so a shared or
+                             public computer does not keep someone's conversation open.
+    WEBCHAT_SESSION_MAX_SECONDS
+                             a session's absolute lifetime, however busy (default 43200, twelve
+                             hours; never less than WEBCHAT_SESSION_TTL).
+
+Sessions are server-side (``trd_web_sessions``, :mod:`trd.store.web_sessions`): a token is
+honoured only while its row is active, so "start over", "clear this chat" and "delete my data"
+end it at once, in every process and across restarts; a revoked token can never reopen its
+conversation (401), and a new session is a new conversation.
     WEBCHAT_MESSAGES_PER_MINUTE, WEBCHAT_MESSAGE_BURST
                              messages a session may send: a token bucket refilled at this rate
                              (default 60 a minute) holding at most this many (default 20); 0 a
@@ -36,6 +46,8 @@ Routes (Rasa mounts the blueprint at urljoin("/webhooks/", "/chat") == "/chat"):
     GET  /chat/vendor/deep-chat.js   the chat widget, from bot/web/node_modules
     POST /chat/session          a new server-chosen session: {"token", "expires_at", "resumed"} + cookie;
                                 {"resume": true} keeps the cookie's session if it is still valid
+    POST /chat/session/end      ends the session of the token or cookie at once (revoked server-side;
+                                the cookie is cleared): "start over" and "clear this chat"
     POST /chat/message          {"message": "..."} -> {"messages": [{"text", "html", "buttons"}]}
     GET  /chat/history          the current conversation's messages, to resume after a reload
 """
@@ -49,6 +61,7 @@ import logging
 import os
 import secrets
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 from urllib.parse import urlsplit
@@ -74,13 +87,15 @@ from bot.channels.webchat_text import (
     risky_part_of_long_message,
 )
 from trd.safety import risk
+from trd.store.web_sessions import ACTIVE, InMemorySessionRegistry, SessionRegistry, SqlSessionRegistry
 from trd.summary.resources import CRISIS_RESOURCES_FILE
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "web"
 COOKIE_NAME = "trd_chat"
-DEFAULT_SESSION_TTL = 24 * 3600
+DEFAULT_SESSION_TTL = 2 * 3600  # idle
+DEFAULT_SESSION_MAX_SECONDS = 12 * 3600  # absolute
 MAX_BODY_BYTES = 64 * 1024  # a message is capped at MAX_MESSAGE_CHARS inside it
 MESSAGE_TIMEOUT_SECONDS = 60.0
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -160,6 +175,17 @@ def _error(
     )
 
 
+def _seconds(env: Any, name: str, default: int) -> int:
+    text = (env.get(name, "") or "").strip() or str(default)
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {text!r}")
+    return value
+
+
 def _is_risk(message: Any) -> bool:
     """Whether the deterministic risk lexicon (trd/safety/risk.py) flags what the person typed."""
     return isinstance(message, str) and risk.assess(message[:MAX_MESSAGE_CHARS]).is_risk
@@ -185,11 +211,8 @@ class WebChatInput(InputChannel):
                 "the server restarts. Set it (64 random hex digits) for a deployment."
             )
             secret = secrets.token_hex(32)
-        ttl_text = env.get("WEBCHAT_SESSION_TTL", "") or str(DEFAULT_SESSION_TTL)
-        try:
-            ttl = int(ttl_text)
-        except ValueError:
-            raise ValueError(f"WEBCHAT_SESSION_TTL must be a number of seconds, not {ttl_text!r}") from None
+        ttl = _seconds(env, "WEBCHAT_SESSION_TTL", DEFAULT_SESSION_TTL)
+        max_age = max(ttl, _seconds(env, "WEBCHAT_SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS))
         public_base_url = env.get("PUBLIC_BASE_URL", "")
         origins = parse_allowed_origins(env.get("WEBCHAT_ALLOWED_ORIGINS", ""), public_base_url)
         if not origins:
@@ -215,12 +238,14 @@ class WebChatInput(InputChannel):
         # https://clinic.example.org/navigator), the page is at /navigator/chat/.
         base_path = urlsplit(public_base_url.strip()).path.rstrip("/")
         return cls(
-            SessionSigner(secret, ttl),
+            SessionSigner(secret, max_age),
             origins,
             secure_cookie=public_base_url.strip().lower().startswith("https://"),
             cookie_path=f"{base_path}/chat",
             texts=load_web_texts(resources_file),
             limits=limits,
+            sessions=SqlSessionRegistry.from_env(),
+            idle_seconds=ttl,
         )
 
     def __init__(
@@ -233,10 +258,15 @@ class WebChatInput(InputChannel):
         cookie_path: str = "/chat",
         texts: Optional[WebTexts] = None,
         limits: Optional[RateLimits] = None,
+        sessions: Optional[SessionRegistry] = None,
+        idle_seconds: int = DEFAULT_SESSION_TTL,
     ) -> None:
         """``texts`` default to those of the crisis resources file. ``limits`` None: no rate
-        limits (from_env, which Rasa uses, always sets them; tests may leave them out)."""
+        limits (from_env, which Rasa uses, always sets them; tests may leave them out).
+        ``sessions`` None: an in-process registry (from_env uses the database's)."""
         self.signer = signer
+        self.sessions: SessionRegistry = sessions if sessions is not None else InMemorySessionRegistry()
+        self.idle = timedelta(seconds=idle_seconds)
         self.allowed_origins = frozenset(allowed_origins)
         self.secure_cookie = secure_cookie
         self.web_dir = web_dir
@@ -273,8 +303,41 @@ class WebChatInput(InputChannel):
             return auth[7:].strip()
         return request.cookies.get(COOKIE_NAME)
 
-    def session_of(self, request: Request) -> Session:
-        return self.signer.verify(self._token_from(request))
+    async def session_of(self, request: Request) -> Session:
+        """The request's session: signed by us, and active in the session registry.
+
+        Raises TokenError: 401 when there is none, it expired, was idle too long or was ended
+        (revoked), 403 when it is forged; 503 when the registry cannot be read (fail closed).
+        """
+        return await self._active(self.signer.verify(self._token_from(request)))
+
+    async def _active(self, session: Session) -> Session:
+        try:
+            state = await asyncio.to_thread(
+                self.sessions.check, session.session_id, datetime.now(timezone.utc), self.idle
+            )
+        except Exception:  # noqa: BLE001 - fail closed: an unreadable registry honours no token
+            logger.exception("web chat: the session registry could not be read")
+            raise TokenError("server_error", 503) from None
+        if state != ACTIVE:
+            raise TokenError("session_ended" if state != "expired" else "session_expired", 401)
+        return session
+
+    async def _issue(self) -> Session:
+        session = self.signer.issue()
+        await asyncio.to_thread(self.sessions.create, session.session_id, datetime.now(timezone.utc))
+        return session
+
+    async def end_session(self, session: Session, reason: str) -> bool:
+        """Revoke a session at once (every process honours the revocation)."""
+        return await asyncio.to_thread(
+            self.sessions.revoke, session.session_id, datetime.now(timezone.utc), reason
+        )
+
+    def _session_error(self, e: TokenError) -> HTTPResponse:
+        if e.status == 503:
+            return self._server_error()
+        return _error(e.status, e.reason, "Your chat session has ended or is not valid.")
 
     def static_payloads(self, request: Request) -> FrozenSet[str]:
         """Payloads of the domain's buttons, and the page's own (/sos, /greet)."""
@@ -496,23 +559,57 @@ class WebChatInput(InputChannel):
                     return _error(400, "invalid_json", 'Send JSON like {"resume": true}, or nothing.')
             if isinstance(body, dict) and body.get("resume") is True:
                 try:
-                    session = self.signer.verify(request.cookies.get(COOKIE_NAME))
+                    session = await self._active(self.signer.verify(request.cookies.get(COOKIE_NAME)))
                     return self._session_response(session, resumed=True)
-                except TokenError:
-                    pass
+                except TokenError as e:
+                    if e.status == 503:
+                        return self._server_error()
             # Only a new session counts against the client's limit; resuming one is free.
             if self.limits.sessions is not None:
                 wait = self.limits.sessions.take(self.client_key(request))
                 if wait > 0:
                     return self._rate_limited(wait, self.texts.too_many_sessions, "a new session")
-            return self._session_response(self.signer.issue(), resumed=False)
+            try:
+                session = await self._issue()
+            except Exception:  # noqa: BLE001 - without a registry row the token would never work
+                logger.exception("web chat: a new session could not be recorded")
+                return self._server_error()
+            return self._session_response(session, resumed=False)
+
+        @chat.route("/session/end", methods=["POST"])
+        async def end_session(request: Request) -> HTTPResponse:
+            # "Start over" and "clear this chat": the token ends now, everywhere; the cookie goes.
+            ended = False
+            try:
+                session = self.signer.verify(self._token_from(request))
+            except TokenError:
+                session = None
+            if session is not None:
+                reason = "clear" if request.args.get("reason") == "clear" else "start_over"
+                try:
+                    ended = await self.end_session(session, reason)
+                except Exception:  # noqa: BLE001 - the person must know it did not work
+                    logger.exception("web chat: a session could not be ended")
+                    return self._server_error()
+            resp = response.json(
+                {"ended": ended}, headers={"Cache-Control": "no-store", **SECURITY_HEADERS}
+            )
+            resp.cookies[COOKIE_NAME] = ""
+            cookie = resp.cookies[COOKIE_NAME]
+            cookie["httponly"] = True
+            cookie["samesite"] = "Strict"
+            cookie["path"] = self.cookie_path
+            cookie["max-age"] = 0
+            if self.secure_cookie:
+                cookie["secure"] = True
+            return resp
 
         @chat.route("/message", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
             try:
-                session = self.session_of(request)
+                session = await self.session_of(request)
             except TokenError as e:
-                return _error(e.status, e.reason, "Your chat session has ended or is not valid.")
+                return self._session_error(e)
             if len(request.body or b"") > MAX_BODY_BYTES:
                 return _error(413, "too_large", f"Please keep messages under {MAX_MESSAGE_CHARS} characters.")
             try:
@@ -566,9 +663,9 @@ class WebChatInput(InputChannel):
         @chat.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
             try:
-                session = self.session_of(request)
+                session = await self.session_of(request)
             except TokenError as e:
-                return _error(e.status, e.reason, "Your chat session has ended or is not valid.")
+                return self._session_error(e)
             try:
                 events = await self._tracker_events(request, session.sender_id)
             except Exception:  # noqa: BLE001 - a history we cannot read is an empty one

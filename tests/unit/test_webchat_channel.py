@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator, List, Tuple
 
@@ -328,7 +329,9 @@ def test_channel_from_env() -> None:
     )
     assert channel.allowed_origins == {"https://a.org", "https://chat.example.org"}
     assert channel.secure_cookie is True
-    assert channel.signer.ttl_seconds == 600
+    assert channel.idle == timedelta(seconds=600)  # idle lifetime, checked server-side
+    assert channel.signer.ttl_seconds == 43200  # the absolute lifetime (WEBCHAT_SESSION_MAX_SECONDS)
+    assert WebChatInput.from_env({"WEBCHAT_SECRET": SECRET}).idle == timedelta(hours=2)
     assert channel.cookie_path == "/chat"
     behind_proxy = WebChatInput.from_env(
         {"WEBCHAT_SECRET": SECRET, "PUBLIC_BASE_URL": "https://clinic.example.org/navigator/",

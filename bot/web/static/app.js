@@ -29,6 +29,9 @@ const statusEl = document.getElementById('status');
 const announcer = document.getElementById('announcer');
 const helpButton = document.getElementById('help-now');
 const newChatButton = document.getElementById('new-chat');
+const clearButton = document.getElementById('clear-chat');
+const CLEARED_TEXT =
+  'This chat has been cleared from this computer: its messages can no longer be opened here.';
 
 let token = null; // kept in memory; after a reload the HttpOnly cookie carries the session
 let pendingButton = null; // {title, payload} of a clicked button, until the widget hands it over
@@ -298,11 +301,40 @@ helpButton.addEventListener('click', () => {
   }
 });
 
+// Ends the session on the server at once (its token and cookie can never open the chat
+// again), then starts a new one. Returns false when the server could not be told.
+async function endSession(reason) {
+  let ended = true;
+  try {
+    await api('POST', `session/end?reason=${reason}`, {});
+  } catch (e) {
+    ended = false;
+  }
+  token = null;
+  return ended;
+}
+
+async function restart(reason, notice) {
+  chat.clearMessages(true);
+  const ended = await endSession(reason);
+  await boot(true);
+  if (!ended) {
+    showError(offlineError());
+  } else if (notice) {
+    showStatus(notice);
+    announcer.textContent = notice;
+  }
+}
+
 newChatButton.addEventListener('click', async () => {
   if (!window.confirm('Start a new conversation? This one will no longer show on this page.')) return;
-  chat.clearMessages(true);
-  token = null;
-  await boot(true);
+  await restart('start_over', '');
+});
+
+// For a shared computer: the chat is gone from the screen, and nobody can reopen it here.
+clearButton.addEventListener('click', async () => {
+  if (!window.confirm('Clear this chat? Its messages will be removed from this screen and cannot be opened again on this computer.')) return;
+  await restart('clear', CLEARED_TEXT);
 });
 
 customElements.whenDefined('deep-chat').then(() => {
