@@ -2,7 +2,9 @@
 project's process-wide speed-ups installed first (:mod:`bot.rasa_speedups`), every request
 body capped at REQUEST_MAX_BYTES (:mod:`trd.limits`) and Rasa's HTTP API answering this
 machine only (:mod:`bot.api_guard`), and every log line redacted (:mod:`bot.log_privacy`: no
-phone number, message text, token or secret). Deployments run this, not plain ``rasa run``.
+phone number, message text, token or secret), no silent fallback to an empty conversation on
+a database error (:mod:`bot.store_guard`), action calls bounded by ACTION_TIMEOUT_SECONDS
+(:mod:`bot.action_guard`). Deployments run this, not plain ``rasa run``.
 
     python -m bot run --model models/x.tar.gz --endpoints endpoints.yml ...   # scripts/run.sh
     python -m bot shell                                                        # any rasa command
@@ -16,7 +18,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from bot import api_guard, log_privacy, rasa_speedups
+from bot import action_guard, api_guard, log_privacy, rasa_speedups, store_guard
 from trd.limits import apply_request_limit
 
 
@@ -25,6 +27,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     apply_request_limit()  # before Rasa makes its Sanic app: bodies over REQUEST_MAX_BYTES get 413
     rasa_speedups.install()
     api_guard.install()  # Rasa's HTTP API: loopback callers only, the token compared in constant time
+    store_guard.install()  # no FailSafeTrackerStore around ours: a store error is never a silent reset
+    action_guard.install()  # action calls time out in ACTION_TIMEOUT_SECONDS, with a visible reply
     log_privacy.register_messages()
     from rasa.__main__ import main as rasa_main  # after install(): nothing of Rasa's runs before it
 

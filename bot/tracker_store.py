@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy import event
@@ -79,6 +79,13 @@ EVENTS_BY_SENDER_AND_ID = sa.Index("ix_events_sender_id_id", _EVENT_KEYS.c.sende
 
 class TrackerStoreConfigError(RasaException):
     """The tracker store URL is missing, malformed or unusable."""
+
+
+class TrackerStoreUnavailable(RasaException):
+    """A conversation could not be read or saved (the database failed). Never a silent reset:
+    the channels answer with the crisis lines (503 on the web chat and REST), and nothing is
+    written in the conversation's place (:mod:`bot.store_guard` keeps Rasa from swapping in
+    an empty in-memory conversation)."""
 
 
 def _safe(url: URL) -> str:
@@ -175,6 +182,25 @@ def _make_engine(url: URL) -> Engine:
     return sa.create_engine(url, **options)
 
 
+class _DamagedSnapshot(Exception):
+    pass
+
+
+def _readable_events(value: Any) -> bool:
+    """Whether ``value`` is a non-empty list of events of types Rasa knows (Rasa would skip
+    an unknown one silently, losing the state it carried)."""
+    if not isinstance(value, list) or not value:
+        return False
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("event"), str):
+            return False
+        try:
+            Event.resolve_by_type(item["event"])
+        except ValueError:  # unknown (Rasa's from_dict would even exit the process on it)
+            return False
+    return True
+
+
 class UrlSQLTrackerStore(SQLTrackerStore):
     """:class:`SQLTrackerStore` configured by a single SQLAlchemy URL (``url`` in endpoints.yml)."""
 
@@ -249,41 +275,76 @@ class UrlSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         after, keep = self._compaction()
-        if self.domain is None or after <= 0:
-            tracker = await super().retrieve(sender_id)
-        else:
-            tracker = self._retrieve_bounded(sender_id, after, keep)
+        try:
+            if self.domain is None or after <= 0:
+                tracker = await super().retrieve(sender_id)
+            else:
+                tracker = self._retrieve_bounded(sender_id, after, keep)
+        except (sa.exc.SQLAlchemyError, sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+            logger.error(
+                "tracker store: conversation %s could not be read (%s); the person is told, nothing "
+                "is written in its place", sender_id, type(exc).__name__,
+            )
+            raise TrackerStoreUnavailable(f"conversation {sender_id} could not be read") from exc
         if tracker is not None:
             setattr(tracker, _PERSISTED, len(tracker.events))
         return tracker
 
     def _retrieve_bounded(self, sender_id: str, after: int, keep: int) -> Optional[DialogueStateTracker]:
-        """The current session: the stored snapshot and the events after it, cut again when long."""
-        assert self.domain is not None
+        """The current session: the stored snapshot and the events after it, cut again when long.
+
+        The snapshot is a cache: one that cannot be read, or whose events do not make a
+        tracker, is a miss (the conversation's stored events are read instead)."""
         with self.session_scope() as session:
-            snapshot, rows = self._load_rows(session, sender_id)
-            if not snapshot and not rows:
-                return None
-            events = snapshot + [json.loads(data) for _, data in rows]
-            if len(rows) > after:
-                found = tracker_compaction.compact_serialised(
-                    sender_id, events, self.domain.slots, keep, floor=len(snapshot) + 1
+            try:
+                return self._bounded(session, sender_id, after, keep, use_snapshot=True)
+            except _DamagedSnapshot as exc:
+                logger.warning(
+                    "tracker store: a damaged snapshot of a conversation (%s); loading its events",
+                    type(exc.__cause__).__name__,
                 )
-                if found is not None:
-                    cut, new_snapshot = found
-                    # events[:cut] ends with the stored row at index cut - len(snapshot) - 1
-                    self._store_snapshot(session, sender_id, rows[cut - len(snapshot) - 1][0], new_snapshot)
-                    events = new_snapshot + events[cut:]
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+                return self._bounded(session, sender_id, after, keep, use_snapshot=False)
+
+    def _bounded(
+        self, session: Session, sender_id: str, after: int, keep: int, use_snapshot: bool
+    ) -> Optional[DialogueStateTracker]:
+        assert self.domain is not None
+        snapshot, rows = self._load_rows(session, sender_id, use_snapshot=use_snapshot)
+        if not snapshot and not rows:
+            return None
+        events = snapshot + [json.loads(data) for _, data in rows]
+        if snapshot:
+            try:
+                tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            except Exception as exc:  # noqa: BLE001 - any damage to the cached events
+                raise _DamagedSnapshot() from exc
+        if len(rows) > after:
+            found = tracker_compaction.compact_serialised(
+                sender_id, events, self.domain.slots, keep, floor=len(snapshot) + 1
+            )
+            if found is not None:
+                cut, new_snapshot = found
+                # events[:cut] ends with the stored row at index cut - len(snapshot) - 1
+                self._store_snapshot(session, sender_id, rows[cut - len(snapshot) - 1][0], new_snapshot)
+                events = new_snapshot + events[cut:]
+            elif snapshot:
+                return tracker
+        elif snapshot:
+            return tracker
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
     def _load_rows(
-        self, session: Session, sender_id: str
+        self, session: Session, sender_id: str, use_snapshot: bool = True
     ) -> Tuple[List[Dict[str, Any]], Sequence[Tuple[int, str]]]:
         """(snapshot events, stored (id, data) rows after it), or ([], the whole current session)."""
         ev = self.SQLEvent
-        found = session.execute(
-            sa.select(SNAPSHOTS.c.last_event_id, SNAPSHOTS.c.events).where(SNAPSHOTS.c.sender_id == sender_id)
-        ).first()
+        found = None
+        if use_snapshot:
+            found = session.execute(
+                sa.select(SNAPSHOTS.c.last_event_id, SNAPSHOTS.c.events).where(
+                    SNAPSHOTS.c.sender_id == sender_id
+                )
+            ).first()
         if found is not None:
             rows = (
                 session.query(ev.id, ev.type_name, ev.data)
@@ -297,7 +358,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                     snapshot = json.loads(found.events)
                 except ValueError:
                     snapshot = None
-                if isinstance(snapshot, list):
+                if _readable_events(snapshot):
                     return snapshot, [(row.id, row.data) for row in rows]
                 logger.warning("tracker store: unreadable snapshot for a conversation; loading it whole")
         rows = (
@@ -343,5 +404,12 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        try:
+            await super().save(tracker)
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+            logger.error(
+                "tracker store: a turn of conversation %s could not be saved (%s); the person is told",
+                tracker.sender_id, type(exc).__name__,
+            )
+            raise TrackerStoreUnavailable(f"conversation {tracker.sender_id} could not be saved") from exc
         setattr(tracker, _PERSISTED, len(tracker.events))

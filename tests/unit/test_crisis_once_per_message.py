@@ -55,7 +55,9 @@ def test_two_processes_recording_one_message_at_once_write_it_once(tmp_path: Pat
     def record(r: SqlRepository) -> Callable[[], None]:
         def run() -> None:
             barrier.wait()
-            ids.append(r.record_crisis("conv-1", "web", "plan", "x", escalation=_request(), message_id="m-1").id)
+            ids.append(
+                r.record_crisis("conv-1", "web", "plan", "x", escalation=_request(), message_id="m-1").id
+            )
 
         return run
 

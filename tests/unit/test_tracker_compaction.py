@@ -260,3 +260,37 @@ def test_compaction_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.Monkey
         assert loaded is not None and len(loaded.events) == len(full.events)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "[1, 2]",
+        "[]",
+        '{"event": "slot"}',
+        '[{"event": "no_such_event", "name": "count", "value": 0}]',
+        '[{"event": "slot", "name": "count", "value": 0}, {"no": "event"}]',
+        '[{"event": "active_loop", "name": 17}, {"event": "user", "text": null, "parse_data": 5}]',
+    ],
+)
+def test_a_snapshot_whose_events_do_not_make_a_tracker_is_a_cache_miss(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """#10: the conversation is read from its events, never served empty or without its state."""
+    store = _small_store(db_url, monkeypatch)
+
+    async def scenario() -> None:
+        await store.save(_long_tracker(40, sender="s5"))
+        expected = await store.retrieve("s5")  # stores the snapshot
+        assert expected is not None
+        engine = sa.create_engine(db_url)
+        with engine.begin() as conn:
+            assert conn.execute(SNAPSHOTS.update().values(events=damage)).rowcount == 1
+        engine.dispose()
+        loaded = await store.retrieve("s5")
+        assert loaded is not None
+        assert loaded.get_slot("count") == 39.0 and loaded.get_slot("crisis_active") is True
+        assert loaded.active_loop_name == "intake_form"
+        assert _strip([e.as_dict() for e in loaded.events]) == _strip([e.as_dict() for e in expected.events])
+
+    asyncio.run(scenario())

@@ -7,7 +7,8 @@ in three ways only:
   digits of HMAC-SHA256(PHONE_HASH_SECRET, number). Keyed, so the id cannot be
   reversed by hashing every phone number.
 - the ``trd_sms_contacts`` table keeps the number Fernet-encrypted, with the
-  opt-out state and the buttons last offered, under that sender id.
+  opt-out state and the buttons last offered, under that sender id (the inbox keeps a
+  message's sender number encrypted with its text until it is handled, trd.sms.queues).
 - ``SmsStore.phone_for_sender(sender_id)`` decrypts it for whoever must reach
   the person (the reply sender, the escalation engineer's SMS notifier).
 
@@ -216,7 +217,12 @@ class SmsStore:
         with self._session() as session:
             try:
                 with session.begin():
-                    session.add(SmsInbound(message_sid=message_sid, sender_hash=sender_id, received_at=now))
+                    # handled as it is recorded (the channel's inbox is trd.sms.queues.SmsQueues.accept)
+                    session.add(
+                        SmsInbound(
+                            message_sid=message_sid, sender_hash=sender_id, received_at=now, handled_at=now
+                        )
+                    )
             except IntegrityError:
                 return None
         state = self._upsert_contact(sender_id, number, now)
@@ -253,6 +259,11 @@ class SmsStore:
                     if attempt == 2:
                         raise
         raise AssertionError("unreachable")
+
+    def ensure_contact(self, number: str) -> ContactState:
+        """The contact of a number that has not texted yet (a web user confirming a phone for
+        check-ins, #12): created with the number encrypted, or the existing one."""
+        return self._upsert_contact(self.vault.sender_id_for(number), number, self._clock())
 
     def contact(self, sender_id: str) -> Optional[ContactState]:
         with self._session() as session:
@@ -309,10 +320,16 @@ class SmsStore:
         return number
 
     def prune_inbound(self, older_than: Optional[datetime] = None) -> int:
-        """Forget received MessageSids older than the retention period; returns how many."""
+        """Forget handled messages received before the retention period; returns how many.
+
+        A message not handled yet is never forgotten (the inbox still owes it a turn)."""
         cutoff = older_than or (self._clock() - self.dedup_retention)
         with self._session() as session, session.begin():
-            result = session.execute(sa.delete(SmsInbound).where(SmsInbound.received_at < cutoff))
+            result = session.execute(
+                sa.delete(SmsInbound).where(
+                    SmsInbound.received_at < cutoff, SmsInbound.handled_at.isnot(None)
+                )
+            )
             return int(result.rowcount or 0)
 
     def _maybe_prune(self) -> None:
