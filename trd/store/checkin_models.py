@@ -88,6 +88,7 @@ class Checkin(Base):
     sent_at = sa.Column(UTCDateTime, nullable=True)
     reminded_at = sa.Column(UTCDateTime, nullable=True)
     answered_at = sa.Column(UTCDateTime, nullable=True)
+    activity_at = sa.Column(UTCDateTime, nullable=True)  # the person's latest answer to it
     answers = sa.Column(JSONType, nullable=True)
     total = sa.Column(sa.Integer, nullable=True)
     note = sa.Column(sa.Text, nullable=True)

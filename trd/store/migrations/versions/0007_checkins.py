@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("activity_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answers", JSON_TYPE, nullable=True),
         sa.Column("total", sa.Integer(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
