@@ -15,11 +15,15 @@ in, a list of bot messages out), closes each door:
   a button payload the assistant offers (the domain's buttons, or ones sent in this
   conversation); invisible characters are removed;
 * a message is capped at MAX_MESSAGE_CHARS with a polite 400, except that an over-long
-  message the risk check flags still takes the crisis path (its flagged stretch).
+  message the risk check flags still takes the crisis path (its flagged stretch);
+* a crisis message whose turn does not finish within CRISIS_REPLY_WAIT_SECONDS is answered
+  with the crisis response at once, the turn going on (bot/channels/crisis_now.py); a turn
+  whose conversation could not be read or saved is a 503 that carries the crisis lines.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -31,6 +35,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import crisis_now
+from bot.channels.webchat_page import load_web_texts
 from bot.channels.webchat_text import (
     InvalidMessage,
     MessageTooLong,
@@ -61,10 +67,15 @@ class AuthenticatedRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> AuthenticatedRestInput:
-        return cls(token=os.environ.get("RASA_AUTH_TOKEN", ""))
+        return cls(
+            token=os.environ.get("RASA_AUTH_TOKEN", ""), crisis_wait=crisis_now.wait_seconds(os.environ)
+        )
 
-    def __init__(self, token: str = "") -> None:
+    def __init__(self, token: str = "", crisis_wait: float = crisis_now.DEFAULT_WAIT_SECONDS) -> None:
         self.token = token.strip()
+        self.crisis_wait = crisis_wait
+        self.server_error_text = load_web_texts().server_error  # names the crisis lines
+        self._turns: Set[asyncio.Task[Any]] = set()
         self._payload_cache: Tuple[Any, FrozenSet[str]] = (None, frozenset())
         if not self.token:
             logger.error("REST channel: RASA_AUTH_TOKEN is not set; every request gets 503")
@@ -112,9 +123,45 @@ class AuthenticatedRestInput(InputChannel):
                 logger.exception("REST channel: reading the conversation failed (sender %s)", sender_id)
         return guard_slash(text, allowed)
 
+    async def run_turn(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        sender: str,
+        text: str,
+    ) -> HTTPResponse:
+        collector = CollectingOutputChannel()
+        crisis = crisis_now.crisis_response(text)
+        domain = getattr(getattr(request.app.ctx, "agent", None), "domain", None)
+        # never cancelled (a closed connection must not stop a turn half-saved)
+        turn = asyncio.ensure_future(
+            on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=None))
+        )
+        self._turns.add(turn)
+        turn.add_done_callback(self._turns.discard)
+        if crisis is not None:
+            done, _ = await asyncio.wait({turn}, timeout=self.crisis_wait)
+            if not done:
+                logger.error(
+                    "REST channel: a crisis message's turn did not finish within %.1f s; answered with "
+                    "the crisis lines, the turn goes on (%s)",
+                    self.crisis_wait,
+                    sender,
+                )
+                return response.json(crisis_now.with_crisis_lines(list(collector.messages), domain, crisis))
+        try:
+            await asyncio.shield(turn)
+        except Exception as exc:  # noqa: BLE001 - e.g. the conversation could not be read or saved
+            logger.error("REST channel: the turn failed (%s, %s)", type(exc).__name__, sender)
+            message = crisis_now.crisis_message(domain, crisis)["text"] if crisis else self.server_error_text
+            return _error(503, "server_error", message)
+        messages: List[Dict[str, Any]] = collector.messages
+        return response.json(messages)
+
     # --- the endpoints --------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("trd_rest_webhook", __name__)
+        crisis_now.warm()  # the first crisis message must not wait for the lexicon to load
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -145,11 +192,6 @@ class AuthenticatedRestInput(InputChannel):
                 text = await self.text_for_rasa(request, sender, body["message"])
             except InvalidMessage as e:
                 return _error(400, "invalid_message", str(e))
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=None)
-            )
-            messages: List[Dict[str, Any]] = collector.messages
-            return response.json(messages)
+            return await self.run_turn(request, on_new_message, sender, text)
 
         return webhook

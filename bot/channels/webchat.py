@@ -71,6 +71,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import crisis_now
 from bot.channels.ratelimit import RateLimits, client_address, client_key, retry_after_seconds
 from bot.channels.webchat_page import WebTexts, load_web_texts, render_page
 from bot.channels.webchat_session import Session, SessionSigner, TokenError
@@ -86,6 +87,7 @@ from bot.channels.webchat_text import (
     render_bot_message,
     risky_part_of_long_message,
 )
+from bot.tracker_store import TrackerStoreUnavailable
 from trd.safety import risk
 from trd.store.web_sessions import ACTIVE, InMemorySessionRegistry, SessionRegistry, SqlSessionRegistry
 from trd.summary.resources import CRISIS_RESOURCES_FILE
@@ -246,6 +248,7 @@ class WebChatInput(InputChannel):
             limits=limits,
             sessions=SqlSessionRegistry.from_env(),
             idle_seconds=ttl,
+            crisis_wait=crisis_now.wait_seconds(env),
         )
 
     def __init__(
@@ -260,6 +263,7 @@ class WebChatInput(InputChannel):
         limits: Optional[RateLimits] = None,
         sessions: Optional[SessionRegistry] = None,
         idle_seconds: int = DEFAULT_SESSION_TTL,
+        crisis_wait: float = crisis_now.DEFAULT_WAIT_SECONDS,
     ) -> None:
         """``texts`` default to those of the crisis resources file. ``limits`` None: no rate
         limits (from_env, which Rasa uses, always sets them; tests may leave them out).
@@ -271,6 +275,8 @@ class WebChatInput(InputChannel):
         self.secure_cookie = secure_cookie
         self.web_dir = web_dir
         self.message_timeout = message_timeout
+        self.crisis_wait = crisis_wait  # a crisis message's turn, before the channel answers itself
+        self._turns: Set[asyncio.Task[Any]] = set()  # turns still running after their reply
         self.cookie_path = cookie_path
         self.texts = texts if texts is not None else load_web_texts()
         self.limits = limits if limits is not None else RateLimits(None, None)
@@ -420,9 +426,73 @@ class WebChatInput(InputChannel):
             self._limited_count = 0
             self._limited_logged_at = now
 
-    def _server_error(self) -> HTTPResponse:
-        text = self.texts.server_error
+    def _server_error(self, crisis: Optional[Dict[str, Any]] = None) -> HTTPResponse:
+        """503 with the crisis lines: the failure text, or the crisis response itself when the
+        message was a crisis."""
+        text = str(crisis["text"]) if crisis else self.texts.server_error
         return _error(503, "server_error", text, self.texts.html(text))
+
+    # --- one turn ------------------------------------------------------------------------
+
+    async def run_turn(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        sender_id: str,
+        text: str,
+    ) -> HTTPResponse:
+        """The reply to one message: Rasa's, or the crisis response when a crisis message's
+        turn does not finish within ``crisis_wait`` (the turn then goes on), or 503 with the
+        crisis lines when the conversation could not be read or saved."""
+        collector = WebOutputChannel()
+        user_message = UserMessage(text, collector, sender_id, input_channel=CHANNEL_NAME, metadata=None)
+        crisis = crisis_now.crisis_response(text)
+        domain = getattr(getattr(request.app.ctx, "agent", None), "domain", None)
+        # Shielded: a slow turn or a closed browser tab must not cancel Rasa half-way
+        # through a turn (the tracker is saved at its end); the reply then shows in
+        # the history.
+        turn = asyncio.ensure_future(on_new_message(user_message))
+        self._turns.add(turn)
+        turn.add_done_callback(self._turn_done)
+        waited = 0.0
+        if crisis is not None:
+            # Answered at once, whatever holds the turn up (a hung action server, the
+            # conversation's lock, a locked database); the turn itself goes on.
+            done, _ = await asyncio.wait({turn}, timeout=self.crisis_wait)
+            waited = self.crisis_wait
+            if not done:
+                logger.error(
+                    "web chat: a crisis message's turn did not finish within %.1f s; answered with the "
+                    "crisis lines, the turn goes on (sender %s)",
+                    self.crisis_wait,
+                    sender_id,
+                )
+                return self._messages(crisis_now.with_crisis_lines(list(collector.messages), domain, crisis))
+        try:
+            await asyncio.wait_for(asyncio.shield(turn), timeout=max(0.1, self.message_timeout - waited))
+        except asyncio.TimeoutError:
+            logger.error("web chat: no reply within %.0f s (sender %s)", self.message_timeout, sender_id)
+            if not collector.messages:
+                return self._server_error()
+        except TrackerStoreUnavailable:
+            # never a reply from a conversation that was not read or saved: say so, with the lines
+            logger.error("web chat: the conversation could not be read or saved (sender %s)", sender_id)
+            return self._server_error(crisis_now.crisis_message(domain, crisis) if crisis else None)
+        except Exception:  # noqa: BLE001 - whatever Rasa raised, the person gets an answer
+            logger.exception("web chat: handling a message failed (sender %s)", sender_id)
+            if not collector.messages:
+                return self._server_error(crisis_now.crisis_message(domain, crisis) if crisis else None)
+        return self._messages(list(collector.messages))
+
+    def _turn_done(self, task: asyncio.Task[Any]) -> None:
+        self._turns.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("web chat: a turn failed (%s)", type(task.exception()).__name__)
+
+    def _messages(self, raw: List[Dict[str, Any]]) -> HTTPResponse:
+        messages = [m for m in (render_bot_message(m, self.link_rules) for m in raw) if m]
+        headers = {"Cache-Control": "no-store", **SECURITY_HEADERS}
+        return response.json({"messages": messages}, headers=headers)
 
     @property
     def link_rules(self) -> LinkRules:
@@ -518,6 +588,7 @@ class WebChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         chat = Blueprint("trd_webchat", __name__)
+        crisis_now.warm()  # the first crisis message must not wait for the lexicon to load
 
         @chat.middleware("request")
         async def check_origin(request: Request) -> HTTPResponse | None:
@@ -635,30 +706,7 @@ class WebChatInput(InputChannel):
             except InvalidMessage as e:
                 return _error(400, "invalid_message", str(e))
 
-            collector = WebOutputChannel()
-            user_message = UserMessage(
-                text, collector, session.sender_id, input_channel=CHANNEL_NAME, metadata=None
-            )
-            # Shielded: a slow turn or a closed browser tab must not cancel Rasa half-way
-            # through a turn (the tracker is saved at its end); the reply then shows in
-            # the history.
-            turn = asyncio.ensure_future(on_new_message(user_message))
-            try:
-                await asyncio.wait_for(asyncio.shield(turn), timeout=self.message_timeout)
-            except asyncio.TimeoutError:
-                logger.error(
-                    "web chat: no reply within %.0f s (sender %s)", self.message_timeout, session.sender_id
-                )
-                if not collector.messages:
-                    return self._server_error()
-            except Exception:  # noqa: BLE001 - whatever Rasa raised, the person gets an answer
-                logger.exception("web chat: handling a message failed (sender %s)", session.sender_id)
-                if not collector.messages:
-                    return self._server_error()
-            messages = [m for m in (render_bot_message(m, self.link_rules) for m in collector.messages) if m]
-            return response.json(
-                {"messages": messages}, headers={"Cache-Control": "no-store", **SECURITY_HEADERS}
-            )
+            return await self.run_turn(request, on_new_message, session.sender_id, text)
 
         @chat.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
