@@ -110,13 +110,17 @@ class _IntakeAction(Action, ABC):
     def __init__(self, repository_factory: Optional[RepositoryFactory] = None) -> None:
         self._repository_factory: RepositoryFactory = repository_factory or get_repository
 
-    async def _save(self, tracker: Tracker, changes: Dict[str, Any]) -> Dict[str, Any]:
-        """Save the record with ``changes`` applied; returns the changes plus the crisis history."""
+    async def _save(
+        self, tracker: Tracker, changes: Dict[str, Any], replace: bool = False
+    ) -> Dict[str, Any]:
+        """Save the record with ``changes`` applied; returns the changes plus the crisis history.
+
+        ``replace``: the confirmed "start over" (every other save keeps known answers)."""
         merged = dict(tracker.slots)
         merged.update(changes)
         crises = crisis_slot_changes(tracker.events or [], merged)
         merged.update(crises)
-        await save_record(tracker.sender_id, merged, self._repository_factory)
+        await save_record(tracker.sender_id, merged, self._repository_factory, replace=replace)
         return {**changes, **crises}
 
 
@@ -256,7 +260,7 @@ class ActionIntakeStartOver(_IntakeAction):
                 SLOT_STARTED: None,
             }
         )
-        changes = await self._save(tracker, changes)
+        changes = await self._save(tracker, changes, replace=True)
         dispatcher.utter_message(response="utter_intake_cleared")
         return events + [SlotSet(name, value) for name, value in changes.items()]
 
