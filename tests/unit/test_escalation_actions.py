@@ -115,6 +115,7 @@ def test_a_crisis_over_rest_is_recorded_with_a_webhook_and_an_sms_escalation() -
         "risk_category": "plan",
         "time": "2024-12-05T14:00:50Z",
         "contact": {"phone": None, "sms_opted_out": None, "note": NOTE_REST},
+        "case_id": webhook.case_id,  # the conversation's one open escalation (#10)
         "last_messages": [
             {"from": "person", "text": "hi", "time": "2024-12-05T14:00:01Z"},
             {"from": "assistant", "text": "Hello, I'm here to help.", "time": "2024-12-05T14:00:02Z"},

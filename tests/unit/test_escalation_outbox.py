@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Set
@@ -17,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.postgres import fresh_database
+from trd.escalation.cases import FloodPolicy
 from trd.escalation.outbox import ABANDONED_NOTE, Claim, SqlOutbox
 from trd.store.migrate import upgrade
 from trd.store.repository import EscalationRequest, InMemoryRepository, Repository
@@ -172,13 +174,20 @@ def test_if_the_outbox_insert_fails_the_crisis_is_not_half_recorded(sql_url: str
 
 
 def _enqueue(url: str, n: int, conversation: str = "conv-c") -> List[str]:
+    """``n`` crises in ``n`` conversations (one conversation's later crises update its one
+    open escalation instead of paging again: test_escalation_flood.py)."""
     repo = SqlRepository.from_url(url)
     try:
         for i in range(n):
             repo.record_crisis(
-                conversation, "rest", "plan", f"m{i}", escalation=request("rest", ("webhook",))
+                f"{conversation}-{i}",
+                "rest",
+                "plan",
+                f"m{i}",
+                # no rate alarm here: the claims under test are the crises' own rows
+                escalation=replace(request("rest", ("webhook",)), policy=FloodPolicy(alarm_per_minute=0)),
             )
-        return [r.id for r in repo.escalations(conversation)]
+        return [r.id for i in range(n) for r in repo.escalations(f"{conversation}-{i}")]
     finally:
         repo.dispose()
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
+from trd.escalation.cases import FloodPolicy
 from trd.escalation.config import destinations_from_env
 from trd.escalation.payload import (
     ContactLookup,
@@ -98,7 +99,8 @@ class Escalator:
             payloads[DESTINATION_WEBHOOK] = payload
         if DESTINATION_SMS in destinations:
             payloads[DESTINATION_SMS] = sms_payload(payload)
-        return EscalationRequest(channel=channel, payloads=payloads)
+        # One open escalation per conversation: a page, then bounded updates (trd.escalation.cases)
+        return EscalationRequest(channel=channel, payloads=payloads, policy=FloodPolicy.from_env(self._env))
 
 
 @dataclass(frozen=True)

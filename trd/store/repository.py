@@ -15,13 +15,17 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Mapping, Protocol, Tuple
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
+
+# Keys of the intake record written by the weekly check-ins (#12, trd/checkins): saving the
+# intake record (built from the conversation's slots) keeps the stored ones when it has none.
+FOLLOW_UP_KEYS = ("follow_up", "follow_up_incomplete")
 
 # Column sizes shared by every implementation (Rasa's own sender_id is 255 wide).
 MAX_CONVERSATION_ID = 255
@@ -134,10 +138,17 @@ class EscalationRequest:
 
     channel: str
     payloads: Mapping[str, Dict[str, Any]]
+    # One open escalation per conversation (trd.escalation.cases.FloodPolicy); None: the defaults
+    policy: Any = None
 
     @property
     def destinations(self) -> Tuple[str, ...]:
         return tuple(self.payloads)
+
+    def flood_policy(self) -> Any:
+        from trd.escalation.cases import FloodPolicy
+
+        return self.policy if self.policy is not None else FloodPolicy()
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,7 @@ class EscalationRecord:
     """One outbox row (``trd_escalations``)."""
 
     id: str
-    crisis_id: int
+    crisis_id: int | None  # None for a follow-up notification from the check-ins (#12)
     conversation_id: str
     channel: str
     destination: str
@@ -155,6 +166,8 @@ class EscalationRecord:
     next_attempt_at: datetime
     created_at: datetime
     delivered_at: datetime | None = None
+    kind: str = "page"  # page, update, alarm (#10: one open escalation per conversation)
+    case_id: str | None = None
 
 
 def check_escalation(request: EscalationRequest) -> Dict[str, Dict[str, Any]]:
@@ -309,6 +322,8 @@ class InMemoryRepository:
         self._plans: Dict[str, SafetyPlan] = {}
         self._intakes: Dict[str, Dict[str, Any]] = {}
         self._summary_links: Dict[str, SummaryLink] = {}  # by token hash
+        self._cases: Dict[str, Any] = {}  # conversation -> its open trd.escalation.cases.CaseState
+        self._cases_opened: List[datetime] = []
 
     def record_crisis(
         self,
@@ -340,29 +355,85 @@ class InMemoryRepository:
                 message_excerpt=clean_text(message_excerpt),
                 created_at=now,
             )
-            rows = []
-            for destination, doc in docs.items():
-                assert escalation is not None
-                row_id = new_escalation_id()
-                rows.append(
-                    EscalationRecord(
-                        id=row_id,
-                        crisis_id=rec.id,
-                        conversation_id=conversation_id,
-                        channel=escalation.channel,
-                        destination=destination,
-                        payload={**doc, "id": row_id, "crisis_id": rec.id},
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
             self._crises.append(rec)
-            self._escalations.extend(rows)
+            if docs:
+                assert escalation is not None
+                self._escalate(conversation_id, escalation, docs, rec.id, now)
             if message_id is not None:
                 self._crisis_by_message[(conversation_id, message_id)] = rec
             return rec
+
+    def _escalate(
+        self,
+        conversation_id: str,
+        escalation: EscalationRequest,
+        docs: Dict[str, Dict[str, Any]],
+        crisis_id: int,
+        now: datetime,
+    ) -> None:
+        """What ``trd.escalation.cases.write_sql`` does, in memory (under the lock)."""
+        from trd.escalation import cases as flood
+
+        policy = escalation.flood_policy()
+
+        def add(
+            destination: str, kind: str, payload: Dict[str, Any], due: datetime, case_id: str | None
+        ) -> None:
+            row_id = new_escalation_id()
+            self._escalations.append(
+                EscalationRecord(
+                    id=row_id,
+                    crisis_id=crisis_id,
+                    conversation_id=conversation_id,
+                    channel=escalation.channel,
+                    destination=destination,
+                    payload={**payload, "id": row_id, "crisis_id": crisis_id},
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=due,
+                    created_at=now,
+                    kind=kind,
+                    case_id=case_id,
+                )
+            )
+
+        case = self._cases.get(conversation_id)
+        if not flood.is_open(case, now, policy):
+            case = flood.CaseState(flood.new_id(), now, now, 1, None)
+            self._cases[conversation_id] = case
+            for destination, doc in docs.items():
+                add(destination, "page", {**doc, "case_id": case.id}, now, case.id)
+        else:
+            assert case is not None
+            count = case.crisis_count + 1
+            last_update = case.last_update_at
+            for destination in flood.update_destinations(list(docs)):
+                doc = docs[destination]
+                for i, row in enumerate(self._escalations):
+                    if (row.case_id, row.kind, row.destination, row.status, row.attempts) == (
+                        case.id,
+                        "update",
+                        destination,
+                        "pending",
+                        0,
+                    ):
+                        merged = flood.merge_update(row.payload, doc, count)
+                        self._escalations[i] = EscalationRecord(**{**row.__dict__, "payload": merged})
+                        break
+                else:
+                    due = flood.update_due_at(case, now, policy)
+                    add(destination, "update", flood.update_payload(case.id, doc, count), due, case.id)
+                    last_update = due
+            self._cases[conversation_id] = flood.CaseState(case.id, case.opened_at, now, count, last_update)
+        if case.opened_at != now:
+            return  # an update: the rate alarm counts escalations (cases opened), not messages
+        self._cases_opened.append(now)
+        recent = sum(1 for t in self._cases_opened if t > now - timedelta(minutes=1))
+        if policy.alarm_per_minute > 0 and recent > policy.alarm_per_minute:
+            window = now - timedelta(seconds=policy.alarm_window_seconds)
+            if not any(e.kind == "alarm" and e.created_at > window for e in self._escalations):
+                for destination in docs:
+                    add(destination, "alarm", flood.alarm_payload(recent, policy, now), now, None)
 
     def escalations(self, conversation_id: str) -> List[EscalationRecord]:
         with self._lock:
@@ -379,6 +450,7 @@ class InMemoryRepository:
                 if rec.conversation_id == conversation_id and rec.resolved_at is None:
                     self._crises[i] = CrisisRecord(**{**rec.__dict__, "resolved_at": utcnow()})
                     n += 1
+            self._cases.pop(conversation_id, None)  # the case closes: the next crisis pages again
             return n
 
     def crises(self, conversation_id: str) -> List[CrisisRecord]:
@@ -402,6 +474,10 @@ class InMemoryRepository:
         check_conversation_id(conversation_id)
         doc = to_json_document(record, "intake record")
         with self._lock:
+            stored = self._intakes.get(conversation_id) or {}
+            for key in FOLLOW_UP_KEYS:
+                if key not in doc and key in stored:
+                    doc[key] = stored[key]
             self._intakes[conversation_id] = doc
 
     def intake(self, conversation_id: str) -> Dict[str, Any] | None:

@@ -21,10 +21,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from trd.store.db import make_engine, safe_url, session_factory
-from trd.store.escalation_models import STATUS_PENDING, Escalation
+from trd.store.escalation_models import Escalation
 from trd.store.models import CrisisEvent, IntakeRow, SafetyPlanRow
 from trd.store.repository import (
     LINK_ACTIVE,
+    FOLLOW_UP_KEYS,
     CrisisRecord,
     EscalationRecord,
     EscalationRequest,
@@ -38,7 +39,6 @@ from trd.store.repository import (
     check_sections,
     check_summary_link,
     clean_text,
-    new_escalation_id,
     summary_token_hash,
     to_json_document,
     utcnow,
@@ -73,7 +73,7 @@ def is_transient_error(exc: BaseException) -> bool:
 def escalation_record(row: Escalation) -> EscalationRecord:
     return EscalationRecord(
         id=row.id,
-        crisis_id=int(row.crisis_id),
+        crisis_id=int(row.crisis_id) if row.crisis_id is not None else None,  # None: a follow-up (#12)
         conversation_id=row.conversation_id,
         channel=row.channel,
         destination=row.destination,
@@ -83,6 +83,8 @@ def escalation_record(row: Escalation) -> EscalationRecord:
         next_attempt_at=row.next_attempt_at,
         created_at=row.created_at,
         delivered_at=row.delivered_at,
+        kind=row.kind or "page",
+        case_id=row.case_id,
     )
 
 
@@ -229,22 +231,20 @@ class SqlRepository:
             )
             session.add(row)
             session.flush()
-            for destination, doc in docs.items():
+            if docs:
+                # One open escalation per conversation (#10): a page, or an update of the open
+                # case, and the global rate alarm (trd.escalation.cases).
+                from trd.escalation.cases import write_sql
+
                 assert escalation is not None
-                row_id = new_escalation_id()  # new on a retried transaction: nothing was committed
-                session.add(
-                    Escalation(
-                        id=row_id,
-                        crisis_id=row.id,
-                        conversation_id=conversation_id,
-                        channel=escalation.channel,
-                        destination=destination,
-                        payload={**doc, "id": row_id, "crisis_id": int(row.id)},
-                        status=STATUS_PENDING,
-                        attempts=0,
-                        next_attempt_at=created_at,
-                        created_at=created_at,
-                    )
+                write_sql(
+                    session,
+                    conversation_id=conversation_id,
+                    channel=escalation.channel,
+                    docs=docs,
+                    crisis_id=int(row.id),
+                    now=created_at,
+                    policy=escalation.flood_policy(),
                 )
             session.flush()
             return _crisis_record(row)
@@ -279,6 +279,9 @@ class SqlRepository:
                 .where(table.c.conversation_id == conversation_id, table.c.resolved_at.is_(None))
                 .values(resolved_at=now)
             )
+            from trd.escalation.cases import CLOSED_RESOLVED, close_sql
+
+            close_sql(session, conversation_id, now, CLOSED_RESOLVED)  # the next crisis pages again
             return int(result.rowcount or 0)
 
         return self._transaction(work)
@@ -330,6 +333,15 @@ class SqlRepository:
         now = utcnow()
 
         def work(session: Session) -> None:
+            if any(key not in doc for key in FOLLOW_UP_KEYS):
+                # The check-ins own these keys (#12): an intake save never drops them.
+                query = sa.select(IntakeRow.record).where(IntakeRow.conversation_id == conversation_id)
+                if session.get_bind().dialect.name == "postgresql":
+                    query = query.with_for_update()
+                stored = session.execute(query).scalar_one_or_none()
+                for key in FOLLOW_UP_KEYS:
+                    if key not in doc and isinstance(stored, dict) and key in stored:
+                        doc[key] = stored[key]
             self._upsert(
                 session,
                 IntakeRow.__table__,
