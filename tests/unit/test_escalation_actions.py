@@ -126,7 +126,9 @@ def test_a_crisis_over_rest_is_recorded_with_a_webhook_and_an_sms_escalation() -
     assert contacts.asked == []  # REST has no phone numbers to look up
 
 
-def test_a_crisis_over_sms_carries_the_number_only_into_the_outbox(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_crisis_over_sms_carries_the_sender_id_not_the_number_into_the_outbox(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     repo = InMemoryRepository()
     contacts = FakeContacts()
     with caplog.at_level(logging.DEBUG):
@@ -138,7 +140,9 @@ def test_a_crisis_over_sms_carries_the_number_only_into_the_outbox(caplog: pytes
     rows = repo.escalations(SMS_SENDER)
     assert [r.channel for r in rows] == ["sms", "sms"]
     assert all(
-        r.payload["contact"] == {"phone": PHONE, "sms_opted_out": False, "note": NOTE_SMS} for r in rows
+        r.payload["contact"]
+        == {"phone": None, "sms_sender": SMS_SENDER, "sms_opted_out": False, "note": NOTE_SMS}
+        for r in rows
     )
     assert contacts.asked == [SMS_SENDER]
     assert PHONE not in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +26,7 @@ from trd.escalation.payload import (
     care_team_channel,
     last_messages,
     sms_text,
+    with_phone,
 )
 from trd.sms.store import PhoneVault, SmsStore
 from trd.store.migrate import upgrade
@@ -173,7 +175,7 @@ def test_payload_of_a_web_conversation_says_there_is_no_way_to_reach_them() -> N
     assert payload["contact"] == {"phone": None, "sms_opted_out": None, "note": NOTE_WEB}
 
 
-def test_payload_of_an_sms_conversation_carries_the_phone_number() -> None:
+def test_payload_of_an_sms_conversation_carries_the_sender_id_not_the_number() -> None:
     contacts = FakeContacts({SMS_SENDER: Contact(PHONE)})
     payload = build_payload(
         conversation_id=SMS_SENDER,
@@ -184,8 +186,25 @@ def test_payload_of_an_sms_conversation_carries_the_phone_number() -> None:
         now=NOW,
     )
     assert payload["channel"] == "sms"
-    assert payload["contact"] == {"phone": PHONE, "sms_opted_out": False, "note": NOTE_SMS}
+    # Stored without the number (#10): the worker decrypts it when it sends (with_phone).
+    assert payload["contact"] == {
+        "phone": None,
+        "sms_sender": SMS_SENDER,
+        "sms_opted_out": False,
+        "note": NOTE_SMS,
+    }
+    assert PHONE not in json.dumps(payload)
     assert contacts.asked == [SMS_SENDER]
+    sent = with_phone(payload, contacts)
+    assert sent["contact"] == {
+        "phone": PHONE,
+        "sms_sender": SMS_SENDER,
+        "sms_opted_out": False,
+        "note": NOTE_SMS,
+    }
+    assert payload["contact"]["phone"] is None  # the stored payload is not changed
+    gone = with_phone(payload, FakeContacts({}))  # the person deleted their data, or the key changed
+    assert gone["contact"]["phone"] is None and gone["contact"]["note"] == NOTE_SMS_UNKNOWN
 
 
 def test_an_opted_out_sms_person_is_still_escalated_and_the_care_team_is_told() -> None:
@@ -198,7 +217,13 @@ def test_an_opted_out_sms_person_is_still_escalated_and_the_care_team_is_told() 
         lookup=contacts,
         now=NOW,
     )
-    assert payload["contact"] == {"phone": PHONE, "sms_opted_out": True, "note": NOTE_SMS_OPTED_OUT}
+    assert payload["contact"] == {
+        "phone": None,
+        "sms_sender": SMS_SENDER,
+        "sms_opted_out": True,
+        "note": NOTE_SMS_OPTED_OUT,
+    }
+    assert with_phone(payload, contacts)["contact"]["phone"] == PHONE
 
 
 @pytest.mark.parametrize(
@@ -321,8 +346,9 @@ def test_the_environment_decides_the_destinations(env: Dict[str, str], destinati
     assert request is not None
     assert request.channel == "sms" and request.destinations == destinations
     if "webhook" in destinations:
-        assert request.payloads["webhook"]["contact"]["phone"] == PHONE
+        assert request.payloads["webhook"]["contact"]["sms_sender"] == SMS_SENDER
+        assert PHONE not in json.dumps(request.payloads["webhook"])
         assert len(request.payloads["webhook"]["last_messages"]) == 6
     if "sms" in destinations:
         assert "last_messages" not in request.payloads["sms"]
-        assert request.payloads["sms"]["contact"]["phone"] == PHONE
+        assert request.payloads["sms"]["contact"]["sms_sender"] == SMS_SENDER

@@ -496,3 +496,30 @@ def test_the_worker_process_refuses_to_run_with_a_bad_setting(db_url: str) -> No
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "ESCALATION_WEBHOOK_SECRET must be set" in out and "Traceback" not in out
+
+
+def test_the_number_is_decrypted_only_for_the_request(db_url: str) -> None:
+    """#10: the outbox keeps the SMS sender id; the worker adds the number to what it sends."""
+    from trd.escalation.payload import Contact
+
+    sender = "sms-" + "a" * 32
+
+    class Contacts:
+        def contact_for(self, sender_id: str) -> Contact | None:
+            return Contact(PHONE) if sender_id == sender else None
+
+    repo = SqlRepository.from_url(db_url)
+    contact = {"phone": None, "sms_sender": sender, "sms_opted_out": False, "note": "n"}
+    payload = {"type": "crisis_escalation", "channel": "sms", "risk_category": "plan", "contact": contact}
+    request = EscalationRequest("sms", {"webhook": payload, "sms": payload})
+    repo.record_crisis(sender, "twilio", "plan", "m", escalation=request)
+    rows = repo.escalations(sender)
+    repo.dispose()
+    assert all(PHONE not in str(r.payload) for r in rows)
+    web, sms = FakeNotifier("webhook"), FakeNotifier("sms")
+    worker = Worker(SqlOutbox.from_url(db_url), {"webhook": web, "sms": sms}, config(), contacts=Contacts())
+    assert asyncio.run(worker.run_once()) == 2
+    assert [d.payload["contact"]["phone"] for d in web.deliveries + sms.deliveries] == [PHONE, PHONE]
+    stored = [worker.outbox.get(r.id) for r in rows]
+    assert all(s is not None and s.status == "delivered" and PHONE not in str(s.payload) for s in stored)
+    worker.outbox.dispose()

@@ -11,13 +11,15 @@ written, see ``trd.store.repository.EscalationRequest``)::
       "channel": "sms",                         # sms | web | rest (Rasa's twilio/web/rest)
       "risk_category": "plan",                  # from the safety guard / SafetyPolicy
       "time": "2024-12-05T14:02:11Z",          # when the person sent the message (UTC)
-      "contact": {"phone": "+15551234567", "sms_opted_out": false, "note": "..."},
+      "contact": {"phone": "+15551234567", "sms_sender": "sms-3f...", "sms_opted_out": false, "note": "..."},
       "last_messages": [{"from": "person", "text": "...", "time": "..."}, ...]
     }
 
-``contact.phone`` is set only for an SMS conversation: the number is decrypted from
-``trd_sms_contacts`` here, for the outbox and nowhere else (never logged). Web and
-REST conversations have no contact details: ``phone`` is null and ``note`` says so.
+``contact.phone`` is set only for an SMS conversation, and only in what is sent: the outbox
+row (and the escalation journal) keep ``phone: null`` and the SMS sender id in
+``contact.sms_sender``; the worker decrypts the number from ``trd_sms_contacts`` when it
+sends (:func:`with_phone`), so the database holds no phone number in clear. Web and REST
+conversations have no contact details: ``phone`` is null and ``note`` says so.
 
 ``last_messages`` holds up to :data:`MAX_MESSAGES` texts of the conversation, person's
 and assistant's, in order, ending with the message that raised the crisis; each cut to
@@ -99,7 +101,8 @@ class Contact:
 
 class ContactLookup(Protocol):
     def contact_for(self, sender_id: str) -> Optional[Contact]:
-        """The person behind an SMS sender id; None when unknown. Synchronous (touches the database)."""
+        """The person behind an SMS sender id, number decrypted; None when unknown. Synchronous
+        (touches the database). Only the worker calls it, when it sends."""
         ...
 
 
@@ -130,6 +133,11 @@ class SmsStoreContacts:
         if state is None:
             return None
         return Contact(phone=store.phone_for_sender(sender_id), opted_out=bool(state.opted_out))
+
+    def opted_out(self, sender_id: str) -> Optional[bool]:
+        """Whether a known SMS sender opted out; None when unknown. Decrypts nothing."""
+        state = self._get_store().contact(sender_id)
+        return None if state is None else bool(state.opted_out)
 
 
 def _trim(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -178,23 +186,51 @@ def message_time(events: Iterable[Mapping[str, Any]], default: datetime) -> str:
 
 
 def contact_block(channel: str, sender_id: str, lookup: Optional[ContactLookup]) -> Dict[str, Any]:
-    """The payload's ``contact``: the phone number for SMS only, else null and a note."""
+    """The payload's ``contact`` as stored: for SMS the sender id (the worker adds the number
+    when it sends), else null and a note. No phone number is decrypted here."""
     if channel != SMS_CHANNEL:
         note = {"web": NOTE_WEB, "rest": NOTE_REST}.get(channel, NOTE_OTHER)
         return {"phone": None, "sms_opted_out": None, "note": note}
-    contact: Optional[Contact] = None
+    opted_out: Optional[bool] = None
     if lookup is not None:
         try:
-            contact = lookup.contact_for(sender_id)
+            known = getattr(lookup, "opted_out", None)
+            if callable(known):
+                opted_out = known(sender_id)
+            else:  # a lookup without the cheap check
+                contact = lookup.contact_for(sender_id)
+                opted_out = None if contact is None or not contact.phone else contact.opted_out
         except Exception:  # noqa: BLE001 - the escalation goes out without the number rather than not at all
             logger.exception("escalation: could not look up the SMS contact of %s", sender_id)
-    if contact is None or not contact.phone:
+    if opted_out is None:
         return {"phone": None, "sms_opted_out": None, "note": NOTE_SMS_UNKNOWN}
     return {
-        "phone": contact.phone,
-        "sms_opted_out": contact.opted_out,
-        "note": NOTE_SMS_OPTED_OUT if contact.opted_out else NOTE_SMS,
+        "phone": None,
+        "sms_sender": sender_id,
+        "sms_opted_out": opted_out,
+        "note": NOTE_SMS_OPTED_OUT if opted_out else NOTE_SMS,
     }
+
+
+def with_phone(payload: Mapping[str, Any], lookup: Optional[ContactLookup]) -> Dict[str, Any]:
+    """What is sent: the stored payload with the person's number decrypted into ``contact.phone``.
+
+    The worker calls this for each attempt; the number lives only in the request. When it
+    cannot be read (unknown sender, the key changed, no lookup), ``phone`` stays null and the
+    note says the number is unavailable: the escalation still goes.
+    """
+    contact = payload.get("contact")
+    if not isinstance(contact, Mapping) or contact.get("phone") or not contact.get("sms_sender"):
+        return dict(payload)
+    found: Optional[Contact] = None
+    if lookup is not None:
+        try:
+            found = lookup.contact_for(str(contact["sms_sender"]))
+        except Exception:  # noqa: BLE001 - send without the number rather than not at all
+            logger.exception("escalation: could not read the SMS contact of %s", contact["sms_sender"])
+    if found is None or not found.phone:
+        return {**payload, "contact": {**contact, "phone": None, "note": NOTE_SMS_UNKNOWN}}
+    return {**payload, "contact": {**contact, "phone": found.phone, "sms_opted_out": found.opted_out}}
 
 
 def build_payload(
@@ -230,6 +266,17 @@ _CHANNEL_WORDS = {"sms": "SMS", "web": "web chat", "rest": "REST API"}
 
 def sms_text(payload: Mapping[str, Any], service_name: str) -> str:
     """The on-call alert: no message contents, only what is needed to act."""
+    if payload.get("type") == "escalation_rate_alarm":  # trd.escalation.cases
+        count = payload.get("escalations_last_minute")
+        return (
+            f"{service_name} ALARM: {count} crisis escalations in the last minute, more than the "
+            f"{payload.get('limit_per_minute')} expected. Each still has its own alert; "
+            "check for a surge or a script."
+        )
+    if payload.get("type") == "followup_notification":  # a weekly check-in's notification (#12)
+        from trd.checkins.notify import sms_text as followup_text
+
+        return followup_text(payload, service_name)
     category = str(payload.get("risk_category") or "unspecified").replace("_", " ")
     channel = str(payload.get("channel") or "unknown")
     channel_words = _CHANNEL_WORDS.get(channel, channel)
@@ -252,7 +299,10 @@ def sms_text(payload: Mapping[str, Any], service_name: str) -> str:
     # texted alert can be read over a shoulder or forwarded; the signed webhook and the
     # outbox row carry the conversation for the care team's tools.
     ref = str(payload.get("id") or "")[:8]
+    lead = "crisis alert"
+    if payload.get("type") == "crisis_escalation_update":  # trd.escalation.cases
+        lead = f"crisis update ({payload.get('crisis_count')} risky messages so far)"
     return (
-        f"{service_name} crisis alert: risk {category}, {channel_words} conversation, {when_words}. "
+        f"{service_name} {lead}: risk {category}, {channel_words} conversation, {when_words}. "
         f"Reach them: {reach}. Case {ref}."
     )

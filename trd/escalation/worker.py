@@ -49,6 +49,7 @@ from trd.escalation.notifiers import (
     WebhookNotifier,
 )
 from trd.escalation.outbox import Claim, SqlOutbox
+from trd.escalation.payload import ContactLookup, SmsStoreContacts, with_phone
 from trd.store.repository import DESTINATION_SMS, DESTINATION_WEBHOOK, utcnow
 
 logger = logging.getLogger("trd.escalation.worker")
@@ -89,7 +90,11 @@ class Worker:
         config: WorkerConfig,
         clock: Callable[[], datetime] = utcnow,
         rand: Callable[[], float] = random.random,
+        contacts: Optional[ContactLookup] = None,
     ) -> None:
+        """``contacts`` decrypts an SMS person's number for the request only (the outbox keeps the
+        sender id); None: the number cannot be read and the care team is told it is unavailable."""
+        self.contacts = contacts
         self.outbox = outbox
         self.notifiers = dict(notifiers)
         self.config = config
@@ -119,7 +124,9 @@ class Worker:
                 claim.conversation_id,
                 claim.attempt - 1,
             )
-        delivery = Delivery(claim.id, claim.destination, claim.payload, claim.attempt, claim.conversation_id)
+        # The number is decrypted for this request only; the outbox row keeps the sender id.
+        payload = await asyncio.to_thread(with_phone, claim.payload, self.contacts)
+        delivery = Delivery(claim.id, claim.destination, payload, claim.attempt, claim.conversation_id)
         try:
             result = await notifier.deliver(delivery)
         except asyncio.CancelledError:
@@ -239,6 +246,17 @@ class Worker:
 # --- the command ------------------------------------------------------------------------------
 
 
+def contact_lookup(env: Mapping[str, str] = os.environ) -> Optional[ContactLookup]:
+    """The SMS store's numbers, when this worker has the key (PHONE_HASH_SECRET) to read them."""
+    if not env.get("PHONE_HASH_SECRET", "").strip():
+        logger.warning(
+            "PHONE_HASH_SECRET is not set: an SMS person's number cannot be read, so escalations of SMS "
+            "conversations go without it (the care team is told it is unavailable)"
+        )
+        return None
+    return SmsStoreContacts()
+
+
 async def _migrate_until_ready(url: str, stop: asyncio.Event) -> bool:
     """Bring the schema up to date (the outbox tables), waiting for the database if need be."""
     from trd.store import migrate
@@ -272,7 +290,7 @@ async def serve(config: WorkerConfig, url: str, once: bool = False) -> int:
         return 0
     outbox = SqlOutbox.from_url(url)
     notifiers = build_notifiers(config)
-    worker = Worker(outbox, notifiers, config)
+    worker = Worker(outbox, notifiers, config, contacts=contact_lookup())
     logger.info("%s (%s): %s", READY_MESSAGE, outbox.worker_id, config.describe())
     try:
         if once:
