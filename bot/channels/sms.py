@@ -19,8 +19,13 @@ Every request
 3. must have From, MessageSid and a non-empty Body (400 otherwise; a picture
    with no words gets a polite "please type" reply instead, so nobody is met
    with silence).
-4. is recorded by MessageSid (unique): a provider retry gets 200 with empty
-   TwiML and is not handled again.
+4. is written to the inbox by MessageSid (unique), encrypted, before the 200, and marked
+   handled only after its turn was saved and its replies queued (bot/channels/sms_inbox.py,
+   trd/sms/queues.py); a provider retry of a handled message gets 200 with empty TwiML and
+   is not handled again, a retry of one whose handler died is handled. Unhandled messages
+   are handled at start-up and every SMS_INBOX_POLL_SECONDS. Replies go through a durable
+   outbox, part by part. A crisis message whose turn does not finish within
+   CRISIS_REPLY_WAIT_SECONDS gets the crisis lines at once.
 
 The phone number becomes the sender id only through a keyed hash and is kept
 encrypted in trd_sms_contacts (``trd.sms.store``); it is passed to
@@ -80,6 +85,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.tracker_store import TrackerStoreUnavailable
 from trd.knowledge import KnowledgeError
 from trd.knowledge.crisis_resources import CRISIS_RESOURCES_FILE, load_crisis_resources
 from trd.paths import REPO_ROOT
@@ -88,6 +94,7 @@ from trd.sms.format import (
     build_sms_texts,
     keyword_of,
     normalize_inbound,
+    render_message,
     render_replies,
     text_for_rasa,
 )
@@ -322,10 +329,13 @@ class TwilioSmsInput(InputChannel):
     @classmethod
     def from_env(cls, env: Mapping[str, str], texts_file: Path = CRISIS_RESOURCES_FILE) -> TwilioSmsInput:
         """The channel; disabled (every request 503, reason logged) when its settings are incomplete."""
+        from bot.channels.sms_inbox import InboxSettings
+
         try:
             config = SmsConfig.from_env(env)
             store = SmsStore.from_env(env)
             texts = load_sms_texts(texts_file, config.service_name)
+            inbox_settings = InboxSettings.from_env(env)
         except SmsConfigError as exc:
             reason = str(exc)
             logger.error("sms: the SMS channel is disabled and refuses every request (503): %s", reason)
@@ -340,7 +350,7 @@ class TwilioSmsInput(InputChannel):
                 max_attempts=config.send_max_attempts,
             )
         logger.info("sms: the SMS channel is ready (replies: %s)", config.reply_mode)
-        return cls(config, store, sender, texts)
+        return cls(config, store, sender, texts, inbox_settings=inbox_settings)
 
     def __init__(
         self,
@@ -349,6 +359,7 @@ class TwilioSmsInput(InputChannel):
         sender: Optional[SmsSender],
         texts: Optional[SmsTexts],
         disabled_reason: Optional[str] = None,
+        inbox_settings: Any = None,
     ) -> None:
         if disabled_reason is None and (config is None or store is None or texts is None):
             disabled_reason = "the SMS channel is not configured"
@@ -364,6 +375,11 @@ class TwilioSmsInput(InputChannel):
         self._locks: Dict[str, Tuple[asyncio.Lock, int]] = {}
         self._tasks: Set[asyncio.Task[Any]] = set()
         self._last_refusal_log = 0.0
+        self.inbox: Any = None  # the inbox and outbox (bot/channels/sms_inbox.py)
+        if self.disabled_reason is None and store is not None:
+            from bot.channels.sms_inbox import InboxSettings, SmsInbox
+
+            self.inbox = SmsInbox(self, store, inbox_settings or InboxSettings())
 
     def url_prefix(self) -> str:
         return CHANNEL_NAME
@@ -475,15 +491,33 @@ class TwilioSmsInput(InputChannel):
                 "sms": {"num_media": inbound.num_media, "opted_out": state.opted_out, "button": mapped}
             },
         )
-        try:
-            await asyncio.wait_for(on_new_message(message), timeout=self.rasa_timeout)
-        except Exception:  # noqa: BLE001 - whatever Rasa raised, the person gets an answer
-            logger.exception("sms: handling a message failed (sender %s)", inbound.sender_id)
+        # Never cancelled: a slow turn is not stopped half-saved. After rasa_timeout it is
+        # waited for a while longer (it still ends: actions time out, locks expire); only a
+        # turn that outlives that too is left to finish on its own.
+        turn = self._spawn(on_new_message(message))
+        done, _ = await asyncio.wait({turn}, timeout=self.rasa_timeout)
+        if not done:
+            logger.error(
+                "sms: a turn is taking longer than %.0fs (sender %s)", self.rasa_timeout, inbound.sender_id
+            )
+            done, _ = await asyncio.wait({turn}, timeout=self.rasa_timeout * 4)
+        if not done:
+            return list(collector.messages), True
+        error = turn.exception()
+        if isinstance(error, TrackerStoreUnavailable):
+            raise error  # the conversation was not read or saved: the inbox handles it again later
+        if error is not None:
+            logger.error(
+                "sms: handling a message failed (sender %s): %s", inbound.sender_id, type(error).__name__
+            )
             return list(collector.messages), True
         return list(collector.messages), False
 
     async def turn(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inbound: Inbound
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        inbound: Inbound,
+        skip: Optional[Callable[[], Sequence[str]]] = None,
     ) -> List[str]:
         """Handle one message (the caller holds the sender's lock); returns the SMS parts to send."""
         assert self.store is not None and self.texts is not None
@@ -511,6 +545,9 @@ class TwilioSmsInput(InputChannel):
         if not text:
             return [] if state.opted_out else [texts.unreadable]
         messages, failed = await self._ask_rasa(on_new_message, inbound, text, state, mapped)
+        sent = skip() if skip is not None else ()
+        if sent:  # the crisis lines texted before the turn ended are not texted again
+            messages = [m for m in messages if render_message(m) not in sent]
         parts, buttons = render_replies(messages)
         if failed and not parts:
             parts = [texts.error]
@@ -555,20 +592,39 @@ class TwilioSmsInput(InputChannel):
         """TwiML mode: the replies for the webhook response (an apology if the turn is too slow)."""
         assert self.texts is not None
         apology = [] if state.opted_out else [self.texts.error]
+        inbox = self.inbox
 
         async def locked() -> List[str]:
             async with self._sender_lock(inbound.sender_id):
                 try:
-                    return await self.turn(on_new_message, inbound)
+                    parts = await self.turn(on_new_message, inbound)
                 except Exception:  # noqa: BLE001 - e.g. the database is down: still answer
                     logger.exception("sms: handling a message failed (sender %s)", inbound.sender_id)
+                    if inbox is not None:  # handled again later (its replies cannot be sent then)
+                        with contextlib.suppress(Exception):
+                            await asyncio.to_thread(inbox.queues.release, inbound.message_sid, 30.0)
                     return apology
+                if inbox is not None:
+                    await inbox._complete(inbound, [])
+                return parts
 
+        from bot.channels import crisis_now
+
+        crisis = crisis_now.crisis_response(inbound.body) if inbound.body else None
+        wait = self.twiml_timeout
+        if crisis and inbox is not None:
+            wait = min(wait, inbox.settings.crisis_wait)
         task = self._spawn(locked())  # tracked, so a slow turn still finishes and is drained at shutdown
         try:
-            result: List[str] = await asyncio.wait_for(asyncio.shield(task), timeout=self.twiml_timeout)
+            result: List[str] = await asyncio.wait_for(asyncio.shield(task), timeout=wait)
             return result
         except asyncio.TimeoutError:
+            if crisis and not state.opted_out:
+                logger.error("sms: a crisis message's turn is slow; answering with the crisis lines (TwiML)")
+                domain = getattr(inbox, "_agent", None) if inbox is not None else None
+                message = crisis_now.crisis_message(getattr(domain, "domain", None), crisis, "twilio")
+                text = render_message(message)
+                return [text] if text else apology
             logger.error(
                 "sms: the reply to %s took longer than %.1fs; it will not be sent (TwiML mode)",
                 inbound.sender_id,
@@ -581,13 +637,27 @@ class TwilioSmsInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sms = Blueprint("trd_twilio_sms", __name__)
 
+        @sms.listener("after_server_start")
+        async def start_inbox(app: Any, loop: Any) -> None:
+            if self.inbox is not None:  # unhandled messages (e.g. of a crashed server) and the outbox
+                self.inbox.start(app, on_new_message)
+
         @sms.listener("before_server_stop")
         async def drain(app: Any, loop: Any) -> None:
+            if self.inbox is not None:
+                await self.inbox.stop()
             await self.drain()
 
         @sms.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok" if self.disabled_reason is None else "unavailable"})
+
+        @sms.route("/checkin", methods=["POST"])
+        async def checkin(request: Request) -> HTTPResponse:
+            # The check-in scheduler's route (#12): bot/channels/sms_checkin.py.
+            from bot.channels.sms_checkin import handle_trigger
+
+            return await handle_trigger(self, request, on_new_message)
 
         @sms.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -615,27 +685,15 @@ class TwilioSmsInput(InputChannel):
             except BadRequest as exc:
                 logger.warning("sms: refused a signed request (%d): %s", exc.status, exc.message)
                 return _plain(exc.status, exc.message)
-            try:
-                recorded = await asyncio.to_thread(
-                    self.store.record_inbound, inbound.message_sid, inbound.phone
-                )
-            except Exception:  # noqa: BLE001 - e.g. the migrations were not run, or the database is down
-                # Answer anyway (Rasa's reply, or at least the apology naming the crisis line):
-                # silence is worse than a rare duplicate. Twilio itself still blocks texts to
-                # numbers that sent STOP.
-                logger.exception(
-                    "sms: could not record a message from %s; handling it without the duplicate and "
-                    "opt-out checks (is the database migrated? python -m trd.store.migrate)",
-                    inbound.sender_id,
-                )
-                recorded = ContactState(inbound.sender_id, opted_out=False)
-            state = recorded
-            if state is None:
-                logger.info("sms: message %s was already received; not handled again", inbound.message_sid)
+            # Written to the inbox (or the local spool) before the 200: nothing acknowledged is lost.
+            accepted = await self.inbox.accept(inbound)
+            if self.inbox.is_duplicate(accepted):
+                logger.info("sms: message %s was received before (%s)", inbound.message_sid, accepted.outcome)
                 return _twiml_response()
+            state = accepted.state or ContactState(inbound.sender_id, opted_out=False)
             if self.config.reply_mode == "twiml":
                 return _twiml_response(await self.handle_twiml(on_new_message, inbound, state))
-            self._spawn(self.handle_and_send(on_new_message, inbound, state))
+            self._spawn(self.inbox.process(on_new_message, inbound, state, accepted.attempts))
             return _twiml_response()
 
         return sms

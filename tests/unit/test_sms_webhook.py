@@ -13,6 +13,7 @@ import itertools
 import logging
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 from xml.etree import ElementTree  # noqa: S405 - parses our own server's responses
 
@@ -24,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from bot.channels.sms import SmsConfig, TwilioSmsInput, load_sms_texts
 from tests.support.loopback_app import LoopbackApp
 from trd.sms.sender import FakeSmsSender
+from trd.sms.spool import InboxSpool
 from trd.sms.store import SmsStore
 from trd.store.migrate import upgrade
 
@@ -134,7 +136,11 @@ def _make_channel(db_url: str, mode: str, sender: Optional[FakeSmsSender]) -> Tw
     from trd.store.db import make_engine
 
     store._engine = make_engine(db_url)
-    return TwilioSmsInput(config, store, sender, TEXTS)
+    channel = TwilioSmsInput(config, store, sender, TEXTS)
+    # the local spool beside the test database (never the checkout's var/)
+    db_file = Path(db_url.split("///", 1)[1])
+    channel.inbox.spool = InboxSpool(db_file.parent / f"spool-{db_file.stem}-{mode}", store.vault._fernet)
+    return channel
 
 
 @pytest.fixture(scope="module")
