@@ -18,7 +18,8 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from trd.escalation.enqueue import Escalator, record_crisis_and_escalate
+from trd.escalation.enqueue import Escalator, record_crisis_and_escalate, spool_crisis
+from trd.intake.parts import SLOT_SH_DUE, SUICIDE_HISTORY_FORM
 from trd.safety.contract import (
     INTENT_DANGER_NOW,
     INTENT_NOT_SAFE,
@@ -138,18 +139,57 @@ class ActionRecordCrisis(_RepositoryAction):
                 ", ".join(outcome.escalated_to) or "none",
             )
         except Exception:
-            # The person already has the resources; an operator must see this in the log.
+            # The person already has the resources. The database could not take the crisis:
+            # spool it (and its escalation) to the local journal the worker delivers from.
             logger.exception(
-                "COULD NOT RECORD A CRISIS: conversation %s, channel %s, category %s",
-                conversation_id,
-                channel,
-                category,
+                "the crisis in conversation %s could not be written to the database", conversation_id
             )
+            try:
+                await asyncio.to_thread(
+                    spool_crisis,
+                    self._escalator,
+                    conversation_id=conversation_id,
+                    input_channel=channel,
+                    category=category,
+                    message_excerpt=message_excerpt(tracker),
+                    events=list(tracker.events or []),
+                    message_id=message_id(tracker),
+                )
+            except Exception:
+                # Nowhere left to write it: an operator must see this in the log.
+                logger.critical(
+                    "COULD NOT RECORD A CRISIS: conversation %s, channel %s, category %s",
+                    conversation_id,
+                    channel,
+                    category,
+                    exc_info=True,
+                )
         return [SlotSet(SLOT_CRISIS_ACTIVE, True)]
 
 
+# Crises about someone else or about harming another person: not a time to ask about the
+# person's own suicidal thoughts.
+_NOT_ABOUT_THEMSELVES = frozenset({RiskCategory.THIRD_PARTY.value, RiskCategory.HARM_TO_OTHERS.value})
+INTENT_CONFIRM_SAFE = "confirm_safe"
+
+
+def gentle_questions_due(tracker: Tracker, domain: DomainDict) -> bool:
+    """Whether to offer the few gentle questions about the thoughts (suicide_history_form) now:
+    the person has just said they are safe after a crisis of their own, and they were never
+    offered before in this conversation."""
+    if SUICIDE_HISTORY_FORM not in (domain.get("forms") or {}):
+        return False
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    if intent != INTENT_CONFIRM_SAFE or tracker.get_slot(SLOT_CRISIS_ACTIVE) is not True:
+        return False
+    if tracker.get_slot(SLOT_RISK_CATEGORY) in _NOT_ABOUT_THEMSELVES:
+        return False
+    return tracker.get_slot("sh_offer") is None
+
+
 class ActionCloseCrisis(_RepositoryAction):
-    """The person said they are safe: mark the conversation's open crises resolved."""
+    """The person said they are safe: mark the conversation's open crises resolved, and say
+    whether the gentle questions about the thoughts are due (``sh_due``, read by the rules)."""
 
     def name(self) -> str:
         return "action_close_crisis"
@@ -163,7 +203,10 @@ class ActionCloseCrisis(_RepositoryAction):
             logger.info("conversation %s: %d crisis record(s) resolved", tracker.sender_id, closed)
         except Exception:
             logger.exception("could not resolve the crises of conversation %s", tracker.sender_id)
-        return [SlotSet(SLOT_CRISIS_ACTIVE, False)]
+        events: List[EventType] = [SlotSet(SLOT_CRISIS_ACTIVE, False)]
+        if gentle_questions_due(tracker, domain):
+            events.append(SlotSet(SLOT_SH_DUE, True))
+        return events
 
 
 class ActionResumeAfterCrisis(Action):

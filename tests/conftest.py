@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
 
-from tests.support import safety_report
+from tests.support import navigator_heldout, safety_report
 from tests.support.postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.support.servers import PUBLIC_HOST, ROOT, Stack
 
@@ -53,6 +53,15 @@ def make_stack(trained_model: str) -> Iterator[Callable[..., Stack]]:
         s.stop()
 
 
+@pytest.fixture(autouse=True)
+def _escalation_journal_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crisis spooled in a test (the database "down") goes to a temporary journal, never var/ (#10)."""
+    path = tmp_path_factory.mktemp("journal") / "escalation-journal.jsonl"
+    monkeypatch.setenv("ESCALATION_JOURNAL_PATH", str(path))
+
+
 @pytest.fixture(scope="session")
 def stack(make_stack: Callable[..., Stack]) -> Stack:
     """One shared deployment for tests that only talk to it (use fresh sender ids).
@@ -78,6 +87,7 @@ _SERVER_FIXTURES = {"trained_model", "make_stack", "sms_stacks"}
 @pytest.hookimpl(tryfirst=True)  # before -m deselects the integration tests
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
     safety_report.note_collected(config, items)
+    navigator_heldout.note_collected(config, items)
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & _SHARED_STACK_FIXTURES:
@@ -93,12 +103,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
 # --- the safety suite's per-category table (tests/support/safety_report.py) --------------------
 def pytest_sessionfinish(session: pytest.Session) -> None:
     safety_report.hand_over(session.config)
+    navigator_heldout.hand_over(session.config)
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: only called when xdist runs
 def pytest_testnodedown(node: Any, error: Any) -> None:
     safety_report.take_over(node.config, getattr(node, "workeroutput", {}) or {})
+    navigator_heldout.take_over(node.config, getattr(node, "workeroutput", {}) or {})
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     safety_report.terminal_summary(terminalreporter, config)
+    navigator_heldout.terminal_summary(terminalreporter, config)

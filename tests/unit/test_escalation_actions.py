@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.safety import ActionRecordCrisis
 from tests.support import trackers
 from trd.escalation.enqueue import Escalator
+from trd.escalation.journal import Journal
 from trd.escalation.payload import NOTE_REST, NOTE_SMS, Contact
 from trd.store.migrate import upgrade
 from trd.store.repository import CrisisRecord, EscalationRequest, InMemoryRepository
@@ -226,7 +227,10 @@ def test_an_unreachable_database_is_not_written_twice(caplog: pytest.LogCaptureF
         events, _ = run(ActionRecordCrisis(lambda: Down(), escalator()), make_tracker("c-5", "rest"))
     assert events == [SlotSet("crisis_active", True)]
     assert calls == [True]  # the crisis-only write would fail the same way; the turn must not wait twice
-    assert "COULD NOT RECORD A CRISIS" in caplog.text and "c-5" in caplog.text
+    # Not lost (#10): spooled to the journal the worker delivers from, logged at ERROR.
+    assert "ESCALATION SPOOLED" in caplog.text and "c-5" in caplog.text
+    [entry] = Journal().pending()
+    assert (entry.conversation_id, entry.deliver, sorted(entry.payloads)) == ("c-5", True, ["sms", "webhook"])
 
 
 def test_an_escalation_that_cannot_be_built_does_not_cost_the_crisis_record(

@@ -22,6 +22,7 @@ from actions.forms.base import SKIPPED, BaseFormValidation, is_skip
 from actions.forms.safety_plan import ActionSaveSafetyPlan, ValidateSafetyPlanForm
 from actions.safety import ActionCloseCrisis, ActionRecordCrisis, ActionResumeAfterCrisis
 from tests.support import trackers
+from trd.escalation.journal import Journal
 from trd.store.repository import InMemoryRepository, Repository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,8 +195,23 @@ def test_record_crisis_survives_a_failing_repository(factory: Any, caplog: pytes
         events, dispatcher = run(ActionRecordCrisis(factory), make_tracker())
     assert events == [SlotSet("crisis_active", True)]
     assert dispatcher.messages == []
-    assert "COULD NOT RECORD A CRISIS" in caplog.text
+    # Not lost (#10): the crisis goes to the escalation journal (no care team here: nothing to deliver).
+    assert "ESCALATION SPOOLED" in caplog.text
     assert SENDER in caplog.text
+    [entry] = Journal().pending()
+    assert (entry.conversation_id, entry.category, entry.payloads) == (SENDER, entry.category, {})
+
+
+def test_record_crisis_says_so_when_even_the_journal_cannot_be_written(
+    caplog: pytest.LogCaptureFixture, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    monkeypatch.setenv("ESCALATION_JOURNAL_PATH", str(blocked / "journal.jsonl"))
+    with caplog.at_level(logging.ERROR, logger="actions.safety"):
+        events, _ = run(ActionRecordCrisis(unreachable), make_tracker())
+    assert events == [SlotSet("crisis_active", True)]
+    assert "COULD NOT RECORD A CRISIS" in caplog.text and SENDER in caplog.text
 
 
 # --- action_close_crisis --------------------------------------------------------------

@@ -171,15 +171,19 @@ def write_sql(
     crisis_id: int,
     now: datetime,
     policy: FloodPolicy,
+    journal: Optional[Mapping[str, Any]] = None,
 ) -> Tuple[str, ...]:
     """Write this crisis's escalation (page, update or nothing new) and any rate alarm.
 
     Runs inside the transaction that records the crisis; returns the kinds written.
+    ``journal``: the crisis comes from the escalation journal (see
+    ``EscalationRequest.journal``): its rows keep their ids and what was delivered.
     """
     from trd.store.escalation_models import (
         KIND_ALARM,
         KIND_PAGE,
         KIND_UPDATE,
+        STATUS_DELIVERED,
         STATUS_PENDING,
         Escalation,
         EscalationCase,
@@ -200,9 +204,15 @@ def write_sql(
     )
 
     def add_row(
-        destination: str, kind: str, payload: Dict[str, Any], due: datetime, case_id: Optional[str]
+        destination: str,
+        kind: str,
+        payload: Dict[str, Any],
+        due: datetime,
+        case_id: Optional[str],
+        row_id: Optional[str] = None,
+        delivered_at: Optional[datetime] = None,
     ) -> None:
-        row_id = new_id()
+        row_id = row_id or new_id()
         session.add(
             Escalation(
                 id=row_id,
@@ -211,14 +221,50 @@ def write_sql(
                 channel=channel,
                 destination=destination,
                 payload={**payload, "id": row_id, "crisis_id": int(crisis_id)},
-                status=STATUS_PENDING,
-                attempts=0,
+                status=STATUS_PENDING if delivered_at is None else STATUS_DELIVERED,
+                attempts=0 if delivered_at is None else 1,
                 next_attempt_at=due,
                 created_at=now,
+                delivered_at=delivered_at,
                 kind=kind,
                 case_id=case_id,
             )
         )
+
+    if journal is not None:
+        # From the journal: a page (with the ids it was delivered under) or, for a conversation's
+        # later crises spooled while the database was down, the crisis record alone.
+        if not journal.get("deliver"):
+            return ()
+        if is_open(case, now, policy):
+            assert case is not None
+            case_id = case.id
+        else:
+            case_id = new_id()
+            session.execute(
+                sa.insert(cases).values(
+                    id=case_id,
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    opened_at=now,
+                    last_crisis_at=now,
+                    crisis_count=1,
+                    last_update_at=None,
+                )
+            )
+        delivered = journal.get("delivered") or {}
+        for destination, doc in docs.items():
+            when = delivered.get(destination)
+            add_row(
+                destination,
+                KIND_PAGE,
+                {**doc, "case_id": case_id},
+                now,
+                case_id,
+                row_id=str(doc.get("id") or "") or None,
+                delivered_at=datetime.fromisoformat(when) if when else None,
+            )
+        return (KIND_PAGE,)
 
     if not is_open(case, now, policy):
         if case is not None:  # quiet for too long: that case is over

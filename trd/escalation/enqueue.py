@@ -31,6 +31,7 @@ from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from trd.escalation.cases import FloodPolicy
 from trd.escalation.config import destinations_from_env
+from trd.escalation.journal import Entry, Journal
 from trd.escalation.payload import (
     ContactLookup,
     SmsStoreContacts,
@@ -175,3 +176,53 @@ def record_crisis_and_escalate(
             )
         )
     return CrisisOutcome(record, request.destinations)
+
+
+def spool_crisis(
+    escalator: Escalator,
+    *,
+    conversation_id: str,
+    input_channel: str,
+    category: str,
+    message_excerpt: str,
+    events: List[Mapping[str, Any]],
+    message_id: Optional[str] = None,
+    journal: Optional[Journal] = None,
+) -> Entry:
+    """The database could not take the crisis: append it and its escalation to the journal.
+
+    Called by ``action_record_crisis`` when :func:`record_crisis_and_escalate` (or reaching the
+    repository at all) failed. The worker delivers it and moves it into the database later
+    (:mod:`trd.escalation.journal`). Raises only if the journal cannot be written either.
+    """
+    try:
+        request = escalator.request_for(conversation_id, input_channel, category, events)
+    except Exception:  # noqa: BLE001 - the crisis is spooled even without its escalation
+        logger.critical(
+            "CARE TEAM NOT ALERTED: could not build the escalation of a crisis in conversation %s",
+            conversation_id,
+            exc_info=True,
+        )
+        request = None
+    journal = journal if journal is not None else Journal()
+    entry = journal.spool(
+        conversation_id=conversation_id,
+        input_channel=input_channel,
+        category=category,
+        excerpt=message_excerpt,
+        message_id=message_id,
+        channel=request.channel if request is not None else care_team_channel(input_channel),
+        payloads=dict(request.payloads) if request is not None else {},
+    )
+    logger.error(
+        "ESCALATION SPOOLED: the database could not take the crisis in conversation %s (channel %s, "
+        "category %s); it was written to the journal %s (entry %s, %s), which the escalation worker "
+        "delivers and moves into the database when it is back",
+        conversation_id,
+        input_channel,
+        category,
+        journal.path,
+        entry.id,
+        "to be delivered to " + ", ".join(entry.payloads) if entry.deliver else "no new delivery",
+    )
+    return entry

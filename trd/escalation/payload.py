@@ -202,6 +202,8 @@ def contact_block(channel: str, sender_id: str, lookup: Optional[ContactLookup])
                 opted_out = None if contact is None or not contact.phone else contact.opted_out
         except Exception:  # noqa: BLE001 - the escalation goes out without the number rather than not at all
             logger.exception("escalation: could not look up the SMS contact of %s", sender_id)
+            # e.g. the database is down (the escalation journal): the worker tries again when it sends
+            return {"phone": None, "sms_sender": sender_id, "sms_opted_out": None, "note": NOTE_SMS}
     if opted_out is None:
         return {"phone": None, "sms_opted_out": None, "note": NOTE_SMS_UNKNOWN}
     return {

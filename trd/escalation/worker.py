@@ -35,11 +35,16 @@ import os
 import random
 import signal
 import sys
+import time
 from datetime import datetime, timedelta
-from typing import Callable, Dict, List, Mapping, Optional, Set
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
+
+from sqlalchemy.exc import IntegrityError
 
 from trd.escalation.backoff import retry_delay
 from trd.escalation.config import EscalationConfigError, WorkerConfig
+from trd.escalation.journal import Entry as JournalEntry
+from trd.escalation.journal import Journal
 from trd.escalation.notifiers import (
     Delivery,
     DeliveryResult,
@@ -50,7 +55,7 @@ from trd.escalation.notifiers import (
 )
 from trd.escalation.outbox import Claim, SqlOutbox
 from trd.escalation.payload import ContactLookup, SmsStoreContacts, with_phone
-from trd.store.repository import DESTINATION_SMS, DESTINATION_WEBHOOK, utcnow
+from trd.store.repository import DESTINATION_SMS, DESTINATION_WEBHOOK, EscalationRequest, utcnow
 
 logger = logging.getLogger("trd.escalation.worker")
 
@@ -91,10 +96,17 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         rand: Callable[[], float] = random.random,
         contacts: Optional[ContactLookup] = None,
+        journal: Optional[Journal] = None,
+        repository: Optional[Any] = None,
     ) -> None:
         """``contacts`` decrypts an SMS person's number for the request only (the outbox keeps the
-        sender id); None: the number cannot be read and the care team is told it is unavailable."""
+        sender id); None: the number cannot be read and the care team is told it is unavailable.
+        ``journal`` and ``repository``: crises spooled while the database was down are delivered
+        from the journal and moved into the database through ``repository`` when it is back."""
         self.contacts = contacts
+        self.journal = journal
+        self.repository = repository
+        self._journal_retry: Dict[str, Tuple[float, int]] = {}  # entry id -> (next try, failures)
         self.outbox = outbox
         self.notifiers = dict(notifiers)
         self.config = config
@@ -189,8 +201,122 @@ class Worker:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
 
+    # --- the escalation journal (crises spooled while the database was down) ------------------
+    async def drain_journal(self) -> int:
+        """Move spooled crises into the database, or deliver them from the journal while it is
+        down (once per destination); empty the journal when all are moved. Returns how many
+        entries are still waiting. Never raises (except cancellation)."""
+        if self.journal is None:
+            return 0
+        journal = self.journal
+        try:
+            entries = await asyncio.to_thread(journal.pending)
+        except Exception:  # noqa: BLE001 - an unreadable journal must not stop the outbox
+            logger.exception("escalation journal %s could not be read", journal.path)
+            return 0
+        waiting = 0
+        for entry in entries:
+            if await self._move(entry):
+                continue
+            waiting += 1
+            await self._deliver_from_journal(entry)
+        if not waiting and entries:
+            try:
+                await asyncio.to_thread(journal.compact)
+            except Exception:  # noqa: BLE001 - compaction only saves space
+                logger.exception("escalation journal %s could not be emptied", journal.path)
+        return waiting
+
+    async def _move(self, entry: JournalEntry) -> bool:
+        """Write a spooled crisis and its rows into the database; False while it is unusable."""
+        if self.repository is None or self.journal is None:
+            return False
+        request = None
+        if entry.payloads:
+            request = EscalationRequest(
+                channel=entry.channel,
+                payloads=entry.payloads,
+                journal={"deliver": entry.deliver, "delivered": dict(entry.delivered)},
+            )
+        try:
+            await asyncio.to_thread(
+                self.repository.record_crisis,
+                entry.conversation_id,
+                entry.input_channel,
+                entry.category,
+                entry.excerpt,
+                escalation=request,
+                message_id=entry.message_id,
+            )
+        except IntegrityError:
+            # Its rows are already there (moved before, the "moved" line lost in a crash).
+            logger.warning("escalation journal entry %s was already in the database", entry.id)
+        except Exception as exc:  # noqa: BLE001 - the database is still down: deliver from the journal
+            logger.error(
+                "escalation journal entry %s (conversation %s) cannot be moved into the database yet (%s)",
+                entry.id,
+                entry.conversation_id,
+                type(exc).__name__,
+            )
+            return False
+        await asyncio.to_thread(self.journal.mark_moved, entry.id)
+        logger.error(
+            "escalation journal entry %s (conversation %s) moved into the database; delivered from the "
+            "journal to: %s",
+            entry.id,
+            entry.conversation_id,
+            ", ".join(entry.delivered) or "nothing yet (the outbox delivers it now)",
+        )
+        return True
+
+    async def _deliver_from_journal(self, entry: JournalEntry) -> None:
+        assert self.journal is not None
+        targets = entry.undelivered
+        if not targets:
+            return
+        next_try, failures = self._journal_retry.get(entry.id, (0.0, 0))
+        if time.monotonic() < next_try:
+            return
+        failed = False
+        for destination in targets:
+            notifier = self.notifiers.get(destination) or UnconfiguredNotifier(
+                destination, f"this worker has no notifier for {destination!r}"
+            )
+            payload = await asyncio.to_thread(with_phone, entry.payloads[destination], self.contacts)
+            attempt = failures + 1
+            delivery = Delivery(str(payload.get("id")), destination, payload, attempt, entry.conversation_id)
+            try:
+                result = await notifier.deliver(delivery)
+            except Exception as exc:  # noqa: BLE001 - a notifier bug must not stop the worker
+                result = DeliveryResult(False, error=f"notifier error: {type(exc).__name__}")
+            if result.delivered:
+                await asyncio.to_thread(self.journal.mark_delivered, entry.id, destination)
+                logger.error(
+                    "escalation %s delivered to %s FROM THE JOURNAL (the database is down; conversation %s)",
+                    delivery.id,
+                    destination,
+                    entry.conversation_id,
+                )
+            else:
+                failed = True
+                logger.error(
+                    "ESCALATION NOT DELIVERED: journal entry %s to %s (conversation %s) failed: %s",
+                    entry.id,
+                    destination,
+                    entry.conversation_id,
+                    result.describe(),
+                )
+        if failed:
+            delay = retry_delay(
+                failures + 1, self.config.backoff_base_seconds, self.config.backoff_max_seconds, self._rand
+            )
+            self._journal_retry[entry.id] = (time.monotonic() + delay, failures + 1)
+        else:
+            self._journal_retry.pop(entry.id, None)
+
     async def run_once(self) -> int:
         """Claim what is due now (up to the batch size) and deliver it; returns how many were claimed."""
+        await self.drain_journal()
         claims = await asyncio.to_thread(
             self.outbox.claim_due, self.config.batch_size, self.config.lease_seconds
         )
@@ -203,6 +329,7 @@ class Worker:
         """Poll and deliver until ``stop`` is set, then finish or hand back what is in flight."""
         failures = 0
         while not stop.is_set():
+            await self.drain_journal()
             free = self.config.batch_size - len(self._in_flight)
             wait = self.config.poll_seconds
             if free > 0:
@@ -290,7 +417,14 @@ async def serve(config: WorkerConfig, url: str, once: bool = False) -> int:
         return 0
     outbox = SqlOutbox.from_url(url)
     notifiers = build_notifiers(config)
-    worker = Worker(outbox, notifiers, config, contacts=contact_lookup())
+    from trd.store.sql import SqlRepository
+
+    repository = SqlRepository.from_url(url)
+    journal = Journal()
+    worker = Worker(
+        outbox, notifiers, config, contacts=contact_lookup(), journal=journal, repository=repository
+    )
+    logger.info("escalation journal: %s", journal.path)
     logger.info("%s (%s): %s", READY_MESSAGE, outbox.worker_id, config.describe())
     try:
         if once:
@@ -305,6 +439,7 @@ async def serve(config: WorkerConfig, url: str, once: bool = False) -> int:
             except Exception:  # noqa: BLE001 - closing is best effort
                 logger.exception("closing the %s notifier failed", notifier.destination)
         outbox.dispose()
+        repository.dispose()
     logger.info(STOPPED_MESSAGE)
     return 0
 

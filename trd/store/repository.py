@@ -16,7 +16,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Mapping, Protocol, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
 
 
 def utcnow() -> datetime:
@@ -140,6 +140,10 @@ class EscalationRequest:
     payloads: Mapping[str, Dict[str, Any]]
     # One open escalation per conversation (trd.escalation.cases.FloodPolicy); None: the defaults
     policy: Any = None
+    # A crisis moved in from the escalation journal (trd.escalation.journal): each payload keeps
+    # its row id, and {"deliver": bool, "delivered": {destination: ISO time}} says what the
+    # journal already sent (those rows are written delivered: nothing is sent twice).
+    journal: Optional[Mapping[str, Any]] = None
 
     @property
     def destinations(self) -> Tuple[str, ...]:
@@ -398,6 +402,29 @@ class InMemoryRepository:
             )
 
         case = self._cases.get(conversation_id)
+        if escalation.journal is not None:  # moved in from the escalation journal
+            if not escalation.journal.get("deliver"):
+                return
+            if not flood.is_open(case, now, policy):
+                case = flood.CaseState(flood.new_id(), now, now, 1, None)
+                self._cases[conversation_id] = case
+            assert case is not None
+            delivered = escalation.journal.get("delivered") or {}
+            for destination, doc in docs.items():
+                add(destination, "page", {**doc, "case_id": case.id}, now, case.id)
+                row = self._escalations[-1]
+                row_id = str(doc.get("id") or row.id)
+                when = delivered.get(destination)
+                self._escalations[-1] = EscalationRecord(
+                    **{
+                        **row.__dict__,
+                        "id": row_id,
+                        "payload": {**row.payload, "id": row_id},
+                        "status": "delivered" if when else "pending",
+                        "delivered_at": datetime.fromisoformat(when) if when else None,
+                    }
+                )
+            return
         if not flood.is_open(case, now, policy):
             case = flood.CaseState(flood.new_id(), now, now, 1, None)
             self._cases[conversation_id] = case

@@ -245,6 +245,7 @@ class SqlRepository:
                     crisis_id=int(row.id),
                     now=created_at,
                     policy=escalation.flood_policy(),
+                    journal=escalation.journal,
                 )
             session.flush()
             return _crisis_record(row)
