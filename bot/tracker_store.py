@@ -29,6 +29,7 @@ conversation does not grow with its length. ``TRACKER_COMPACT_AFTER_EVENTS``
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -276,10 +277,12 @@ class UrlSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         after, keep = self._compaction()
         try:
+            # In a worker thread: a locked or slow database must not stop the event loop (the
+            # channels answer a crisis within seconds whatever the database is doing).
             if self.domain is None or after <= 0:
-                tracker = await super().retrieve(sender_id)
+                tracker = await asyncio.to_thread(asyncio.run, super().retrieve(sender_id))
             else:
-                tracker = self._retrieve_bounded(sender_id, after, keep)
+                tracker = await asyncio.to_thread(self._retrieve_bounded, sender_id, after, keep)
         except (sa.exc.SQLAlchemyError, sqlite3.Error, ValueError, KeyError, TypeError) as exc:
             logger.error(
                 "tracker store: conversation %s could not be read (%s); the person is told, nothing "
@@ -403,9 +406,28 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         new_events = list(itertools.islice(tracker.events, persisted, len(tracker.events)))
         await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
+    def _write_events(self, tracker: DialogueStateTracker) -> None:
+        """SQLTrackerStore.save's writing, run in a worker thread by :meth:`save`."""
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:
-            await super().save(tracker)
+            await self.stream_events(tracker)
+            # a worker thread: a write-locked database must not stop the event loop
+            await asyncio.to_thread(self._write_events, tracker)
         except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
             logger.error(
                 "tracker store: a turn of conversation %s could not be saved (%s); the person is told",

@@ -172,3 +172,39 @@ def test_record_crisis_is_done_here_once_when_the_action_server_does_not_answer(
         "plan",
         "I want to end it all",
     )
+
+
+def test_a_write_locked_database_does_not_stop_the_event_loop(tmp_path: Path) -> None:
+    """A turn's save waits for the lock in a worker thread; the server goes on answering."""
+    import sqlite3
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=url)
+    tracker = DialogueStateTracker.from_events(
+        "web-3", [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"})], slots=DOMAIN.slots
+    )
+    holder = sqlite3.connect(str(tmp_path / "db.sqlite3"), check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another process's write transaction
+    holder.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('x', 'y', 0, '{}')")
+    threading.Timer(1.5, holder.rollback).start()
+
+    async def scenario() -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.05)
+                ticks += 1
+
+        t = asyncio.ensure_future(ticker())
+        await store.save(tracker)
+        t.cancel()
+        return ticks
+
+    ticks = asyncio.run(scenario())
+    holder.close()
+    assert ticks >= 20  # about 1.5 s of a running loop while the save waited
+    loaded = asyncio.run(store.retrieve("web-3"))
+    assert loaded is not None and loaded.latest_message is not None and loaded.latest_message.text == "hi"
