@@ -81,7 +81,7 @@ def stack(make_stack: Callable[..., Stack]) -> Stack:
 # golden, safety-engine, navigator tests) is shared out between them. PostgreSQL-only tests
 # share one throwaway cluster the same way.
 _SHARED_STACK_FIXTURES = {"stack", "restarted_stack", "stack_without_actions", "safety_results"}
-_SERVER_FIXTURES = {"trained_model", "make_stack", "sms_stacks"}
+_SERVER_FIXTURES = {"trained_model", "make_stack", "sms_stacks", "fault_stack"}  # fault_stack: tests/faults/
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects the integration tests
