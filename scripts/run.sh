@@ -23,6 +23,9 @@ if [ -f trd/escalation/worker.py ]; then
   "$PY" -m trd.escalation.worker &
   pids+=($!)
 fi
+# The weekly check-in scheduler (#12): sends due check-ins through the Rasa server's SMS channel.
+"$PY" -m trd.checkins.worker &
+pids+=($!)
 # `python -m bot run` is `rasa run` with the project's speed-ups installed (bot/__main__.py).
 # Rasa's HTTP API (parse, trackers, model) only when asked: on for `make run` (scripts and
 # tests use it), off unless RASA_ENABLE_API=1 elsewhere; it answers loopback callers only

@@ -73,7 +73,9 @@ class _CheckinAction(Action, ABC):
     def name(self) -> str:
         """The action's name in the domain."""
 
-    def __init__(self, store_factory: StoreFactory = default_store, env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self, store_factory: StoreFactory = default_store, env: Optional[Dict[str, str]] = None
+    ) -> None:
         self._store_factory = store_factory
         self._env = env
 
@@ -98,7 +100,9 @@ class ActionCheckinOffer(_CheckinAction):
     def name(self) -> str:
         return "action_checkin_offer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         try:
             sub = await self.subscription(tracker)
         except Exception:  # noqa: BLE001
@@ -113,14 +117,18 @@ class ActionCheckinOptin(_CheckinAction):
     def name(self) -> str:
         return "action_checkin_optin"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         events: List[EventType] = [SlotSet(SLOT_OFFERED, True)]
         try:
             store = await self.store()
             sub = await asyncio.to_thread(store.subscription_for_sender, tracker.sender_id)
             if sub is not None and sub.status == SUB_ACTIVE:
                 upcoming = await asyncio.to_thread(store.upcoming, sub.id)
-                dispatcher.utter_message(text=wording.already(upcoming.due_at if upcoming else None, sub.timezone))
+                dispatcher.utter_message(
+                    text=wording.already(upcoming.due_at if upcoming else None, sub.timezone)
+                )
                 return events
             if sub is not None and sub.status == SUB_PAUSED:
                 return events + await _resume(store, sub, dispatcher)
@@ -139,9 +147,13 @@ class ActionAskCheckinTz(Action):
     def name(self) -> str:
         return "action_ask_checkin_tz"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         guess = tracker.get_slot(SLOT_TZ_GUESS)
-        dispatcher.utter_message(text=wording.timezone_question(zone_label(guess) if isinstance(guess, str) and guess else None))
+        dispatcher.utter_message(
+            text=wording.timezone_question(zone_label(guess) if isinstance(guess, str) and guess else None)
+        )
         return []
 
 
@@ -149,7 +161,9 @@ class ActionCheckinSubscribe(_CheckinAction):
     def name(self) -> str:
         return "action_checkin_subscribe"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         method = tracker.get_slot(SLOT_METHOD)
         zone = tracker.get_slot(SLOT_TZ)
         reset = [SlotSet(slot, None) for slot in (SLOT_PHONE, SLOT_CODE)]
@@ -160,16 +174,22 @@ class ActionCheckinSubscribe(_CheckinAction):
             store = await self.store()
             if method == METHOD_SMS:
                 sms_sender = (
-                    tracker.sender_id if channel_of(tracker) == SMS_CHANNEL else tracker.get_slot(SLOT_SMS_SENDER)
+                    tracker.sender_id
+                    if channel_of(tracker) == SMS_CHANNEL
+                    else tracker.get_slot(SLOT_SMS_SENDER)
                 )
                 if not isinstance(sms_sender, str) or not sms_sender:
                     dispatcher.utter_message(response="utter_checkin_declined")
                     return reset
-                sub = await asyncio.to_thread(store.subscribe, tracker.sender_id, CHANNEL_SMS, zone, sms_sender)
+                sub = await asyncio.to_thread(
+                    store.subscribe, tracker.sender_id, CHANNEL_SMS, zone, sms_sender
+                )
                 upcoming = await asyncio.to_thread(store.upcoming, sub.id)
                 assert upcoming is not None
                 dispatcher.utter_message(
-                    text=wording.subscribed_sms(upcoming.due_at, zone, zone_label(zone), store.config.quiet_hours)
+                    text=wording.subscribed_sms(
+                        upcoming.due_at, zone, zone_label(zone), store.config.quiet_hours
+                    )
                 )
             else:
                 sub = await asyncio.to_thread(store.subscribe, tracker.sender_id, CHANNEL_WEB, zone, None)
@@ -195,7 +215,9 @@ class ActionCheckinStart(_CheckinAction):
     def name(self) -> str:
         return "action_checkin_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         meta = checkin_metadata(tracker)
         action = "reminder" if meta.get("action") == "reminder" else "send"
         checkin_id = meta.get("id") if isinstance(meta.get("id"), str) else None
@@ -217,7 +239,9 @@ class ActionCheckinDone(_CheckinAction):
     def name(self) -> str:
         return "action_checkin_done"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         command = tracker.get_slot(SLOT_COMMAND)
         events: List[EventType] = [SlotSet(SLOT_COMMAND, None)]
         if command not in (COMMAND_LATER, COMMAND_STOP, COMMAND_PAUSE):
@@ -236,10 +260,14 @@ class ActionCheckinDone(_CheckinAction):
                 dispatcher.utter_message(response="utter_checkin_paused")
             else:
                 checkin_id = tracker.get_slot(SLOT_ID)
-                when = await asyncio.to_thread(store.later, checkin_id) if isinstance(checkin_id, str) else None
+                when = (
+                    await asyncio.to_thread(store.later, checkin_id) if isinstance(checkin_id, str) else None
+                )
                 upcoming = await asyncio.to_thread(store.upcoming, sub.id)
                 dispatcher.utter_message(
-                    text=wording.later_line(when, upcoming.due_at if upcoming else None, store.now(), sub.timezone)
+                    text=wording.later_line(
+                        when, upcoming.due_at if upcoming else None, store.now(), sub.timezone
+                    )
                 )
         except Exception:  # noqa: BLE001
             logger.exception("checkins: %s failed for %s", command, tracker.sender_id)
@@ -247,7 +275,9 @@ class ActionCheckinDone(_CheckinAction):
         return events
 
 
-async def _resume(store: CheckinStore, sub: Subscription, dispatcher: CollectingDispatcher) -> List[EventType]:
+async def _resume(
+    store: CheckinStore, sub: Subscription, dispatcher: CollectingDispatcher
+) -> List[EventType]:
     sub = await asyncio.to_thread(store.set_status, sub.id, SUB_ACTIVE)
     upcoming = await asyncio.to_thread(store.upcoming, sub.id)
     if upcoming is not None:
@@ -259,7 +289,9 @@ class _CommandAction(_CheckinAction, ABC):
     status = SUB_STOPPED
     response = "utter_checkin_stopped"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         try:
             store = await self.store()
             sub = await asyncio.to_thread(store.subscription_for_sender, tracker.sender_id)

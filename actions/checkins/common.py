@@ -80,10 +80,16 @@ async def text_phone(number: str, body: str, env: Optional[Dict[str, str]] = Non
     token = source.get("TWILIO_AUTH_TOKEN", "").strip()
     sender_number = source.get("TWILIO_FROM_NUMBER", "").strip()
     if not (sid and token and sender_number):
-        logger.error("checkins: cannot text a code: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are needed")
+        logger.error(
+            "checkins: cannot text a code: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+            "TWILIO_FROM_NUMBER are needed"
+        )
         return False
     sender = AioHttpTwilioSender(
-        sid, token, from_number=sender_number, api_base=source.get("TWILIO_API_BASE", "").strip() or DEFAULT_API_BASE
+        sid,
+        token,
+        from_number=sender_number,
+        api_base=source.get("TWILIO_API_BASE", "").strip() or DEFAULT_API_BASE,
     )
     try:
         await sender.send(number, body)
@@ -107,5 +113,7 @@ def item_values(slots: Dict[str, Any]) -> List[Optional[int]]:
     out: List[Optional[int]] = []
     for slot in ITEM_SLOTS:
         value = slots.get(slot)
-        out.append(value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3 else None)
+        out.append(
+            value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3 else None
+        )
     return out

@@ -69,12 +69,30 @@ logger = logging.getLogger(__name__)
 
 ITEM9_CATEGORY = "suicidal_ideation"
 MAX_ATTEMPTS = 3
-LATER = re.compile(r"^(later|not now|ask me later|remind me later|maybe later|another time|can we do this later|"
-                   r"later please|not right now|later today|tomorrow)$")
+LATER = re.compile(
+    r"^(later|not now|ask me later|remind me later|maybe later|another time|can we do this later|"
+    r"later please|not right now|later today|tomorrow)$"
+)
 STOP = re.compile(r"\b(stop|cancel|end|quit|unsubscribe)\b.*\bcheck ?-? ?ins?\b|\bno more check ?-? ?ins?\b")
 PAUSE = re.compile(r"\b(pause|hold|suspend)\b.*\bcheck ?-? ?ins?\b")
-NO_NOTE = frozenset({"no", "nope", "nothing", "none", "no change", "no changes", "nothing changed", "n", "nah",
-                     "not really", "no thanks", "same", "nothing new", "no nothing"})
+NO_NOTE = frozenset(
+    {
+        "no",
+        "nope",
+        "nothing",
+        "none",
+        "no change",
+        "no changes",
+        "nothing changed",
+        "n",
+        "nah",
+        "not really",
+        "no thanks",
+        "same",
+        "nothing new",
+        "no nothing",
+    }
+)
 
 
 def command_in(text: str) -> Optional[str]:
@@ -95,7 +113,9 @@ async def _subscription(store: CheckinStore, sender_id: str) -> Optional[Subscri
 class ValidateCheckinForm(BaseFormValidation):
     """The weekly PHQ-9, one item at a time, then what changed."""
 
-    def __init__(self, store_factory: StoreFactory = default_store, repository_factory: Any = get_repository) -> None:
+    def __init__(
+        self, store_factory: StoreFactory = default_store, repository_factory: Any = get_repository
+    ) -> None:
         self._store_factory = store_factory
         self._repository_factory = repository_factory
 
@@ -126,7 +146,9 @@ class ValidateCheckinForm(BaseFormValidation):
 
     # --- one item --------------------------------------------------------------------------
 
-    async def _item(self, slot: str, raw: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+    async def _item(
+        self, slot: str, raw: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[str, Any]:
         text = self.clean_text(raw) or ""
         command = command_in(text) if text else None
         if command is not None:
@@ -161,7 +183,9 @@ class ValidateCheckinForm(BaseFormValidation):
             line = None
         if item9 > 0:
             dispatcher.utter_message(response="utter_intake_item9")
-            changes.update({SLOT_CRISIS_ACTIVE: True, SLOT_RISK_CATEGORY: ITEM9_CATEGORY, SLOT_COMMAND: COMMAND_CRISIS})
+            changes.update(
+                {SLOT_CRISIS_ACTIVE: True, SLOT_RISK_CATEGORY: ITEM9_CATEGORY, SLOT_COMMAND: COMMAND_CRISIS}
+            )
             return changes
         if line:
             dispatcher.utter_message(text=line)
@@ -194,12 +218,18 @@ class ValidateCheckinForm(BaseFormValidation):
         high = store.config.high_score
         del high
 
-        def on_complete(session: Any, rec: CheckinRecord, earlier: List[CheckinRecord], s: Subscription) -> None:
+        def on_complete(
+            session: Any, rec: CheckinRecord, earlier: List[CheckinRecord], s: Subscription
+        ) -> None:
             previous = earlier[-1].total if earlier else None
             before_previous = earlier[-2].total if len(earlier) >= 2 else None
             previous_worse = (
                 previous is not None and baseline is not None and previous - baseline >= notify.MEANINGFUL
-            ) or (previous is not None and before_previous is not None and previous - before_previous >= notify.MEANINGFUL)
+            ) or (
+                previous is not None
+                and before_previous is not None
+                and previous - before_previous >= notify.MEANINGFUL
+            )
             points = notify.worsening(baseline, previous, rec.total, previous_worse)
             if points is None:
                 return
@@ -220,20 +250,26 @@ class ValidateCheckinForm(BaseFormValidation):
         try:
             done = await asyncio.to_thread(store.complete, checkin_id, items, on_complete)
         except Exception:  # noqa: BLE001
-            logger.exception("COULD NOT RECORD the check-in %s of conversation %s", checkin_id, tracker.sender_id)
+            logger.exception(
+                "COULD NOT RECORD the check-in %s of conversation %s", checkin_id, tracker.sender_id
+            )
             return None
         if done is None:
             return None
         history = await asyncio.to_thread(store.checkins, sub.id)
         if repository is not None:
             try:
-                await asyncio.to_thread(write_follow_up, repository, sub.conversation_id, history, sub.timezone)
+                await asyncio.to_thread(
+                    write_follow_up, repository, sub.conversation_id, history, sub.timezone
+                )
             except Exception:  # noqa: BLE001 - the check-in itself is recorded; the record is rewritten next time
                 logger.exception("checkins: could not write the follow-up series of %s", sub.conversation_id)
         answered = [c for c in history if c.status == "answered" and c.total is not None and c.id != done.id]
         last_total = answered[-1].total if answered else None
         upcoming = await asyncio.to_thread(store.upcoming, sub.id)
-        return wording.result_line(items, last_total, baseline, upcoming.due_at if upcoming else None, sub.timezone)
+        return wording.result_line(
+            items, last_total, baseline, upcoming.due_at if upcoming else None, sub.timezone
+        )
 
     # --- what changed ------------------------------------------------------------------------
 
@@ -254,7 +290,9 @@ class ValidateCheckinForm(BaseFormValidation):
                 await asyncio.to_thread(store.save_note, checkin_id, text)
                 history = await asyncio.to_thread(store.checkins, sub.id)
                 repository = await asyncio.to_thread(self._repository_factory)
-                await asyncio.to_thread(write_follow_up, repository, sub.conversation_id, history, sub.timezone)
+                await asyncio.to_thread(
+                    write_follow_up, repository, sub.conversation_id, history, sub.timezone
+                )
         except Exception:  # noqa: BLE001
             logger.exception("checkins: could not save the note of conversation %s", tracker.sender_id)
         dispatcher.utter_message(response="utter_checkin_note_saved")
@@ -295,7 +333,9 @@ def method_in(text: str) -> Optional[str]:
 class ValidateCheckinSetupForm(BaseFormValidation):
     """How to reach the person each week, and their time zone."""
 
-    def __init__(self, store_factory: StoreFactory = default_store, env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self, store_factory: StoreFactory = default_store, env: Optional[Dict[str, str]] = None
+    ) -> None:
         self._store_factory = store_factory
         self._env = env
 
@@ -395,8 +435,8 @@ class ValidateCheckinSetupForm(BaseFormValidation):
             code_row = None
             # Resend to the same number: it is kept only encrypted, with the SMS contact.
             try:
-                found = await asyncio.to_thread(store.latest_code_sender, tracker.sender_id)
-                number = await phone_for(found) if found else None
+                last_sender = await asyncio.to_thread(store.latest_code_sender, tracker.sender_id)
+                number = await phone_for(last_sender) if last_sender else None
                 if number:
                     await self._send_code(number, dispatcher, tracker)
                     code_row = True

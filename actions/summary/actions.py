@@ -23,6 +23,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.checkins.actions import checkin_offer_events
 from trd.navigator import IntakeValidationError
 from trd.store import get_repository
 from trd.store.repository import Repository, utcnow
@@ -116,7 +117,8 @@ class ActionShowSummary(_SummaryAction):
             chat_message, result, link, ttl_days=links.ttl_days, complete=intake_complete(record)
         )
         dispatcher.utter_message(text=text)
-        return []
+        # At the end of a complete intake, the offer of weekly check-ins follows, once (#12).
+        return checkin_offer_events(tracker, record) if intake_complete(record) else []
 
 
 class ActionDeleteSummary(_SummaryAction):

@@ -85,7 +85,7 @@ async def _end_open_form(request: Request, sender_id: str) -> None:
 
 
 async def handle_trigger(
-    channel: "TwilioSmsInput",
+    channel: TwilioSmsInput,
     request: Request,
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     store_factory: Callable[[], Any] = _checkin_store,
@@ -105,7 +105,11 @@ async def handle_trigger(
     if not isinstance(body, dict):
         return _json(400, "bad_request", "not an object")
     checkin_id, token, action = body.get("checkin_id"), body.get("token"), body.get("action")
-    if not isinstance(checkin_id, str) or not isinstance(token, str) or action not in (ACTION_SEND, ACTION_REMIND):
+    if (
+        not isinstance(checkin_id, str)
+        or not isinstance(token, str)
+        or action not in (ACTION_SEND, ACTION_REMIND)
+    ):
         return _json(400, "bad_request", "checkin_id, token and action are required")
     try:
         store = await asyncio.to_thread(store_factory)
@@ -118,7 +122,9 @@ async def handle_trigger(
         return _json(200, "stale", "unknown check-in")
     sender_id = sub.sms_sender_id
     # The task runs to the end even if the worker hangs up (it has taken the row by then).
-    task = asyncio.ensure_future(_deliver(channel, request, on_new_message, store, checkin_id, token, action, sender_id))
+    task = asyncio.ensure_future(
+        _deliver(channel, request, on_new_message, store, checkin_id, token, action, sender_id)
+    )
     try:
         outcome, detail, status = await asyncio.shield(task)
     except asyncio.CancelledError:
@@ -127,7 +133,7 @@ async def handle_trigger(
 
 
 async def _deliver(
-    channel: "TwilioSmsInput",
+    channel: TwilioSmsInput,
     request: Request,
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     store: Any,
@@ -156,7 +162,9 @@ async def _deliver(
             logger.info("checkins: %s of check-in %s not texted: %s", action, checkin_id, why)
             return "not_sent", why, 200
         await _end_open_form(request, sender_id)
-        collector_messages, failed = await _run_turn(channel, on_new_message, sender_id, checkin_id, action, taken)
+        collector_messages, failed = await _run_turn(
+            channel, on_new_message, sender_id, checkin_id, action, taken
+        )
         parts, buttons = render_replies(collector_messages)
         if failed or not parts:
             if action == ACTION_SEND:
@@ -173,7 +181,7 @@ async def _deliver(
 
 
 async def _run_turn(
-    channel: "TwilioSmsInput",
+    channel: TwilioSmsInput,
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     sender_id: str,
     checkin_id: str,
@@ -199,7 +207,7 @@ async def _run_turn(
     return list(collector.messages), False
 
 
-async def _send(channel: "TwilioSmsInput", sender_id: str, phone: str, parts: List[str], key: str) -> None:
+async def _send(channel: TwilioSmsInput, sender_id: str, phone: str, parts: List[str], key: str) -> None:
     assert channel.config is not None
     queues = getattr(channel, "queues", None)
     if queues is not None:  # the durable outbox (issue 10), when the channel has one
@@ -217,8 +225,12 @@ async def _send(channel: "TwilioSmsInput", sender_id: str, phone: str, parts: Li
         try:
             await channel.sender.send(phone, part, from_number=channel.config.from_number or None)
         except SmsSendError as exc:
-            logger.error("checkins: a check-in text to %s could not be sent (%s); %d part(s) dropped",
-                         sender_id, exc, len(parts) - i)
+            logger.error(
+                "checkins: a check-in text to %s could not be sent (%s); %d part(s) dropped",
+                sender_id,
+                exc,
+                len(parts) - i,
+            )
             return
 
 

@@ -8,10 +8,11 @@
     CHECKIN_POLL_SECONDS            5: how often the scheduler looks for due work
     CHECKIN_LEASE_SECONDS           120: a check-in claimed by a worker that died is taken again after this
     CHECKIN_BATCH_SIZE              50: check-ins claimed per pass
-    CHECKIN_HIGH_SCORE              15: a PHQ-9 total this high, then two missed check-ins, notifies the care team
+    CHECKIN_HIGH_SCORE              15: a PHQ-9 total this high, then two missed check-ins,
+                                    notifies the care team
     CHECKIN_LINK_TTL_DAYS           180: a web person's personal check-in link lasts this long
     CHECKIN_TRIGGER_URL             where the worker reaches the Rasa server (default http://127.0.0.1:$RASA_PORT)
-    CHECKIN_CLOCK_FILE              tests only: read "now" from this file (ISO 8601) instead of the system clock
+    CHECKIN_CLOCK_FILE              tests only: read "now" from this file (ISO 8601), not the system clock
 
 A malformed value raises :class:`CheckinConfigError` naming it: a deployment that
 believes it follows people up must not run without doing so.
@@ -60,7 +61,9 @@ def parse_quiet_hours(text: str) -> Optional[Tuple[int, int]]:
         try:
             h, m = int(hour), int(minute or 0)
         except ValueError:
-            raise CheckinConfigError(f"CHECKIN_QUIET_HOURS must look like 21-9 (or off), not {text!r}") from None
+            raise CheckinConfigError(
+                f"CHECKIN_QUIET_HOURS must look like 21-9 (or off), not {text!r}"
+            ) from None
         if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
             raise CheckinConfigError(f"CHECKIN_QUIET_HOURS has an impossible time: {text!r}")
         minutes.append((h * 60 + m) % 1440)
@@ -104,9 +107,10 @@ class CheckinConfig:
         )
 
     def describe(self) -> str:
-        quiet = "off" if self.quiet_hours is None else "%02d:%02d-%02d:%02d" % (
-            self.quiet_hours[0] // 60, self.quiet_hours[0] % 60, self.quiet_hours[1] // 60, self.quiet_hours[1] % 60
-        )
+        quiet = "off"
+        if self.quiet_hours is not None:
+            (h1, m1), (h2, m2) = divmod(self.quiet_hours[0], 60), divmod(self.quiet_hours[1], 60)
+            quiet = f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}"
         return (
             f"every {self.interval_seconds:g}s, quiet hours {quiet}, reminder after "
             f"{self.reminder_after_seconds:g}s, poll {self.poll_seconds:g}s, lease {self.lease_seconds:g}s, "

@@ -76,8 +76,9 @@ def destinations(env: Mapping[str, str] = os.environ) -> tuple:
     return tuple(destinations_from_env(env))
 
 
-def worsening(baseline: Optional[int], previous: Optional[int], latest: Optional[int],
-              previous_worse: bool) -> Optional[int]:
+def worsening(
+    baseline: Optional[int], previous: Optional[int], latest: Optional[int], previous_worse: bool
+) -> Optional[int]:
     """Points of worsening that call for a notification, else None.
 
     5+ above the intake, unless the previous check-in was already that far above (the care
@@ -123,8 +124,11 @@ def build_payload(
     missed: int = 0,
     points: Optional[int] = None,
 ) -> Dict[str, Any]:
-    before = previous if points is not None and previous is not None and latest is not None and \
-        latest - previous == points else baseline
+    before = (
+        previous
+        if points is not None and previous is not None and latest is not None and latest - previous == points
+        else baseline
+    )
     note = NOTES[reason].format(points=points, before=before, latest=latest, missed=missed)
     return {
         "type": PAYLOAD_TYPE,
@@ -138,7 +142,9 @@ def build_payload(
             "baseline": baseline,
             "previous": previous,
             "latest": latest,
-            "change_from_baseline": (latest - baseline) if latest is not None and baseline is not None else None,
+            "change_from_baseline": (latest - baseline)
+            if latest is not None and baseline is not None
+            else None,
             "item9": item9,
         },
         "missed_in_a_row": missed,
@@ -212,8 +218,14 @@ def sms_text(payload: Mapping[str, Any], service_name: str) -> str:
     phq = payload.get("phq9") if isinstance(payload.get("phq9"), Mapping) else {}
     assert isinstance(phq, Mapping)
     latest = phq.get("latest")
-    before = phq.get("previous") if reason == REASON_WORSENING and phq.get("previous") is not None and \
-        latest is not None and latest - phq["previous"] >= MEANINGFUL else phq.get("baseline")
+    before = (
+        phq.get("previous")
+        if reason == REASON_WORSENING
+        and phq.get("previous") is not None
+        and latest is not None
+        and latest - phq["previous"] >= MEANINGFUL
+        else phq.get("baseline")
+    )
     points = (latest - before) if isinstance(latest, int) and isinstance(before, int) else "?"
     words = _REASON_WORDS.get(reason, "follow-up").format(
         points=points, before=before, latest=latest, missed=payload.get("missed_in_a_row")

@@ -87,8 +87,13 @@ def first_due(now: datetime, interval: float, zone: str, quiet: Optional[Tuple[i
     return daytime(add_interval(now, interval, zone), zone, quiet)
 
 
-def next_due(previous_due: datetime, interval: float, zone: str, quiet: Optional[Tuple[int, int]],
-             now: Optional[datetime] = None) -> datetime:
+def next_due(
+    previous_due: datetime,
+    interval: float,
+    zone: str,
+    quiet: Optional[Tuple[int, int]],
+    now: Optional[datetime] = None,
+) -> datetime:
     """The check-in after one due at ``previous_due``: one interval on, in daytime, not in the past."""
     due = daytime(add_interval(previous_due, interval, zone), zone, quiet)
     if now is not None:

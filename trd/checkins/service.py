@@ -47,7 +47,11 @@ def set_store(store: Optional[CheckinStore]) -> None:
 
 def intake_items(record: Optional[Mapping[str, Any]]) -> Optional[List[int]]:
     items = (record or {}).get("phq9")
-    if isinstance(items, list) and len(items) == 9 and all(isinstance(i, int) and not isinstance(i, bool) for i in items):
+    if (
+        isinstance(items, list)
+        and len(items) == 9
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in items)
+    ):
         return [int(i) for i in items]
     return None
 
@@ -57,7 +61,9 @@ def intake_total(record: Optional[Mapping[str, Any]]) -> Optional[int]:
     return sum(items) if items is not None else None
 
 
-def follow_up_series(checkins: Sequence[CheckinRecord], zone: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+def follow_up_series(
+    checkins: Sequence[CheckinRecord], zone: str
+) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
     """(complete check-ins as schema ``follow_up`` entries, check-ins with skipped items), in date order."""
     complete: List[Dict[str, Any]] = []
     incomplete: List[Dict[str, Any]] = []
@@ -79,7 +85,9 @@ def follow_up_series(checkins: Sequence[CheckinRecord], zone: str) -> Tuple[List
     return complete, incomplete
 
 
-def write_follow_up(repository: Repository, conversation_id: str, checkins: Sequence[CheckinRecord], zone: str) -> None:
+def write_follow_up(
+    repository: Repository, conversation_id: str, checkins: Sequence[CheckinRecord], zone: str
+) -> None:
     """Rewrite the record's follow-up keys from the check-ins (the whole series each time)."""
     complete, incomplete = follow_up_series(checkins, zone)
     record = repository.intake(conversation_id) or {}

@@ -238,7 +238,9 @@ class CheckinStore:
                     raise
                 delay = RETRY_DELAYS[attempt]
                 attempt += 1
-                logger.warning("checkins: database error (attempt %d, retrying in %.1fs): %s", attempt, delay, exc)
+                logger.warning(
+                    "checkins: database error (attempt %d, retrying in %.1fs): %s", attempt, delay, exc
+                )
                 time.sleep(delay)
 
     # --- subscriptions --------------------------------------------------------------------
@@ -346,7 +348,7 @@ class CheckinStore:
         return self._run(work)
 
     def set_status(self, subscription_id: int, status: str) -> Subscription:
-        """Pause or stop (future and open check-ins are not sent or reminded), or resume (next one scheduled)."""
+        """Pause or stop (nothing more is sent or reminded), or resume (the next one is scheduled)."""
         if status not in (SUB_ACTIVE, SUB_PAUSED, SUB_STOPPED):
             raise ValueError(f"unknown subscription status {status!r}")
         now = self._clock()
@@ -382,7 +384,9 @@ class CheckinStore:
             session.execute(
                 sa.update(CheckinSubscription)
                 .where(CheckinSubscription.id == subscription_id)
-                .values(link_token_hash=token_hash(token), link_expires_at=expires_at, updated_at=self._clock())
+                .values(
+                    link_token_hash=token_hash(token), link_expires_at=expires_at, updated_at=self._clock()
+                )
             )
 
         self._run(work)
@@ -410,7 +414,9 @@ class CheckinStore:
     def checkins(self, subscription_id: int) -> List[CheckinRecord]:
         def work(session: Session) -> List[CheckinRecord]:
             rows = session.execute(
-                sa.select(Checkin).where(Checkin.subscription_id == subscription_id).order_by(Checkin.sequence)
+                sa.select(Checkin)
+                .where(Checkin.subscription_id == subscription_id)
+                .order_by(Checkin.sequence)
             ).scalars()
             return [_rec(r) for r in rows]
 
@@ -491,7 +497,9 @@ class CheckinStore:
         self,
         checkin_id: str,
         answers: Sequence[Any],
-        on_complete: Optional[Callable[[Session, CheckinRecord, List[CheckinRecord], Subscription], None]] = None,
+        on_complete: Optional[
+            Callable[[Session, CheckinRecord, List[CheckinRecord], Subscription], None]
+        ] = None,
     ) -> Optional[CheckinRecord]:
         """Record a finished check-in (``answered``); None if it is unknown or was already finished.
 
@@ -542,7 +550,7 @@ class CheckinStore:
         return self._run(work)
 
     def later(self, checkin_id: str) -> Optional[datetime]:
-        """ "Later": the one reminder moves to CHECKIN_LATER_SECONDS from now (daytime); None if it was used."""
+        """ "Later": the one reminder moves to CHECKIN_LATER_SECONDS from now (daytime); None if used."""
         now = self._clock()
 
         def work(session: Session) -> Optional[datetime]:
@@ -550,7 +558,9 @@ class CheckinStore:
             if row is None or row.status not in (ST_SENT, ST_SENDING):
                 return None
             sub = session.get(CheckinSubscription, row.subscription_id)
-            when = schedule.reminder_time(now, self.config.later_seconds, sub.timezone, self.config.quiet_hours)
+            when = schedule.reminder_time(
+                now, self.config.later_seconds, sub.timezone, self.config.quiet_hours
+            )
             nxt = session.execute(
                 sa.select(Checkin.due_at).where(
                     Checkin.subscription_id == row.subscription_id, Checkin.status == ST_SCHEDULED
@@ -568,7 +578,7 @@ class CheckinStore:
     # --- the worker: claiming due rows ----------------------------------------------------
 
     def claim_due(self, limit: int, lease_seconds: Optional[float] = None) -> List[Claim]:
-        """Take up to ``limit`` due rows (sends and reminders, and sends left mid-way) for one attempt each."""
+        """Take up to ``limit`` due rows (sends, reminders, sends left mid-way) for one attempt each."""
         if limit < 1:
             return []
         lease = self.config.lease_seconds if lease_seconds is None else lease_seconds
@@ -661,7 +671,9 @@ class CheckinStore:
         session.execute(
             sa.update(attempts)
             .where(attempts.c.checkin_id == checkin_id, attempts.c.outcome == OUT_IN_PROGRESS)
-            .values(outcome=outcome, finished_at=self._clock(), error=(error or None) and error[:MAX_ERROR_CHARS])
+            .values(
+                outcome=outcome, finished_at=self._clock(), error=(error or None) and error[:MAX_ERROR_CHARS]
+            )
         )
 
     def retry_later(self, claim: Claim, when: datetime, error: str, outcome: str = OUT_FAILED) -> bool:
@@ -675,7 +687,9 @@ class CheckinStore:
                     Checkin.claim_token == claim.token,
                     Checkin.status.in_((ST_SCHEDULED, ST_SENT)),
                 )
-                .values(next_action_at=when, claim_token=None, claimed_by=None, last_error=error[:MAX_ERROR_CHARS])
+                .values(
+                    next_action_at=when, claim_token=None, claimed_by=None, last_error=error[:MAX_ERROR_CHARS]
+                )
             )
             self._finish_attempt(session, claim.checkin_id, outcome, error)
             return bool(result.rowcount)
@@ -701,7 +715,9 @@ class CheckinStore:
         self._run(lambda session: self._finish_attempt(session, claim.checkin_id, outcome, error))
 
     def web_due(
-        self, claim: Claim, on_missed: Optional[Callable[[Session, Subscription, List[CheckinRecord]], None]] = None
+        self,
+        claim: Claim,
+        on_missed: Optional[Callable[[Session, Subscription, List[CheckinRecord]], None]] = None,
     ) -> SendResult:
         """A web-link check-in's time has come: nothing to push; it is open for the person's visit."""
 
@@ -856,7 +872,13 @@ class CheckinStore:
     # --- web phone confirmation codes -----------------------------------------------------
 
     def create_code(
-        self, conversation_id: str, sms_sender_id: str, code: str, secret: str, zone: Optional[str], ttl: float = 900
+        self,
+        conversation_id: str,
+        sms_sender_id: str,
+        code: str,
+        secret: str,
+        zone: Optional[str],
+        ttl: float = 900,
     ) -> None:
         now = self._clock()
 
@@ -880,7 +902,9 @@ class CheckinStore:
 
         self._run(work)
 
-    def check_code(self, conversation_id: str, code: str, secret: str, max_tries: int = 5) -> Optional[Dict[str, Any]]:
+    def check_code(
+        self, conversation_id: str, code: str, secret: str, max_tries: int = 5
+    ) -> Optional[Dict[str, Any]]:
         """{"sms_sender_id", "timezone"} when ``code`` is the conversation's live code; counts tries."""
         now = self._clock()
         wanted = _code_hash(secret, conversation_id, code)
@@ -943,17 +967,28 @@ class CheckinStore:
             ).scalar_one_or_none()
             removed = 0
             if sub is not None:
-                ids = [r for (r,) in session.execute(sa.select(Checkin.id).where(Checkin.subscription_id == sub.id))]
+                ids = [
+                    r
+                    for (r,) in session.execute(
+                        sa.select(Checkin.id).where(Checkin.subscription_id == sub.id)
+                    )
+                ]
                 if ids:
-                    removed += session.execute(
-                        sa.delete(CheckinAttempt).where(CheckinAttempt.checkin_id.in_(ids))
-                    ).rowcount or 0
+                    removed += (
+                        session.execute(
+                            sa.delete(CheckinAttempt).where(CheckinAttempt.checkin_id.in_(ids))
+                        ).rowcount
+                        or 0
+                    )
                     removed += session.execute(sa.delete(Checkin).where(Checkin.id.in_(ids))).rowcount or 0
                 session.delete(sub)
                 removed += 1
-            removed += session.execute(
-                sa.delete(CheckinCode).where(CheckinCode.conversation_id == conversation_id)
-            ).rowcount or 0
+            removed += (
+                session.execute(
+                    sa.delete(CheckinCode).where(CheckinCode.conversation_id == conversation_id)
+                ).rowcount
+                or 0
+            )
             return removed
 
         return self._run(work)
@@ -961,10 +996,18 @@ class CheckinStore:
     def attempts(self, checkin_id: str) -> List[Dict[str, Any]]:
         def work(session: Session) -> List[Dict[str, Any]]:
             rows = session.execute(
-                sa.select(CheckinAttempt).where(CheckinAttempt.checkin_id == checkin_id).order_by(CheckinAttempt.id)
+                sa.select(CheckinAttempt)
+                .where(CheckinAttempt.checkin_id == checkin_id)
+                .order_by(CheckinAttempt.id)
             ).scalars()
             return [
-                {"kind": r.kind, "worker": r.worker, "outcome": r.outcome, "error": r.error, "started_at": r.started_at}
+                {
+                    "kind": r.kind,
+                    "worker": r.worker,
+                    "outcome": r.outcome,
+                    "error": r.error,
+                    "started_at": r.started_at,
+                }
                 for r in rows
             ]
 
@@ -975,7 +1018,9 @@ def _code_hash(secret: str, conversation_id: str, code: str) -> str:
     import hmac as _hmac
 
     digits = "".join(ch for ch in str(code) if ch.isdigit())
-    return _hmac.new(secret.encode("utf-8"), f"{conversation_id}:{digits}".encode(), hashlib.sha256).hexdigest()
+    return _hmac.new(
+        secret.encode("utf-8"), f"{conversation_id}:{digits}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 __all__ = [

@@ -83,18 +83,26 @@ def zone_label(zone: str, data: Optional[AreaCodeData] = None) -> str:
 
 # What people type, folded to lowercase words -> an IANA zone.
 _WORDS: Tuple[Tuple[str, str], ...] = (
-    (r"eastern|east coast|\bet\b|\best\b|\bedt\b|new york|boston|atlanta|miami|detroit|philadelphia|"
-     r"washington dc|\bdc\b|ohio|florida|georgia", "America/New_York"),
+    (
+        r"eastern|east coast|\bet\b|\best\b|\bedt\b|new york|boston|atlanta|miami|detroit|philadelphia|"
+        r"washington dc|\bdc\b|ohio|florida|georgia",
+        "America/New_York",
+    ),
     (r"central|\bct\b|\bcst\b|\bcdt\b|chicago|texas|houston|dallas|midwest", "America/Chicago"),
     (r"arizona|phoenix", "America/Phoenix"),
     (r"mountain|\bmt\b|\bmst\b|\bmdt\b|denver|colorado|utah|salt lake", "America/Denver"),
-    (r"pacific|west coast|\bpt\b|\bpst\b|\bpdt\b|california|los angeles|seattle|oregon|san francisco",
-     "America/Los_Angeles"),
+    (
+        r"pacific|west coast|\bpt\b|\bpst\b|\bpdt\b|california|los angeles|seattle|oregon|san francisco",
+        "America/Los_Angeles",
+    ),
     (r"alaska|\bakst\b|anchorage", "America/Anchorage"),
     (r"hawaii|\bhst\b|honolulu", "Pacific/Honolulu"),
     (r"puerto rico|atlantic", "America/Puerto_Rico"),
     (r"\butc\b|\bgmt\b|greenwich", "UTC"),
 )
+
+
+_LEGACY = ("Etc/", "SystemV/", "US/", "Canada/", "Mexico/", "Chile/", "Brazil/", "posix/", "right/")
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,7 +111,7 @@ def _iana_names() -> Dict[str, str]:
     for name in available_timezones():
         names[name.lower()] = name
         last = name.split("/")[-1].replace("_", " ").lower()
-        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")):
+        if "/" in name and not name.startswith(_LEGACY):
             names.setdefault(last, name)
     return names
 
@@ -116,9 +124,10 @@ def parse_zone(text: str) -> Optional[str]:
     if not raw or len(raw) > 200:
         return None
     names = _iana_names()
-    exact = names.get(raw.lower().replace(" ", "_")) or names.get(raw.lower())
-    if exact:
-        return exact
+    if "/" in raw:
+        exact = names.get(raw.lower().replace(" ", "_"))
+        if exact:
+            return exact
     folded = " ".join(re.sub(r"[^a-z0-9/_ ]+", " ", raw.lower()).split())
     for pattern, zone in _WORDS:
         if re.search(pattern, folded):

@@ -63,7 +63,9 @@ def result_line(
                 intake=intake_total,
             )
         elif last_total is not None:
-            text = w["last_only"].format(total_words=total_words, vs_last=_versus(total, last_total, w), last=last_total)
+            text = w["last_only"].format(
+                total_words=total_words, vs_last=_versus(total, last_total, w), last=last_total
+            )
         elif intake_total is not None:
             text = w["intake_only"].format(
                 total_words=total_words, vs_intake=_versus(total, intake_total, w), intake=intake_total

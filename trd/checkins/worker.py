@@ -125,7 +125,9 @@ class Scheduler:
                 when = self._clock() + timedelta(seconds=self.backoff(claim.attempt))
                 await asyncio.to_thread(self.store.retry_later, claim, when, f"error: {type(exc).__name__}")
             except Exception:  # noqa: BLE001
-                logger.exception("checkin %s: could not record the failure; retried after the lease", claim.checkin_id)
+                logger.exception(
+                    "checkin %s: could not record the failure; retried after the lease", claim.checkin_id
+                )
             return "error"
 
     async def _act(self, claim: Claim) -> str:
@@ -137,7 +139,9 @@ class Scheduler:
         if schedule.in_quiet_hours(now, sub.timezone, self.config.quiet_hours):
             wake = schedule.daytime(now, sub.timezone, self.config.quiet_hours)
             await asyncio.to_thread(self.store.retry_later, claim, wake, "quiet hours", OUT_DEFERRED)
-            logger.info("checkin %s: quiet hours for the person; put off to %s", claim.checkin_id, wake.isoformat())
+            logger.info(
+                "checkin %s: quiet hours for the person; put off to %s", claim.checkin_id, wake.isoformat()
+            )
             return "deferred"
         if sub.channel == CHANNEL_WEB:
             if claim.action == ACTION_SEND:
@@ -149,14 +153,22 @@ class Scheduler:
         if result.retry:
             wait = self.backoff(claim.attempt)
             when = self._clock() + timedelta(seconds=wait)
-            await asyncio.to_thread(self.store.retry_later, claim, when, result.detail or "failed", OUT_FAILED)
+            await asyncio.to_thread(
+                self.store.retry_later, claim, when, result.detail or "failed", OUT_FAILED
+            )
             logger.warning(
-                "checkin %s (%s): %s; trying again in %.0fs", claim.checkin_id, claim.action, result.detail, wait
+                "checkin %s (%s): %s; trying again in %.0fs",
+                claim.checkin_id,
+                claim.action,
+                result.detail,
+                wait,
             )
             return "retry"
         # The Rasa server took the row on (sent, not sent) or it was not this claim's any more.
         await asyncio.to_thread(self.store.record_outcome, claim, result.outcome, result.detail or None)
-        logger.info("checkin %s (%s, #%d): %s", claim.checkin_id, claim.action, claim.sequence, result.outcome)
+        logger.info(
+            "checkin %s (%s, #%d): %s", claim.checkin_id, claim.action, claim.sequence, result.outcome
+        )
         return result.outcome
 
     async def run_once(self) -> List[str]:
@@ -204,7 +216,9 @@ async def _migrate_until_ready(url: str, stop: asyncio.Event) -> bool:
     return False
 
 
-async def serve(config: CheckinConfig, url: str, token: str, env: Mapping[str, str], once: bool = False) -> int:
+async def serve(
+    config: CheckinConfig, url: str, token: str, env: Mapping[str, str], once: bool = False
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -264,7 +278,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     token = os.environ.get("RASA_AUTH_TOKEN", "").strip()
     if not token:
-        logger.error("the check-in scheduler cannot start: RASA_AUTH_TOKEN is not set (it authenticates to the Rasa server)")
+        logger.error(
+            "the check-in scheduler cannot start: RASA_AUTH_TOKEN is not set "
+            "(it authenticates to the Rasa server)"
+        )
         return 2
     try:
         return asyncio.run(serve(config, url, token, os.environ, once=args.once))

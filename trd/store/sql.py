@@ -24,8 +24,8 @@ from trd.store.db import make_engine, safe_url, session_factory
 from trd.store.escalation_models import Escalation
 from trd.store.models import CrisisEvent, IntakeRow, SafetyPlanRow
 from trd.store.repository import (
-    LINK_ACTIVE,
     FOLLOW_UP_KEYS,
+    LINK_ACTIVE,
     CrisisRecord,
     EscalationRecord,
     EscalationRequest,
