@@ -37,6 +37,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.forms.base import SKIPPED, BaseFormValidation, attempts_for, normalise_answer
+from trd import answers as reading
 from trd.intake import answers
 from trd.intake.parts import (
     FORM_PARTS,
@@ -79,6 +80,7 @@ DIGRESSION_WORDS: Dict[str, re.Pattern[str]] = {
         "treatment_question": r".",  # and it must look like a question (checked below)
         "treatment_info": r".",  # the retrieval intent (data/rules/treatment_info.yml): a question too
         "share_feelings": r".",  # "I feel so hopeless" instead of an answer: heard first, then asked again
+        "delete_my_data": r"\b(delete|erase|remove|forget|wipe|forgotten|get rid)\b",
     }.items()
 }
 DIGRESSION_INTENTS = frozenset(DIGRESSION_WORDS)
@@ -116,7 +118,7 @@ def canonical(kind: str, value: Any) -> bool:
         return isinstance(value, list) and all(v in answers.OTHER_TREATMENTS for v in value)
     if kind == "outcome":
         return isinstance(value, str) and value in answers.OUTCOMES
-    return False
+    return kind in reading.kinds() and reading.is_canonical(kind, value)
 
 
 def to_slot_value(value: Any) -> Any:
@@ -135,6 +137,8 @@ class IntakeFormValidation(BaseFormValidation, ABC):
 
     skipped_response = "utter_intake_skipped"
     max_attempts = 3
+    #: the "go back" stack this form's answers go on (a form outside the intake's parts keeps its own)
+    undo_slot: str = SLOT_UNDO
 
     def __init__(self, repository_factory: Optional[RepositoryFactory] = None) -> None:
         self._repository_factory: RepositoryFactory = repository_factory or get_repository
@@ -175,7 +179,7 @@ class IntakeFormValidation(BaseFormValidation, ABC):
         question = self.question(slot)
         if question is None:
             return answers.INVALID
-        return answers.PARSERS[question.kind](text, intent, confidence)
+        return reading.read(question.kind, text, intent=intent, confidence=confidence, message=message).value
 
     def hint_response(self, slot: str) -> Optional[str]:
         question = self.question(slot)
@@ -308,10 +312,14 @@ class IntakeFormValidation(BaseFormValidation, ABC):
             {
                 "form": self.form_name(),
                 "part": FORM_PARTS.get(self.form_name()),
-                "slots": {name: before.get(name) for name in changes if name not in NOT_UNDONE},
+                "slots": {
+                    name: before.get(name)
+                    for name in changes
+                    if name not in NOT_UNDONE and name != self.undo_slot
+                },
             }
         )
-        changes[SLOT_UNDO] = undo[-MAX_UNDO:]
+        changes[self.undo_slot] = undo[-MAX_UNDO:]
         merged = dict(tracker.slots)
         merged.update(changes)
         crises = crisis_slot_changes(tracker.events or [], merged)
@@ -323,9 +331,8 @@ class IntakeFormValidation(BaseFormValidation, ABC):
 
     # --- navigation -------------------------------------------------------------------------
 
-    @staticmethod
-    def _undo_stack(tracker: Tracker) -> List[Dict[str, Any]]:
-        value = tracker.get_slot(SLOT_UNDO)
+    def _undo_stack(self, tracker: Tracker) -> List[Dict[str, Any]]:
+        value = tracker.get_slot(self.undo_slot)
         return [dict(e) for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
     def _go_back(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -339,7 +346,7 @@ class IntakeFormValidation(BaseFormValidation, ABC):
         restored: Dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
         changes.update(restored)
         changes[slot] = None if slot not in restored else restored[slot]
-        changes[SLOT_UNDO] = undo
+        changes[self.undo_slot] = undo
         part = entry.get("part")
         if entry.get("form") != self.form_name() and isinstance(part, str):
             # The previous question belongs to an earlier form: end this one, reopen that.

@@ -19,6 +19,9 @@ How the delivery worker (``python -m trd.escalation.worker``) sends them:
                                       the on-call SMS goes through the same Twilio account as the
                                       SMS channel; TWILIO_FROM_NUMBER is required for it
     SMS_SERVICE_NAME                  names the service in the on-call SMS (default TRD Navigator)
+    PRIVACY_MAINTENANCE_SECONDS       how often the worker runs the privacy job (trd.privacy: the
+                                      RETENTION_DAYS purge, deletions kept until delivered, old web
+                                      sessions); default 3600, 0 turns it off
 
 Secrets are never logged; ``describe()`` says what is configured without them.
 """
@@ -98,6 +101,7 @@ class WorkerConfig:
     lease_seconds: float = 60.0
     http_timeout_seconds: float = 10.0
     batch_size: int = 10
+    maintenance_seconds: float = 3600.0  # the privacy job (retention, deletions, old sessions)
     service_name: str = DEFAULT_SERVICE_NAME
     warnings: Tuple[str, ...] = ()
 
@@ -137,6 +141,7 @@ class WorkerConfig:
             lease_seconds=lease,
             http_timeout_seconds=timeout,
             batch_size=int(batch_text),
+            maintenance_seconds=_number(env, "PRIVACY_MAINTENANCE_SECONDS", 3600.0, 0.0),
             service_name=env.get("SMS_SERVICE_NAME", "").strip() or DEFAULT_SERVICE_NAME,
             warnings=tuple(warnings),
         )

@@ -107,6 +107,7 @@ class Worker:
         self.journal = journal
         self.repository = repository
         self._journal_retry: Dict[str, Tuple[float, int]] = {}  # entry id -> (next try, failures)
+        self._maintained_at = float("-inf")
         self.outbox = outbox
         self.notifiers = dict(notifiers)
         self.config = config
@@ -314,6 +315,24 @@ class Worker:
         else:
             self._journal_retry.pop(entry.id, None)
 
+    async def maintain(self, force: bool = False) -> None:
+        """The periodic privacy job (trd.privacy.run_maintenance: RETENTION_DAYS, deletions kept
+        until delivered, old web sessions), every PRIVACY_MAINTENANCE_SECONDS (3600; 0: never)."""
+        every = self.config.maintenance_seconds
+        now = time.monotonic()
+        if not force and (every <= 0 or now - self._maintained_at < every):
+            return
+        self._maintained_at = now
+        from trd.privacy import run_maintenance
+
+        try:
+            done = await asyncio.to_thread(run_maintenance, self.outbox.engine)
+        except Exception:  # noqa: BLE001 - the outbox matters more; tried again next time
+            logger.exception("the privacy maintenance job failed; trying again in %.0fs", every)
+            return
+        if any(done.values()):
+            logger.info("privacy maintenance: %s", done)
+
     async def run_once(self) -> int:
         """Claim what is due now (up to the batch size) and deliver it; returns how many were claimed."""
         await self.drain_journal()
@@ -330,6 +349,7 @@ class Worker:
         failures = 0
         while not stop.is_set():
             await self.drain_journal()
+            await self.maintain()
             free = self.config.batch_size - len(self._in_flight)
             wait = self.config.poll_seconds
             if free > 0:
