@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trd.answers import adherence, intake, medicines, outcomes, trials
+from trd.answers import adherence, current, intake, medicines, outcomes, person, trial_context, trials
 from trd.answers.registry import Context, register
 
 
@@ -109,9 +109,109 @@ register(
 )
 
 
+# --- version 2 (navigator.md section 10) -------------------------------------------------------
+# the person now (parts 1, 4, 5) and the gentle questions after the safety check
+register("age", _text_only(person.read_age), person.is_age_value, "age in years, or a range")
+register(
+    "perinatal",
+    _text_only(person.read_perinatal),
+    person.is_perinatal_value,
+    "pregnant, had a baby in the past year, breastfeeding, planning a pregnancy",
+)
+register(
+    "drinks_per_week",
+    _text_only(person.read_drinks_per_week),
+    lambda v: _number(v) and v <= person.MAX_DRINKS_PER_WEEK,
+    "alcoholic drinks in a usual week",
+)
+register(
+    "recreational_drugs",
+    _text_only(person.read_recreational_drugs),
+    person.is_drugs_value,
+    "cannabis and other recreational drugs used now",
+)
+register(
+    "psychosis_kind",
+    _text_only(person.read_psychosis_kind),
+    person.is_psychosis_value,
+    "hearing or seeing things, firmly held beliefs, or both",
+)
+register(
+    "thoughts_now",
+    _text_only(person.read_thoughts_now),
+    lambda v: v in person.THOUGHTS_NOW,
+    "suicidal thoughts now: none, passive or active",
+)
+register(
+    "go_ahead",
+    lambda text, context: person.read_go_ahead(text, context.intent, context.confidence),
+    lambda v: isinstance(v, bool),
+    "whether the person is happy to be asked",
+)
+# a medicine trial's context (part 2) and what the person takes now
+register(
+    "trial_purpose",
+    _text_only(trial_context.read_purpose),
+    lambda v: v in trial_context.PURPOSES,
+    "what a medicine was taken for",
+)
+register(
+    "relapse_while_taking",
+    _text_only(trial_context.read_relapse_while_taking),
+    lambda v: isinstance(v, bool),
+    "the illness came back while still on the medicine at the same dose",
+)
+register(
+    "added_to",
+    _with_names(trial_context.read_added_to),
+    trial_context.is_added_to_value,
+    "the medicine it was added on top of ([] on its own)",
+)
+register(
+    "trial_order",
+    _with_names(trial_context.read_trial_order),
+    trial_context.is_order_value,
+    "the order the medicines were tried in",
+)
+register(
+    "current_medicines",
+    _with_names(current.read_current_medicines),
+    current.is_medicines_value,
+    "every medicine taken now, with doses",
+)
+register(
+    "current_confirm",
+    _with_names(current.read_current_confirm),
+    current.is_confirm_value,
+    "the list of medicines taken now, confirmed",
+)
+
+
 # The intake's kinds as parsers (text, intent, confidence) -> value, for the intake forms
 # and the question loader (a question's ``kind`` must be one of these).
-INTAKE_KINDS = ("phq9", "yes_no", "months", "count", "therapy_type", "completed", "treatments", "outcome")
+INTAKE_KINDS = (
+    "phq9",
+    "yes_no",
+    "months",
+    "count",
+    "therapy_type",
+    "completed",
+    "treatments",
+    "outcome",
+    "age",
+    "perinatal",
+    "drinks_per_week",
+    "recreational_drugs",
+    "psychosis_kind",
+    "thoughts_now",
+    "go_ahead",
+    "trial_purpose",
+    "relapse_while_taking",
+    "added_to",
+    "trial_order",
+    "current_medicines",
+    "current_confirm",
+)
 
 
 def _parser(name: str) -> Any:

@@ -77,6 +77,7 @@ _CONTEXT_WORDS = frozenset(
     long short while ages year
     none all any both each few several couple bunch
     followed back question questions part section rest answer answers
+    anymore needed occasionally usually regularly prn mostly sometimes
     blue white yellow pink orange green red purple brown grey gray little small big tiny new old
     different another same kind type sort one ones
     """.split()
@@ -236,6 +237,91 @@ class Mention:
         return {"drug": self.generic, "name_given": self.said}
 
 
+@dataclass(frozen=True)
+class Located:
+    """A medicine named in an answer, where it stands, and the stretch of words around it
+    that belongs to it (from the separator before it to the separator after it)."""
+
+    mention: Mention
+    start: int
+    end: int
+    before: str  # the words between the separator (or name) before it and its name
+    after: str  # the words between its name and the next separator (or name)
+
+
+_TRAILING_DOSE = re.compile(
+    r"(?:\s+\d[\d.,]*\s*(?:mg|mgs|mcg|ug|g|milligrams?|micrograms?)?)+\s*$", re.IGNORECASE
+)
+
+
+def _separators(text: str, spans: Sequence[_Span]) -> List[Tuple[int, int]]:
+    return [
+        (sep.start(), sep.end())
+        for sep in _SEPARATOR.finditer(text)
+        if not _overlaps(sep.start(), sep.end(), spans)
+    ]
+
+
+def locate_medicines(
+    text: str, message: Optional[Mapping[str, Any]] = None, lexicon: Optional[Lexicon] = None
+) -> List[Located]:
+    """Medicines named in ``text`` in the order they stand (no reordering, no merging), each
+    with the words that belong to it ("sertraline 100mg, lisinopril 10 mg": its dose).
+
+    The same names as :func:`find_medicines` (the lexicon's, the NLU's ``drug`` entities and
+    unrecognised words where a name stands); used where each name carries its own details,
+    as in a list of the medicines someone takes now.
+    """
+    lex = lexicon or default_lexicon()
+    spans = _entity_spans(text, message or {}, lex)
+    spans += _lexicon_spans(text, lex, spans)
+    spans.sort(key=lambda s: s.start)
+    separators = _separators(text, spans)
+    bounds = [0] + [b for sep in separators for b in sep] + [len(text)]
+    segments = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds) - 1, 2)]
+    items: List[_Span] = []
+    for start, end in segments:
+        inside = [s for s in spans if start <= s.start < end]
+        items += inside + _candidate_words(text, start, end, spans)
+    items.sort(key=lambda s: s.start)
+    located: List[Located] = []
+    for index, span in enumerate(items):
+        segment = next(((a, b) for a, b in segments if a <= span.start < b), (0, len(text)))
+        left = max([segment[0]] + [s.end for s in items[:index] if s.end <= span.start])
+        right = min([segment[1]] + [s.start for s in items[index + 1 :] if s.start >= span.end])
+        name = _TRAILING_DOSE.sub("", span.said).strip() or span.said.strip()
+        said_end = span.start + len(name)
+        located.append(
+            Located(
+                Mention(name, span.generic),
+                span.start,
+                span.end,
+                text[left : span.start],
+                text[said_end:right] if said_end <= right else "",
+            )
+        )
+    return located[:MAX_MENTIONS]
+
+
+# Words that put two medicines in sequence ("X, then Y", "Y, and before that X").
+_SEQUENCE = re.compile(
+    r"\b(?:then|after that|afterwards|after which|followed by|later(?: on)?|next"
+    r"|before (?:that|then|this|it|those|them)|prior to (?:that|this|it)|switched(?: me)? to"
+    r"|changed(?: me)? to|moved(?: me)?(?: on)? to|swapped(?: me)? to"
+    r"|replaced (?:it )?(?:by|with)|after)\b",
+    re.IGNORECASE,
+)
+
+
+def named_in_sequence(text: str, mentions: Sequence[Mention]) -> bool:
+    """Whether the words put the medicines named in an order ("zoloft, then lexapro"), rather
+    than only listing them ("zoloft, lexapro and abilify": the order is not clear)."""
+    names = [m for m in mentions if m.generic or m.said]
+    if len(names) <= 1:
+        return True
+    return len(_SEQUENCE.findall(text)) >= len(names) - 1
+
+
 def find_medicines(
     text: str, message: Optional[Mapping[str, Any]] = None, lexicon: Optional[Lexicon] = None
 ) -> List[Mention]:
@@ -289,15 +375,42 @@ def find_medicines(
 
 _NONE_ANSWERS = frozenset(
     {
-        "none", "no", "nope", "nah", "nothing", "never", "not any", "none yet", "none so far", "no none",
-        "none of them", "no medicines", "no medications", "no medication", "no meds", "no medicine",
-        "i havent", "i have not", "i havent tried any", "i havent tried anything", "i havent taken any",
-        "i havent taken anything", "havent tried any", "i have not tried any", "i have never taken any",
-        "ive never taken any", "never taken any", "ive not tried any", "no i havent", "nothing yet",
-        "not yet", "no never", "no i have not", "none at all",
+        "none",
+        "no",
+        "nope",
+        "nah",
+        "nothing",
+        "never",
+        "not any",
+        "none yet",
+        "none so far",
+        "no none",
+        "none of them",
+        "no medicines",
+        "no medications",
+        "no medication",
+        "no meds",
+        "no medicine",
+        "i havent",
+        "i have not",
+        "i havent tried any",
+        "i havent tried anything",
+        "i havent taken any",
+        "i havent taken anything",
+        "havent tried any",
+        "i have not tried any",
+        "i have never taken any",
+        "ive never taken any",
+        "never taken any",
+        "ive not tried any",
+        "no i havent",
+        "nothing yet",
+        "not yet",
+        "no never",
+        "no i have not",
+        "none at all",
     }
 )
-
 
 
 def is_names_value(value: Any) -> bool:
@@ -309,8 +422,12 @@ def is_names_value(value: Any) -> bool:
     )
 
 
-def names_value(mentions: Sequence[Mention]) -> Dict[str, Any]:
-    return {"mentions": [m.as_dict() for m in mentions], "none": False}
+def names_value(mentions: Sequence[Mention], in_sequence: bool = True) -> Dict[str, Any]:
+    """The names answer; ``"in_sequence": False`` when the words did not put them in an order."""
+    value: Dict[str, Any] = {"mentions": [m.as_dict() for m in mentions], "none": False}
+    if not in_sequence:
+        value["in_sequence"] = False
+    return value
 
 
 NONE_VALUE: Dict[str, Any] = {"mentions": [], "none": True}
@@ -322,24 +439,37 @@ def read_names(
     """The medicines named: {"mentions": [...], "none": False}; NONE_VALUE; UNKNOWN; or INVALID."""
     mentions = find_medicines(text, message, lexicon)
     if any(m.generic for m in mentions):
-        return names_value(mentions)
+        return names_value(mentions, named_in_sequence(text, mentions))
     t = strip_filler(text)
     if t in _NONE_ANSWERS or normalise_answer(text) in _NONE_ANSWERS:
         return dict(NONE_VALUE)
     if unknownish(text):
         return UNKNOWN
     if mentions:
-        return names_value(mentions)
+        return names_value(mentions, named_in_sequence(text, mentions))
     return INVALID
-
 
 
 _NO_MORE = frozenset(
     {
-        "no thats all", "thats all", "thats it", "thats everything", "no more", "nothing else",
-        "no others", "none", "no none", "none else", "no thats it", "no thats everything",
-        "no nothing else", "no other", "i think thats all", "thats all of them",
-        "nope thats all", "none other",
+        "no thats all",
+        "thats all",
+        "thats it",
+        "thats everything",
+        "no more",
+        "nothing else",
+        "no others",
+        "none",
+        "no none",
+        "none else",
+        "no thats it",
+        "no thats everything",
+        "no nothing else",
+        "no other",
+        "i think thats all",
+        "thats all of them",
+        "nope thats all",
+        "none other",
     }
 )
 
@@ -402,5 +532,3 @@ def read_spelling(
         # one word the list rules ignore ("generic"): still a retyped name to check, never a guess
         return {"retry": words[0][:MAX_NAME_CHARS]}
     return INVALID
-
-

@@ -68,34 +68,57 @@ def trial_label(trial: Mapping[str, Any], lexicon: Optional[Lexicon] = None) -> 
     return entry.generic
 
 
+_PURPOSE_WORDS = {
+    "sleep": "for sleep",
+    "pain": "for pain",
+    "depression": "for depression",
+    "other": "for something else",
+}
+
+
 def readback(trial: Mapping[str, Any], lexicon: Optional[Lexicon] = None) -> str:
     """ "Sertraline, up to 150 mg a day for about 8 weeks, taken most days; some improvement;
-    side effects: nausea; still taking it." """
+    side effects: nausea; still taking it." A medicine taken for sleep or pain: "Trazodone,
+    for sleep, up to 50 mg a day; still taking it." """
     drug = str(trial.get("drug") or "")
     label = trial_label(trial, lexicon)
     name = label[:1].upper() + label[1:]
     if label.lower() != drug.lower() and drug:
         name = f"{name} ({drug})"
+    purpose = trial.get("purpose")
+    if purpose in _PURPOSE_WORDS:
+        name = f"{name}, {_PURPOSE_WORDS[str(purpose)]}"
     dose = trial.get("max_dose_mg")
+    still_taking = trial.get("still_taking")
+    still = {True: "still taking it", False: "not taking it now"}.get(
+        still_taking if isinstance(still_taking, bool) else None,  # type: ignore[arg-type]
+        "not sure whether still taking it",
+    )
+    added = trial.get("added_to")
+    added_words = f"; added on top of {added}" if isinstance(added, str) and added else ""
+    if purpose in ("sleep", "pain"):
+        return f"{name}, {dose_words(dose)}; {still}{added_words}."
     weeks = trial.get("weeks_at_dose")
     head = f"{name}, {dose_words(dose)}"
     head += f" {duration_words(weeks)}" if dose is not None else f", {duration_words(weeks)}"
     adherence = _ADHERENCE_WORDS.get(str(trial.get("adherence")), "not sure how regularly it was taken")
     outcome = _OUTCOME_WORDS.get(str(trial.get("outcome")), "what happened is not known")
+    if trial.get("outcome") == "response_then_relapse":
+        relapse = trial.get("relapse_while_taking")
+        if relapse is True:
+            outcome += " while still taking it"
+        elif relapse is False:
+            outcome += " after stopping or lowering it"
     if "side_effects" not in trial:
         side = "side effects not known"
     elif trial["side_effects"]:
         side = "side effects: " + ", ".join(str(s) for s in trial["side_effects"])
     else:
         side = "no side effects"
-    still = {True: "still taking it", False: "not taking it now"}.get(
-        trial.get("still_taking"), "not sure whether still taking it"  # type: ignore[arg-type]
-    )
-    return f"{head}, {adherence}; {outcome}; {side}; {still}."
+    return f"{head}, {adherence}; {outcome}; {side}; {still}{added_words}."
 
 
 def join_names(names: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
-

@@ -42,10 +42,26 @@ def read_weeks(text: str) -> Any:
 
 _NO_SIDE_EFFECTS = frozenset(
     {
-        "none", "no", "nope", "nah", "nothing", "no side effects", "no side effect", "none at all",
-        "not really", "no none", "nothing really", "nothing at all", "none really", "no not really",
-        "no side effects at all", "didnt have any", "i didnt have any", "none that i noticed",
-        "not that i noticed", "no nothing",
+        "none",
+        "no",
+        "nope",
+        "nah",
+        "nothing",
+        "no side effects",
+        "no side effect",
+        "none at all",
+        "not really",
+        "no none",
+        "nothing really",
+        "nothing at all",
+        "none really",
+        "no not really",
+        "no side effects at all",
+        "didnt have any",
+        "i didnt have any",
+        "none that i noticed",
+        "not that i noticed",
+        "no nothing",
     }
 )
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\n|/|\+|&|\band\b|\bplus\b|\bas well as\b|\balso\b|\bthen\b)\s*", re.I)
@@ -118,6 +134,9 @@ _FIELD_WORDS: Tuple[Tuple[str, str], ...] = (
     ("outcome", r"what happened|outcome|result|how it went|effect"),
     ("side_effects", r"side ?effects?"),
     ("still_taking", r"still taking( it)?|whether (i am|im) still taking it"),
+    ("purpose", r"what it was for|what its for|purpose|reason"),
+    ("added_to", r"added to|added on top|what it was added to|on its own|combination"),
+    ("relapse_while_taking", r"when it came back|relapse"),
 )
 _PICK = [
     (
@@ -132,11 +151,36 @@ _PICK = [
 ]
 _CONFIRM_YES = frozenset(
     {
-        "yes", "yes thats right", "yes that is right", "yes its right", "thats right", "that is right",
-        "thats correct", "yes correct", "correct", "right", "yep", "yeah", "yup", "looks good",
-        "looks right", "all good", "perfect", "spot on", "exactly", "yes exactly", "yes perfect",
-        "sounds right", "thats it", "yes thats it", "yes all correct", "all correct", "yes all good",
-        "yes thanks", "ok", "okay",
+        "yes",
+        "yes thats right",
+        "yes that is right",
+        "yes its right",
+        "thats right",
+        "that is right",
+        "thats correct",
+        "yes correct",
+        "correct",
+        "right",
+        "yep",
+        "yeah",
+        "yup",
+        "looks good",
+        "looks right",
+        "all good",
+        "perfect",
+        "spot on",
+        "exactly",
+        "yes exactly",
+        "yes perfect",
+        "sounds right",
+        "thats it",
+        "yes thats it",
+        "yes all correct",
+        "all correct",
+        "yes all good",
+        "yes thanks",
+        "ok",
+        "okay",
     }
 )
 _CONFIRM_NO = re.compile(
@@ -247,4 +291,3 @@ def read_confirm(text: str) -> Any:
     if parse_yes_no(text) is True:
         return True
     return INVALID
-

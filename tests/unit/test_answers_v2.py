@@ -1,0 +1,340 @@
+"""The answer kinds the intake's version 2 questions read (navigator.md section 10), through the
+one registry: read(kind, text). Each table is what people type, and what the record needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from trd.answers import INVALID, UNKNOWN, is_canonical, kinds, read
+from trd.answers.current import apply_edits, current_readback
+from trd.answers.medicines import locate_medicines, read_names
+from trd.answers.person import age_years
+from trd.answers.readback import readback
+
+NONE4 = {"pregnant": False, "postpartum_within_year": False, "breastfeeding": False, "planning": False}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("45", {"years": 45}),
+        ("I'm 45", {"years": 45}),
+        ("forty-five", {"years": 45}),
+        ("52 years old", {"years": 52}),
+        ("in my 40s", {"min": 40, "max": 49}),
+        ("early thirties", {"min": 30, "max": 33}),
+        ("late 50s", {"min": 57, "max": 59}),
+        ("60-69", {"min": 60, "max": 69}),
+        ("between 40 and 50", {"min": 40, "max": 50}),
+        ("over 65", {"min": 65, "max": None}),
+        ("65+", {"min": 65, "max": None}),
+        ("under 25", {"min": None, "max": 24}),
+        ("rather not say", UNKNOWN),
+        ("not sure", UNKNOWN),
+        ("7", INVALID),
+        ("200", INVALID),
+        ("old enough", INVALID),
+    ],
+)
+def test_age_a_number_or_a_range(text: str, value: Any) -> None:
+    assert read("age", text).value == value
+
+
+def test_a_range_of_ages_becomes_its_midpoint_or_lower_bound_with_a_note_saying_which() -> None:
+    assert age_years({"years": 45}) == (45, None)
+    assert age_years({"min": 40, "max": 49}) == (
+        44,
+        "age_years is the midpoint of the age range given (40-49)",
+    )
+    assert age_years({"min": 65, "max": None}) == (
+        65,
+        "age_years is the lower bound of the age given (65 or over)",
+    )
+    assert age_years({"min": None, "max": 24}) == (None, "age given only as under 25")
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("None of these", NONE4),
+        ("no", NONE4),
+        ("doesn't apply", NONE4),
+        ("I'm a man", NONE4),
+        ("not that I know of", NONE4),
+        ("I'm pregnant", {**NONE4, "pregnant": True}),
+        ("planning a pregnancy", {**NONE4, "planning": True}),
+        ("trying to get pregnant", {**NONE4, "planning": True}),
+        ("Breastfeeding", {**NONE4, "breastfeeding": True}),
+        (
+            "had a baby 4 months ago and breastfeeding",
+            {**NONE4, "postpartum_within_year": True, "breastfeeding": True},
+        ),
+        ("not pregnant but breastfeeding", {**NONE4, "breastfeeding": True}),
+        ("yes", INVALID),  # which one?
+        ("not sure", UNKNOWN),
+    ],
+)
+def test_pregnancy_a_birth_in_the_past_year_breastfeeding_and_planning(text: str, value: Any) -> None:
+    assert read("perinatal", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("None", 0.0),
+        ("I don't drink", 0.0),
+        ("about 10", 10.0),
+        ("10 a week", 10.0),
+        ("2 a day", 14.0),
+        ("2-3 a week", 2.5),
+        ("maybe 5 or 6", 5.5),
+        ("4 a month", 0.9),
+        ("twenty", 20.0),
+        ("a few", INVALID),
+        ("not sure", UNKNOWN),
+    ],
+)
+def test_drinks_in_a_usual_week(text: str, value: Any) -> None:
+    assert read("drinks_per_week", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, cannabis, other",
+    [
+        ("Neither", False, False),
+        ("no", False, False),
+        ("Cannabis", True, False),
+        ("weed on weekends", True, False),
+        ("Other drugs", False, True),
+        ("cocaine sometimes", False, True),
+        ("Both", True, True),
+        ("cannabis but no other drugs", True, False),
+        ("used to smoke weed", False, False),
+    ],
+)
+def test_cannabis_and_other_drugs_now(text: str, cannabis: bool, other: bool) -> None:
+    assert read("recreational_drugs", text).value == {"cannabis": cannabis, "other": other}
+
+
+def test_a_bare_yes_to_drugs_is_asked_which() -> None:
+    assert read("recreational_drugs", "yes").invalid
+    assert read("recreational_drugs", "not sure").unknown
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Hearing or seeing things", {"perceptions": True, "fixed_beliefs": False}),
+        ("Beliefs", {"perceptions": False, "fixed_beliefs": True}),
+        ("Both", {"perceptions": True, "fixed_beliefs": True}),
+        ("I hear voices", {"perceptions": True, "fixed_beliefs": False}),
+        ("yes", INVALID),
+        ("not sure", UNKNOWN),
+    ],
+)
+def test_which_psychotic_feature(text: str, value: Any) -> None:
+    assert read("psychosis_kind", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Not lately", "none"),
+        ("no", "none"),
+        ("Wishing I wasn't here", "passive"),
+        ("just wishing I could disappear", "passive"),
+        ("More than that", "active"),
+        ("I think about ending it", "active"),
+        ("yes", INVALID),
+        ("not sure", UNKNOWN),
+    ],
+)
+def test_thoughts_now(text: str, value: Any) -> None:
+    assert read("thoughts_now", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Okay", True),
+        ("sure", True),
+        ("go ahead", True),
+        ("Not now", False),
+        ("no thanks", False),
+        ("skip", False),
+        ("not sure", False),
+    ],
+)
+def test_whether_the_person_is_happy_to_be_asked(text: str, value: bool) -> None:
+    assert read("go_ahead", text).value is value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Depression", "depression"),
+        ("for sleep", "sleep"),
+        ("my back pain", "pain"),
+        ("migraines", "pain"),
+        ("mood and sleep", "depression"),
+        ("anxiety", "other"),
+        ("Something else", "other"),
+        ("not sure", UNKNOWN),
+        ("hmm", INVALID),
+    ],
+)
+def test_what_a_medicine_was_for(text: str, value: Any) -> None:
+    assert read("trial_purpose", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Yes, same dose", True),
+        ("I was still on it", True),
+        ("No, I'd stopped or lowered it", False),
+        ("it came back after I stopped", False),
+        ("still on it but a lower dose", False),
+        ("no", False),
+        ("not sure", UNKNOWN),
+    ],
+)
+def test_whether_it_came_back_while_still_taking_it(text: str, value: Any) -> None:
+    assert read("relapse_while_taking", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("On its own", {"added_to": []}),
+        ("no", {"added_to": []}),
+        ("added to zoloft", {"added_to": ["sertraline"]}),
+        ("with lexapro", {"added_to": ["escitalopram"]}),
+        ("it replaced the prozac", {"added_to": []}),  # a switch, not an addition
+        ("yes", INVALID),  # added to which?
+        ("not sure", UNKNOWN),
+    ],
+)
+def test_added_on_top_of_another_medicine(text: str, value: Any) -> None:
+    assert read("added_to", text).value == value
+
+
+def test_the_order_the_medicines_were_tried_in() -> None:
+    assert read("trial_order", "In the order I named them").value == {"as_named": True}
+    value = read("trial_order", "prozac, then zoloft, then lexapro").value
+    assert [m["drug"] for m in value["order"]] == ["fluoxetine", "sertraline", "escitalopram"]
+    value = read("trial_order", "lexapro, and before that zoloft").value
+    assert [m["drug"] for m in value["order"]] == ["sertraline", "escitalopram"]
+    assert read("trial_order", "all at the same time").unknown
+    assert read("trial_order", "not sure").unknown
+
+
+def test_a_list_of_names_says_whether_the_words_gave_an_order() -> None:
+    assert "in_sequence" not in read_names("prozac then lexapro then abilify")
+    assert "in_sequence" not in read_names("lexapro, and before that prozac")
+    assert read_names("zoloft, lexapro and abilify")["in_sequence"] is False
+    assert "in_sequence" not in read_names("sertraline")
+
+
+def test_each_medicine_named_keeps_the_words_beside_it() -> None:
+    located = locate_medicines("100mg sertraline and lithium 900 mg, flibberzine")
+    assert [(item.mention.said, item.mention.generic) for item in located] == [
+        ("sertraline", "sertraline"),
+        ("lithium", "lithium"),
+        ("flibberzine", None),
+    ]
+    assert located[0].before.strip() == "100mg" and located[1].after.strip() == "900 mg"
+
+
+def test_everything_taken_now_several_in_one_message_with_doses() -> None:
+    value = read(
+        "current_medicines", "zoloft 50, lithium 900 mg twice a day and flibberzine 10 mg, omega 3"
+    ).value
+    assert value["none"] is False
+    assert value["medicines"] == [
+        {"drug": "sertraline", "dose_mg": 50.0, "name_given": "zoloft", "recognised": True},
+        {"drug": "lithium", "dose_mg": 1800.0, "name_given": "lithium", "recognised": True},
+        {"drug": "flibberzine", "dose_mg": 10.0, "name_given": "flibberzine", "recognised": False},
+        # a number beside a name the lexicon does not know is not a dose without a unit
+        {"drug": "omega", "dose_mg": None, "name_given": "omega", "recognised": False},
+    ]
+    assert read("current_medicines", "nothing else").value == {"medicines": [], "none": True}
+    assert read("current_medicines", "not sure").unknown
+    assert read("current_medicines", "hmm").invalid
+
+
+def test_the_list_read_back_and_changed_by_what_the_person_says() -> None:
+    items = read("current_medicines", "zoloft 50, lithium 900 mg, flibberzine").value["medicines"]
+    assert current_readback(items) == (
+        "- Zoloft (sertraline), 50 mg a day\n"
+        "- lithium, 900 mg a day\n"
+        "- flibberzine (a name I don't know, kept as you typed it), dose not given"
+    )
+    assert read("current_confirm", "Yes, that's everything").value is True
+    assert read("current_confirm", "no").value == {"which": True}
+    edits = read("current_confirm", "I stopped the lithium, sertraline is 100 mg and also bupropion").value[
+        "edits"
+    ]
+    assert [(e["op"], e["drug"], e["dose_mg"]) for e in edits] == [
+        ("remove", "lithium", None),
+        ("set", "sertraline", 100.0),
+        ("set", "bupropion", None),
+    ]
+    changed = apply_edits(items, edits)
+    assert [(i["drug"], i["dose_mg"]) for i in changed] == [
+        ("sertraline", 100.0),
+        ("flibberzine", None),
+        ("bupropion", None),
+    ]
+
+
+def test_a_trial_read_back_names_what_it_was_for_what_it_was_added_to_and_when_it_came_back() -> None:
+    sleep = {
+        "drug": "trazodone",
+        "name_given": "trazodone",
+        "purpose": "sleep",
+        "max_dose_mg": 50.0,
+        "still_taking": True,
+    }
+    assert readback(sleep) == "Trazodone, for sleep, up to 50 mg a day; still taking it."
+    trial = {
+        "drug": "bupropion",
+        "name_given": "wellbutrin",
+        "max_dose_mg": 300.0,
+        "weeks_at_dose": 10,
+        "adherence": "most_days",
+        "outcome": "response_then_relapse",
+        "relapse_while_taking": False,
+        "side_effects": [],
+        "still_taking": False,
+        "added_to": "sertraline",
+    }
+    assert readback(trial) == (
+        "Wellbutrin (bupropion), up to 300 mg a day for about 10 weeks, taken most days; improved, then it "
+        "came back after stopping or lowering it; no side effects; not taking it now; "
+        "added on top of sertraline."
+    )
+
+
+def test_every_new_kind_is_registered_with_a_canonical_check() -> None:
+    new = {
+        "age": {"years": 40},
+        "perinatal": NONE4,
+        "drinks_per_week": 3.0,
+        "recreational_drugs": {"cannabis": False, "other": False},
+        "psychosis_kind": {"perceptions": True, "fixed_beliefs": False},
+        "thoughts_now": "passive",
+        "go_ahead": True,
+        "trial_purpose": "sleep",
+        "relapse_while_taking": False,
+        "added_to": {"added_to": []},
+        "trial_order": {"as_named": True},
+        "current_medicines": {"medicines": [], "none": True},
+        "current_confirm": True,
+    }
+    assert set(new) <= set(kinds())
+    for kind, value in new.items():
+        assert is_canonical(kind, value), kind
+        assert not is_canonical(kind, "raw text typed by the person"), kind

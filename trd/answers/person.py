@@ -1,0 +1,426 @@
+"""Answers about the person now (navigator.md section 10): age, pregnancy and the year after
+a birth, alcohol and drugs, psychotic features, and the gentle questions about suicidal
+thoughts that follow the safety check.
+
+Pure functions from typed text to a canonical value, registered as kinds in
+:mod:`trd.answers.kinds`. As everywhere in :mod:`trd.answers`: the canonical value,
+:data:`UNKNOWN` ("not sure": null in the record, never "no") or :data:`INVALID` (not an
+answer: asked again with a hint). Vague words are never guessed into numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Optional, Tuple
+
+from trd.answers.common import normalise_answer
+from trd.answers.intake import is_unknown, parse_yes_no, strip_filler, unknownish
+from trd.answers.numbers import read_number
+from trd.answers.values import INVALID, UNKNOWN
+
+# --- age ----------------------------------------------------------------------------------------
+
+MIN_AGE = 10
+MAX_AGE = 110
+_DECADES: Dict[str, int] = {
+    "teens": 10,
+    "twenties": 20,
+    "thirties": 30,
+    "forties": 40,
+    "fourties": 40,
+    "fifties": 50,
+    "sixties": 60,
+    "seventies": 70,
+    "eighties": 80,
+    "nineties": 90,
+}
+_PART_OF_DECADE: Dict[str, Tuple[int, int]] = {
+    "early": (0, 3),
+    "mid": (4, 6),
+    "middle": (4, 6),
+    "late": (7, 9),
+}
+_AGE_LEAD = re.compile(
+    r"^(?:(?:i am|im|age|aged|my age is|i turned|i will be|ill be|just turned|turned|about|around|roughly"
+    r"|approximately|nearly|almost|i think|id say|i would say|well|um|its|it is)\s+)+"
+)
+_AGE_TAIL = re.compile(r"(?:\s+(?:years?|yrs?|y o|yo)(?:\s+old)?|\s+old|\s+now|\s+this year)+$")
+_DECADE = re.compile(
+    r"^(?:in\s+)?(?:my|the)?\s*(?:(early|mid|middle|late)\s*-?\s*)?(\d0)\s*s$"
+    r"|^(?:in\s+)?(?:my|the)?\s*(?:(early|mid|middle|late)\s*-?\s*)?(" + "|".join(_DECADES) + r")$"
+)
+_RANGE = re.compile(r"^(?:between\s+)?(\d{1,3})\s*(?:-|to|and|or)\s*(\d{1,3})$")
+_OVER = re.compile(
+    r"^(?:over|above|older than|more than)\s+(\d{1,3})$|^(\d{1,3})\s*(?:\+|plus|or over|or older|and over)$"
+)
+_UNDER = re.compile(r"^(?:under|below|younger than|less than)\s+(\d{1,3})$")
+
+
+def _age_text(text: str) -> str:
+    """Lower case, apostrophes dropped, punctuation to spaces except the range dash and the plus."""
+    t = text.lower().replace("\u2019", "'").replace("'", "")
+    t = t.replace("\u2013", "-").replace("\u2014", "-")
+    t = re.sub(r"[^\w\s+-]", " ", t)
+    t = re.sub(r"\s*-\s*", "-", t)
+    t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)  # "forty-five"
+    return " ".join(t.split())
+
+
+def _age_range(low: int, high: Optional[int]) -> Any:
+    if high is not None and (high < low or high > MAX_AGE):
+        return INVALID
+    if low < MIN_AGE and (high is None or high < MIN_AGE):
+        return INVALID
+    return {"min": low, "max": high}
+
+
+def read_age(text: str) -> Any:
+    """ "45", "I'm 45", "forty-five", "in my 40s", "early thirties", "60-69", "over 65".
+
+    A number: ``{"years": n}``; a range: ``{"min": a, "max": b}`` (``max`` None when open,
+    ``min`` None for "under 25"). Ages outside 10-110 are asked again.
+    """
+    if is_unknown(text):
+        return UNKNOWN
+    t = _age_text(text)
+    t = _AGE_LEAD.sub("", t).strip()
+    t = _AGE_TAIL.sub("", t).strip()
+    match = _DECADE.match(t)
+    if match:
+        part = match.group(1) or match.group(3)
+        base = int(match.group(2)) if match.group(2) else _DECADES[match.group(4)]
+        if base == 10:  # "teens"
+            return _age_range(13, 19)
+        lo, hi = _PART_OF_DECADE.get(part or "", (0, 9))
+        return _age_range(base + lo, base + hi)
+    match = _RANGE.match(t)
+    if match:
+        return _age_range(int(match.group(1)), int(match.group(2)))
+    match = _OVER.match(t)
+    if match:
+        return _age_range(int(match.group(1) or match.group(2)), None)
+    match = _UNDER.match(t)
+    if match:
+        high = int(match.group(1)) - 1
+        return {"min": None, "max": high} if MIN_AGE <= high <= MAX_AGE else INVALID
+    value = read_number(t)
+    if value is None:
+        return UNKNOWN if unknownish(text) else INVALID
+    if not MIN_AGE <= value <= MAX_AGE:
+        return INVALID
+    return {"years": int(value)}
+
+
+def is_age_value(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    if set(value) == {"years"}:
+        years = value["years"]
+        return isinstance(years, int) and not isinstance(years, bool) and MIN_AGE <= years <= MAX_AGE
+    if set(value) == {"min", "max"}:
+        return all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value.values())
+    return False
+
+
+def age_years(value: Any) -> Tuple[Optional[int], Optional[str]]:
+    """The record's age_years for an age answer, and a note saying how a range was read."""
+    if not is_age_value(value):
+        return None, None
+    if "years" in value:
+        return int(value["years"]), None
+    low, high = value.get("min"), value.get("max")
+    if low is not None and high is not None:
+        middle = (int(low) + int(high)) // 2
+        return middle, f"age_years is the midpoint of the age range given ({low}-{high})"
+    if low is not None:
+        return int(low), f"age_years is the lower bound of the age given ({low} or over)"
+    return None, f"age given only as under {int(high) + 1}" if high is not None else None
+
+
+# --- pregnancy, the year after a birth, breastfeeding, planning -----------------------------------
+
+PERINATAL_FIELDS: Tuple[str, ...] = ("pregnant", "postpartum_within_year", "breastfeeding", "planning")
+_NEGATED = re.compile(
+    r"\b(?:not|no longer|never been|nor)\s+(?:currently\s+|at the moment\s+|right now\s+)?"
+    r"(?:pregnant|breast ?feeding|nursing|planning(?: a| to| on)?(?: (?:get|getting|become|becoming))?"
+    r"(?: pregnant| a pregnancy| a baby)?|trying(?: to get pregnant| for a baby)?|expecting)\b"
+)
+_PERINATAL_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
+    (
+        "planning",
+        re.compile(
+            r"\bplanning\b|\bplan to\b|\btrying (?:to (?:get pregnant|conceive|have a baby)|for a baby)\b"
+            r"|\bttc\b|\bivf\b|\bfertility\b|\bwant(?:ing)? (?:a baby|to (?:get pregnant|have a baby))\b"
+            r"|\bhoping to (?:get pregnant|conceive|have a baby)\b"
+            r"|\bthinking (?:about|of) (?:getting pregnant|a baby)\b"
+        ),
+    ),
+    (
+        "breastfeeding",
+        re.compile(r"\bbreast ?feed(?:ing)?\b|\bnursing\b|\bbreast ?milk\b|\bchest ?feeding\b|\bpumping\b"),
+    ),
+    (
+        "postpartum_within_year",
+        re.compile(
+            r"\bhad a baby\b|\bhad (?:my|our) (?:baby|son|daughter|twins|child)\b|\bgave birth\b"
+            r"|\bbaby (?:is |who is )?\d+ ?(?:months?|weeks?|days?)(?: old)?\b|\bpost ?partum\b|\bnewborn\b"
+            r"|\bnew baby\b|\bdelivered\b|\bgiven birth\b|\bbirth in the (?:past|last) year\b"
+            r"|\bhad a baby in the (?:past|last) year\b|\bbaby in the (?:past|last) year\b"
+        ),
+    ),
+    ("pregnant", re.compile(r"\bpregnant\b|\bpregnancy\b|\bexpecting\b|\bweeks along\b")),
+)
+_NONE_OF_THESE = re.compile(
+    r"^(?:none(?: of (?:these|them|those|that|the above))?|nothing|neither|no(?:ne)?|n a|na"
+    r"|(?:it )?(?:doesnt|does not|dont|do not) apply(?: to me)?|not applicable|no none of them"
+    r"|im (?:a )?(?:man|male|guy)|i am (?:a )?(?:man|male)|male|man|post ?menopausal|past menopause"
+    r"|not me|none apply|none of that|no to all|all no|none thanks)$"
+)
+
+
+def read_perinatal(text: str) -> Any:
+    """Which of pregnant / had a baby in the past year / breastfeeding / planning apply:
+    all four as booleans (the question lists them all), UNKNOWN, or INVALID (a bare "yes")."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    if _NONE_OF_THESE.match(t):
+        return {field: False for field in PERINATAL_FIELDS}
+    rest = _NEGATED.sub(" ", t)
+    found = {field: bool(pattern.search(rest)) for field, pattern in _PERINATAL_PATTERNS}
+    if found["planning"] and re.search(r"\bplanning\b|\bplan to\b|\btrying\b|\bwant", rest):
+        # "planning a pregnancy" names a pregnancy without being pregnant
+        found["pregnant"] = bool(
+            re.search(r"\b(?:i am|im|currently|now) pregnant\b|\bweeks pregnant\b", rest)
+        )
+    if found["postpartum_within_year"] and not re.search(r"\bpregnant\b|\bexpecting\b", rest):
+        found["pregnant"] = False
+    if any(found.values()):
+        return {field: found[field] for field in PERINATAL_FIELDS}
+    if rest != t and not any(found.values()):
+        return {field: False for field in PERINATAL_FIELDS}  # "not pregnant" (and nothing else)
+    parsed = parse_yes_no(text)
+    if parsed is False:
+        return {field: False for field in PERINATAL_FIELDS}
+    if parsed is UNKNOWN or (parsed is INVALID and unknownish(text)):
+        return UNKNOWN
+    return INVALID  # "yes": which one?
+
+
+def is_perinatal_value(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == set(PERINATAL_FIELDS)
+        and all(isinstance(v, bool) for v in value.values())
+    )
+
+
+# --- alcohol and drugs -----------------------------------------------------------------------------
+
+MAX_DRINKS_PER_WEEK = 500
+WEEKS_PER_MONTH = 365.25 / 12 / 7
+_NO_DRINKS = re.compile(
+    r"^(?:none|no|nope|nothing|zero|0|never|i dont(?: drink)?(?: at all)?|i do not drink|dont drink"
+    r"|not at all|teetotal|tee total|sober|im sober|i am sober|i quit(?: drinking)?|i dont drink alcohol"
+    r"|no alcohol|not anymore|none at all|i never drink|rarely if ever|no drinks)$"
+)
+_PER_DAY = re.compile(r"\b(?:a|per|each|every) (?:day|night|evening)\b|\bdaily\b|\bnightly\b|\bevery day\b")
+_PER_MONTH = re.compile(r"\b(?:a|per|each|every) month\b|\bmonthly\b")
+_PER_WEEK = re.compile(r"\b(?:a|per|each|every) week\b|\bweekly\b|\bweek\b")
+_NUMBER_RUN = re.compile(
+    r"(\d+(?:\.\d+)?|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\s+)?"
+    r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen)|twenty|thirty|forty|fifty|sixty|a couple(?: of)?|a dozen|half a)"
+)
+_DRINK_RANGE = re.compile(r"(\d+(?:\.\d+)?|\w+)\s*(?:-|to|or)\s*(\d+(?:\.\d+)?|\w+)\b")
+
+
+def read_drinks_per_week(text: str) -> Any:
+    """Standard drinks in a usual week: "none", "10", "about 10 a week", "2 a day" (14),
+    "2-3 a week" (2.5), "4 a month" (about 0.9). Vague amounts ("a few") are asked again."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    if _NO_DRINKS.match(t):
+        return 0.0
+    factor = 1.0
+    if _PER_DAY.search(t):
+        factor = 7.0
+    elif _PER_MONTH.search(t):
+        factor = 1 / WEEKS_PER_MONTH
+    value: Optional[float] = None
+    ranged = _DRINK_RANGE.search(_age_text(text))
+    if ranged:
+        low, high = read_number(ranged.group(1)), read_number(ranged.group(2))
+        if low is not None and high is not None and low <= high:
+            value = (low + high) / 2
+    if value is None:
+        found = [read_number(m.group(1)) for m in _NUMBER_RUN.finditer(t)]
+        numbers = [n for n in found if n is not None]
+        if len(numbers) != 1:
+            return UNKNOWN if unknownish(text) else INVALID
+        value = numbers[0]
+    weekly = round(value * factor, 1)
+    if weekly < 0 or weekly > MAX_DRINKS_PER_WEEK:
+        return INVALID
+    return float(weekly)
+
+
+_CANNABIS = re.compile(
+    r"\bcannabis\b|\bweed\b|\bmarijuana\b|\bmarihuana\b|\bpot\b|\bthc\b|\bedibles?\b|\bhash(?:ish)?\b"
+    r"|\bjoints?\b|\bspliffs?\b|\bblunts?\b|\bganja\b|\bskunk\b|\bvap(?:e|ing) (?:thc|weed)\b"
+    r"|\bstoned\b|\b420\b"
+)
+_OTHER_DRUGS = re.compile(
+    r"\bother drugs?\b|\bcocaine\b|\bcoke\b|\bcrack\b|\bmeth\b|\bcrystal\b|\bspeed\b|\bmdma\b|\becstasy\b"
+    r"|\bmolly\b|\bketamine\b|\bket\b|\blsd\b|\bacid\b|\bmushrooms\b|\bshrooms\b|\bpsilocybin\b"
+    r"|\bheroin\b|\bfentanyl\b|\bopioids?\b|\bopiates?\b|\bpills\b|\bbenzos\b|\bxanax\b|\bghb\b"
+    r"|\bpoppers\b|\bparty drugs\b|\bamphetamines?\b|\bdmt\b|\bkratom\b|\bpsychedelics?\b|\bdrugs\b"
+)
+_NEITHER = re.compile(
+    r"^(?:neither|none|no|nope|nah|nothing|never|neither of them|none of them|no drugs|i dont"
+    r"|i do not|not at all|no neither|none at all|not anymore|no i dont|clean|im clean"
+    r"|i dont use (?:any|drugs)"
+    r"|i dont use anything|nothing at all|no to both)$"
+)
+_PAST_ONLY = re.compile(
+    r"\bused to\b|\bin the past\b|\byears ago\b|\bstopped\b|\bquit\b|\bgave (?:it |them )?up\b"
+    r"|\bno longer\b|\bnot any ?more\b|\bnot anymore\b|\bwhen i was (?:young|younger|a teen)\b"
+)
+_BOTH = re.compile(r"^(?:both|yes both|both of them|both sometimes|a bit of both)$")
+_NOT_CANNABIS = re.compile(r"\bno (?:cannabis|weed|marijuana)\b|\bnot (?:cannabis|weed|marijuana)\b")
+_NOT_OTHER = re.compile(r"\bno (?:other|others|other drugs|hard drugs)\b|\bnothing else\b|\bnot other\b")
+
+
+def read_recreational_drugs(text: str) -> Any:
+    """Cannabis and other recreational drugs used now: {"cannabis": bool, "other": bool}."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    if _NEITHER.match(t):
+        return {"cannabis": False, "other": False}
+    if _BOTH.match(t):
+        return {"cannabis": True, "other": True}
+    cannabis = bool(_CANNABIS.search(t)) and not _NOT_CANNABIS.search(t)
+    other = bool(_OTHER_DRUGS.search(re.sub(r"\bno other drugs\b|\bother drugs no\b", " ", t)))
+    other = other and not _NOT_OTHER.search(t)
+    if cannabis or other:
+        if _PAST_ONLY.search(t):
+            return {"cannabis": False, "other": False}
+        return {"cannabis": cannabis, "other": other}
+    if _NOT_CANNABIS.search(t) or _NOT_OTHER.search(t):
+        return {"cannabis": False, "other": False}
+    parsed = parse_yes_no(text)
+    if parsed is False:
+        return {"cannabis": False, "other": False}
+    if parsed is UNKNOWN or (parsed is INVALID and unknownish(text)):
+        return UNKNOWN
+    return INVALID  # "yes": which?
+
+
+def is_drugs_value(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == {"cannabis", "other"}
+        and all(isinstance(v, bool) for v in value.values())
+    )
+
+
+# --- psychotic features: which kind -------------------------------------------------------------
+
+_PERCEPTIONS = re.compile(
+    r"\bhear(?:ing)?\b|\bheard\b|\bvoices?\b|\bsee(?:ing)?\b|\bsaw\b|\bvisions?\b|\bsounds?\b"
+    r"|\bthings (?:others|other people) (?:dont|do not)\b|\bhallucinat"
+)
+_BELIEFS = re.compile(
+    r"\bbeliefs?\b|\bbelieve\b|\bconvinced\b|\bsure that\b|\bideas?\b|\bthoughts? (?:others|people)\b"
+    r"|\bparanoi|\bdelusion|\bguilt\b|\bruined\b|\bpunish"
+)
+
+
+def read_psychosis_kind(text: str) -> Any:
+    """Which experiences, after "yes" to the question naming both: {"perceptions", "fixed_beliefs"}."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    if re.match(r"^(?:both|both of them|yes both|a bit of both|each)$", t):
+        return {"perceptions": True, "fixed_beliefs": True}
+    perceptions, beliefs = bool(_PERCEPTIONS.search(t)), bool(_BELIEFS.search(t))
+    if perceptions or beliefs:
+        return {"perceptions": perceptions, "fixed_beliefs": beliefs}
+    parsed = parse_yes_no(text)
+    if parsed is False:
+        return {"perceptions": False, "fixed_beliefs": False}  # "neither, actually"
+    if re.match(r"^(?:neither|none|neither of them|no neither)$", t):
+        return {"perceptions": False, "fixed_beliefs": False}
+    return UNKNOWN if unknownish(text) else INVALID
+
+
+def is_psychosis_value(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == {"perceptions", "fixed_beliefs"}
+        and all(isinstance(v, bool) for v in value.values())
+    )
+
+
+# --- after the safety check: the thoughts, and whether to ask at all --------------------------------
+
+THOUGHTS_NOW: Tuple[str, ...] = ("none", "passive", "active")
+_ACTIVE = re.compile(
+    r"^(?:more than that|more|more than passing|more than wishing|further|gone further|yes further"
+    r"|active(?: thoughts)?|the second|second|the second one|worse than that|beyond that)$"
+    r"|\bend(?:ing)? (?:my|it|things|my life)\b|\bkill(?:ing)? myself\b|\bhow i (?:would|could|might)\b"
+    r"|\bthinking about doing it\b|\bact(?:ing)? on (?:it|them)\b|\bplan"
+)
+_PASSIVE = re.compile(
+    r"\bwish(?:ing|ed)?\b|\bpassive\b|\bpassing\b|\bnot (?:wanting|want) to be here\b|\bnot be here\b"
+    r"|\bwasnt here\b|\bwerent here\b|\bdisappear\b|\bnot wake up\b|\bbetter off\b|\bthe first\b"
+    r"|^(?:first|the first one|just that|only that|mostly that)$|\bjust thoughts\b|\bfleeting\b"
+)
+_NONE_NOW = re.compile(
+    r"^(?:not lately|no|none|nope|not now|not right now|not at the moment|not anymore|not any more"
+    r"|neither|no not lately|they(?:ve| have) gone|gone|not really|no thoughts|no not now|not recently"
+    r"|none right now|none now|not these days|not lately no|no neither)$"
+)
+
+
+def read_thoughts_now(text: str) -> Any:
+    """ "Not lately" -> none; "Wishing I wasn't here" -> passive; "More than that" -> active."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    if _NONE_NOW.match(t):
+        return "none"
+    if _ACTIVE.search(t):
+        return "active"
+    if _PASSIVE.search(t):
+        return "passive"
+    if parse_yes_no(text) is False:
+        return "none"
+    return UNKNOWN if unknownish(text) else INVALID
+
+
+_GO_AHEAD = re.compile(
+    r"^(?:ok|okay|okey|k|yes|yeah|yep|sure|fine|thats fine|that is fine|go ahead|alright|all right|yes okay"
+    r"|okay go ahead|ok go ahead|yes go ahead|you can|you may|go on|sure go ahead|i guess so|i suppose so"
+    r"|yes thats okay|thats okay|that s okay|its okay|its ok|ok sure|sure thing|yes you can|please do)$"
+)
+_NOT_NOW = re.compile(
+    r"^(?:not now|no|nope|nah|no thanks|no thank you|id rather not|i would rather not|rather not"
+    r"|not today|maybe later|later|not right now|no not now|i dont want to|i do not want to|please dont"
+    r"|skip|skip them|skip it|no skip)$"
+)
+
+
+def read_go_ahead(text: str, intent: Optional[str] = None, confidence: float = 0.0) -> Any:
+    """Whether the person is happy to be asked ("Okay" / "Not now"): True / False."""
+    t = strip_filler(text)
+    if _NOT_NOW.match(t) or _NOT_NOW.match(normalise_answer(text)):
+        return False
+    if _GO_AHEAD.match(t) or _GO_AHEAD.match(normalise_answer(text)):
+        return True
+    parsed = parse_yes_no(text, intent, confidence)
+    if parsed is UNKNOWN:
+        return False  # "not sure" about being asked: we do not ask
+    return parsed

@@ -1,0 +1,174 @@
+"""What a medicine trial was part of (navigator.md section 10): what it was for, whether it
+was added on top of another medicine, whether an illness that came back came back while
+still taking it, and the order the medicines were tried in.
+
+Pure Python (no Rasa). Readers return the canonical value, UNKNOWN or INVALID (never a
+guess); names are found by :mod:`trd.answers.medicines` with the drug lexicon.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Optional, Tuple
+
+from trd.answers.intake import is_unknown, parse_yes_no, strip_filler, unknownish
+from trd.answers.medicines import MAX_NAME_CHARS, find_medicines
+from trd.answers.values import INVALID, UNKNOWN
+from trd.navigator.lexicon import Lexicon
+
+# --- what it was for ----------------------------------------------------------------------------
+
+PURPOSES: Tuple[str, ...] = ("depression", "sleep", "pain", "other")
+_PURPOSE_WORDS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
+    ("depression", re.compile(r"\bdepress\w*|\bmood\b|\blow mood\b|\bantidepressant\b|\bsad(?:ness)?\b")),
+    (
+        "sleep",
+        re.compile(
+            r"\bsleep\w*|\binsomnia\b|\bto help me (?:drop off|nod off)\b|\bbedtime\b|\bknock me out\b"
+        ),
+    ),
+    (
+        "pain",
+        re.compile(
+            r"\bpain\w*|\bmigraines?\b|\bheadaches?\b|\bneuropath\w*|\bfibro\w*|\bnerve\b|\barthritis\b"
+            r"|\bback\b|\bsciatica\b|\bache\w*"
+        ),
+    ),
+    (
+        "other",
+        re.compile(
+            r"\bsomething else\b|\bother\b|\banxiety\b|\banxious\b|\bpanic\b|\bocd\b|\bparkinson\w*"
+            r"|\bsmoking\b|\bnausea\b|\bappetite\b|\bweight\b|\badhd\b|\bhot flashes\b|\bhot flushes\b"
+            r"|\bptsd\b|\bnightmares\b"
+        ),
+    ),
+)
+
+
+def read_purpose(text: str) -> Any:
+    """ "Depression", "for sleep", "my back pain", "Something else": depression wins when named
+    (a medicine taken for mood and sleep was a depression treatment)."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    found = [(m.start(), purpose) for purpose, pattern in _PURPOSE_WORDS for m in [pattern.search(t)] if m]
+    if not found:
+        return UNKNOWN if unknownish(text) else INVALID
+    if any(purpose == "depression" for _, purpose in found):
+        return "depression"
+    return min(found)[1]
+
+
+# --- when an illness came back: still taking it? ----------------------------------------------------
+
+_STOPPED_OR_LOWERED = re.compile(
+    r"\bstopped\b|\blowered\b|\breduced\b|\bcame off\b|\bcut (?:it )?down\b|\btapered\b|\bafter (?:i )?stop"
+    r"|\bhad stopped\b|\bwas off\b|\bquit\b|\bweaned\b|\bdecreased\b|\bdropped\b|\blower dose\b|\bless\b"
+    r"|\boff it\b|\bnot taking\b|\bno longer\b|\bgot off\b|\bgave (?:it )?up\b"
+)
+_STILL_ON = re.compile(
+    r"\bstill (?:taking|on)\b|\bsame dose\b|\bwhile (?:i was )?(?:on|taking)\b|\bwas (?:still )?on it\b"
+    r"|\bwas taking it\b|\bstill on it\b|\bon the same\b|\bdidnt change\b|\bnothing changed\b"
+)
+
+
+def read_relapse_while_taking(text: str) -> Any:
+    """True: it came back while still on the medicine at the same dose; False: after stopping or
+    lowering it ("No, I'd stopped or lowered it")."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    if _STOPPED_OR_LOWERED.search(t):
+        return False
+    if _STILL_ON.search(t):
+        return True
+    parsed = parse_yes_no(text)
+    if parsed is INVALID and unknownish(text):
+        return UNKNOWN
+    return parsed
+
+
+# --- added on top of another medicine? --------------------------------------------------------------
+
+_INSTEAD = re.compile(
+    r"\binstead(?: of)?\b|\breplaced\b|\bswitched\b|\bswapped\b|\bafter (?:i )?stopp?(?:ed|ing)\b"
+    r"|\bchanged (?:over )?from\b|\bin place of\b|\bmoved (?:over )?from\b"
+)
+_ALONE = re.compile(
+    r"^(?:on its own|its own|own|alone|by itself|on it s own|just that|just that one|only that|only that one"
+    r"|no|nope|not added|it wasnt added|it was not added|no on its own|no it was on its own|separately"
+    r"|on its own i think|just on its own|alone i think|no just that|nothing else|single|by its self)$"
+    r"|\bon its own\b|\bby itself\b|\bwasnt added\b|\bnot added\b|\bno other medicine\b"
+)
+_ADDED_BARE = re.compile(
+    r"^(?:yes|yeah|yep|added|it was added|yes added|yes it was|on top|yes on top|added to another)$"
+)
+
+
+def read_added_to(
+    text: str, message: Optional[Mapping[str, Any]] = None, lexicon: Optional[Lexicon] = None
+) -> Any:
+    """The medicines named as the one it was added to: {"added_to": [names]}, [] for "on its own"
+    (or "it replaced X": a switch, not an addition); a bare "yes" is asked which one."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    if _INSTEAD.search(t):
+        return {"added_to": []}
+    mentions = find_medicines(text, message, lexicon)
+    names = [m.generic or m.said.lower()[:MAX_NAME_CHARS] for m in mentions]
+    if names:
+        return {"added_to": names}
+    if _ALONE.search(t):
+        return {"added_to": []}
+    if _ADDED_BARE.match(t) or parse_yes_no(text) is True:
+        return INVALID  # added, but to which? asked again
+    if parse_yes_no(text) is False:
+        return {"added_to": []}
+    return UNKNOWN if unknownish(text) else INVALID
+
+
+def is_added_to_value(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and isinstance(value.get("added_to"), list)
+        and all(isinstance(n, str) for n in value["added_to"])
+    )
+
+
+# --- the order they were tried in -------------------------------------------------------------------
+
+_AS_NAMED = re.compile(
+    r"^(?:(?:yes\s+)?(?:in\s+)?(?:the\s+)?order i (?:named|said|gave|listed|told you|wrote)(?: them)?"
+    r"|(?:yes\s+)?(?:in\s+)?(?:the\s+)?same order|as i said|as i named them|in that order|that order"
+    r"|yes that order|yes in that order|the order i named them|like i said|as listed|as i listed them"
+    r"|yes|yes thats right|thats right|correct|thats the order|yes thats the order)$"
+)
+_TOGETHER = re.compile(r"\b(?:same time|together|all at once|at once|overlapp?ed|overlapping)\b")
+
+
+def read_trial_order(
+    text: str, message: Optional[Mapping[str, Any]] = None, lexicon: Optional[Lexicon] = None
+) -> Any:
+    """ "In the order I named them" -> {"as_named": True}; "prozac, then zoloft, then lexapro" ->
+    {"order": [mentions]} (earliest first, as :func:`find_medicines` orders them)."""
+    if is_unknown(text):
+        return UNKNOWN
+    t = strip_filler(text)
+    if _AS_NAMED.match(t):
+        return {"as_named": True}
+    mentions = find_medicines(text, message, lexicon)
+    if mentions:
+        return {"order": [m.as_dict() for m in mentions]}
+    if _TOGETHER.search(t):
+        return UNKNOWN  # taken together: no order to record
+    return UNKNOWN if unknownish(text) else INVALID
+
+
+def is_order_value(value: Any) -> bool:
+    if not isinstance(value, Mapping):
+        return False
+    if value.get("as_named") is True:
+        return True
+    order = value.get("order")
+    return isinstance(order, list) and all(isinstance(m, Mapping) for m in order)
