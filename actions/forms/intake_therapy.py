@@ -5,7 +5,9 @@ sessions and whether it was finished, then "another kind as well?" which loops. 
 finished entry is appended to the ``psychotherapy`` slot (schema items).
 
 Other treatments: one question names the ones tried ("TMS and ketamine", "none", "not
-sure"); for each named one, whether the course was completed and how it worked. Entries
+sure"); for each named one, whether the course was completed, about how many sessions (TMS,
+ECT, ketamine and esketamine: navigator.md section 10 counts courses by sessions) and how
+it worked. Entries
 are appended to ``other_treatments``; ``ot_current`` is the one being asked about.
 """
 
@@ -24,11 +26,11 @@ from trd.intake.parts import (
     SLOT_OTHER_TREATMENTS,
     SLOT_PSYCHOTHERAPY,
 )
-from trd.intake.record import other_treatment_entry, pending_treatments, therapy_entry
+from trd.intake.record import SESSION_TREATMENTS, other_treatment_entry, pending_treatments, therapy_entry
 
 FORM_NAME = "therapy_form"
 THERAPY_ENTRY_SLOTS = ("therapy_type", "therapy_sessions", "therapy_completed", "therapy_more")
-OT_ENTRY_SLOTS = ("ot_completed", "ot_outcome")
+OT_ENTRY_SLOTS = ("ot_completed", "ot_sessions", "ot_outcome")
 
 
 def _list(value: Any) -> List[Any]:
@@ -48,8 +50,9 @@ class ValidateTherapyForm(IntakeFormValidation):
         if slots.get("therapy_any") is True:
             required += list(THERAPY_ENTRY_SLOTS)
         required.append("ot_tried")
-        if slots.get(SLOT_OT_CURRENT):
-            required += list(OT_ENTRY_SLOTS)
+        current = slots.get(SLOT_OT_CURRENT)
+        if current:
+            required += [s for s in OT_ENTRY_SLOTS if s != "ot_sessions" or current in SESSION_TREATMENTS]
         return required
 
     def after_answer(
@@ -72,7 +75,9 @@ class ValidateTherapyForm(IntakeFormValidation):
             pending = pending_treatments(value, slots.get(SLOT_OTHER_TREATMENTS))
             return _current(pending[0] if pending else None)
         if slot == "ot_outcome" and slots.get(SLOT_OT_CURRENT):
-            entry = other_treatment_entry(str(slots.get(SLOT_OT_CURRENT)), slots.get("ot_completed"), value)
+            entry = other_treatment_entry(
+                str(slots.get(SLOT_OT_CURRENT)), slots.get("ot_completed"), value, slots.get("ot_sessions")
+            )
             recorded = _list(slots.get(SLOT_OTHER_TREATMENTS)) + [entry]
             pending = pending_treatments(slots.get("ot_tried"), recorded)
             return {

@@ -11,19 +11,30 @@ The flow, one question per slot (domain.yml, "# --- medicines form"):
     For each word that stands where a name stands but is not in the lexicon: "I didn't
     recognise X: could you check the spelling?" Never a guess: the person retypes it,
     leaves it out, or keeps it as typed (the navigator then says its dose is unknown).
+``med_purpose`` (only for a medicine the lexicon marks with a sleep or pain dose range)
+    "What was trazodone for: depression, sleep or pain?" Taken for sleep or pain, only its
+    dose and whether it is still taken are asked (it is not a depression trial).
 ``med_dose`` ... ``med_still_taking``
     For each medicine in turn: highest daily dose (mg/day), weeks at that dose, taken
-    most days or often missed, what happened, side effects (a list), still taking it.
+    most days or often missed, what happened (after "improved, then it came back":
+    ``med_relapse``, whether that was while still on it at the same dose), side effects
+    (a list), still taking it.
+``med_added_to`` (once two or more medicines have been named, or for an add-on such as
+    lithium) Taken on its own, or added on top of which medicine.
 ``med_confirm``
     The trial read back in plain words; "yes", a typed correction ("no, it was 100 mg",
     "it was 12 weeks", "I missed a lot of doses": each field read by what the correction
     contains), or a button naming the part to change (that question is asked again).
 ``med_more``
     "Any other medicines?" Yes (or a name) goes round again.
+``med_order`` (two or more medicines whose order the words did not give: "zoloft, lexapro
+    and abilify", or named across several answers) "Which did you take first?"; the trials'
+    ``order`` (1 = first) comes from that answer, or from the order given.
 
 Every answer is read by :mod:`trd.answers` (``read(kind, text)``: kinds ``medicine_names``,
 ``medicine_spelling``, ``dose``, ``weeks_at_dose``, ``adherence``, ``trial_outcome``,
-``side_effects``, ``still_taking``, ``trial_confirm``, ``more_medicines``); this module is
+``side_effects``, ``still_taking``, ``trial_confirm``, ``more_medicines``, ``trial_purpose``,
+``relapse_while_taking``, ``added_to``, ``trial_order``); this module is
 the form: which question comes next, and what each answer changes.
 
 "skip", "not sure", "I don't know" leave any answer unknown (null in the record);
@@ -53,7 +64,13 @@ from trd.answers.medicines import MAX_NAME_CHARS, default_lexicon, find_medicine
 from trd.answers.readback import join_names, readback, trial_label
 from trd.answers.trials import read_corrections
 from trd.answers.values import INVALID
-from trd.intake.parts import MEDICATIONS_FORM, SLOT_TRIALS
+from trd.intake.parts import (
+    MEDICATIONS_FORM,
+    SLOT_MED_ORDER_CLEAR,
+    SLOT_MED_ORDER_EXAMPLE,
+    SLOT_MED_ORDER_NAMES,
+    SLOT_TRIALS,
+)
 from trd.navigator.lexicon import Lexicon, normalise_name
 
 logger = logging.getLogger(__name__)
@@ -81,6 +98,11 @@ SIDE_EFFECTS = "med_side_effects"
 STILL_TAKING = "med_still_taking"
 CONFIRM = "med_confirm"
 MORE = "med_more"
+# version 2 (navigator.md section 10); wording in data/knowledge/intake_questions.yml
+PURPOSE = "med_purpose"
+RELAPSE = "med_relapse"
+ADDED_TO = "med_added_to"
+ORDER = "med_order"
 # state (custom mappings)
 INDEX = "med_index"
 UNKNOWN_NAMES = "med_unknown"
@@ -92,28 +114,49 @@ UNKNOWN_NAME = "med_unknown_name"
 KIND_OF_SLOT: Dict[str, str] = {
     NAMES: "medicine_names",
     SPELLING: "medicine_spelling",
+    PURPOSE: "trial_purpose",
     DOSE: "dose",
     WEEKS: "weeks_at_dose",
     ADHERENCE: "adherence",
     OUTCOME: "trial_outcome",
+    RELAPSE: "relapse_while_taking",
     SIDE_EFFECTS: "side_effects",
     STILL_TAKING: "still_taking",
+    ADDED_TO: "added_to",
     CONFIRM: "trial_confirm",
     MORE: "more_medicines",
+    ORDER: "trial_order",
 }
 QUESTION_SLOTS: Tuple[str, ...] = tuple(KIND_OF_SLOT)
+# questions whose wording and hint live in intake_questions.yml (utter_intake_hint_<kind>)
+V2_SLOTS = frozenset({PURPOSE, RELAPSE, ADDED_TO, ORDER})
 STATE_SLOTS: Tuple[str, ...] = (SLOT_TRIALS, INDEX, UNKNOWN_NAMES, CURRENT, READBACK, UNKNOWN_NAME)
 # The questions about one medicine, in the order asked, and the trial field each fills.
-FIELD_SLOTS: Tuple[str, ...] = (DOSE, WEEKS, ADHERENCE, OUTCOME, SIDE_EFFECTS, STILL_TAKING)
+FIELD_SLOTS: Tuple[str, ...] = (
+    PURPOSE,
+    DOSE,
+    WEEKS,
+    ADHERENCE,
+    OUTCOME,
+    RELAPSE,
+    SIDE_EFFECTS,
+    STILL_TAKING,
+    ADDED_TO,
+)
 PER_DRUG_SLOTS: Tuple[str, ...] = (*FIELD_SLOTS, CONFIRM)
 FIELD_OF_SLOT: Dict[str, str] = {
+    PURPOSE: "purpose",
     DOSE: "max_dose_mg",
     WEEKS: "weeks_at_dose",
     ADHERENCE: "adherence",
     OUTCOME: "outcome",
+    RELAPSE: "relapse_while_taking",
     SIDE_EFFECTS: "side_effects",
     STILL_TAKING: "still_taking",
+    ADDED_TO: "added_to",
 }
+# Taken for sleep or pain: not a depression trial, so only these are asked about it.
+NOT_FOR_DEPRESSION_SLOTS: Tuple[str, ...] = (DOSE, STILL_TAKING)
 SLOT_OF_FIELD: Dict[str, str] = {field: slot for slot, field in FIELD_OF_SLOT.items()}
 
 MAX_SPELLING_TRIES = 2  # a name still not recognised after this many retypes is kept as typed
@@ -125,7 +168,6 @@ UTTER_KEPT = "utter_med_spelling_kept"
 UTTER_LEFT_OUT = "utter_med_left_out"
 UTTER_WHICH_PART = "utter_med_which_part"
 UTTER_CHANGED = "utter_med_changed"
-
 
 
 def _pick_slot(value: Any) -> Any:
@@ -183,6 +225,37 @@ def _field_value(slot: str, value: Any) -> Any:
     return None if value == SKIPPED else value
 
 
+def sleep_or_pain_uses(entry: Any) -> Tuple[str, ...]:
+    """The uses ("sleep", "pain") of the low doses the lexicon marks for a drug (drugs.yml
+    ``sleep_pain_dose``), or () when it marks none."""
+    marked = getattr(entry, "sleep_pain_dose", None) if entry is not None else None
+    if marked is None:
+        return ()
+    uses = getattr(marked, "uses", None)
+    if uses is None and isinstance(marked, Mapping):
+        uses = marked.get("uses")
+    return tuple(str(u) for u in (uses if uses is not None else ("sleep", "pain")))
+
+
+def _added_to(value: Any, drug: str) -> Optional[str]:
+    """The medicine a trial was added on top of (its own name is not it), from an added_to answer."""
+    names = value.get("added_to") if isinstance(value, Mapping) else None
+    for name in names or []:
+        if isinstance(name, str) and normalise_name(name) != normalise_name(drug):
+            return name[:MAX_NAME_CHARS]
+    return None
+
+
+def _orders(trials: List[Dict[str, Any]], ranked: Optional[Sequence[int]]) -> None:
+    """Set each trial's ``order`` (1 = first) from indices earliest first; None: order unknown."""
+    for trial in trials:
+        trial["order"] = None
+    if ranked is None:
+        return
+    for position, index in enumerate(ranked, start=1):
+        trials[index]["order"] = position
+
+
 class ValidateMedicationsForm(IntakeFormValidation):
     """Validation of ``medications_form`` (part 2), on the intake's shared base."""
 
@@ -212,11 +285,32 @@ class ValidateMedicationsForm(IntakeFormValidation):
         if _pending(slots):
             return required + [SPELLING]
         trials = _trials(slots)
-        if _index(slots, trials) < len(trials):
-            return required + list(PER_DRUG_SLOTS)
+        index = _index(slots, trials)
+        if index < len(trials):
+            return required + self.drug_slots(trials[index], slots, len(trials))
         if not trials and (names == SKIPPED or (is_names_value(names) and names.get("none"))):
             return required  # no medicines (or not sure which): nothing more to ask
+        if slots.get(MORE) is False and len(trials) >= 2 and slots.get(SLOT_MED_ORDER_CLEAR) is not True:
+            return required + [MORE, ORDER]
         return required + [MORE]
+
+    def drug_slots(self, trial: Mapping[str, Any], slots: Mapping[str, Any], count: int) -> List[str]:
+        """The questions about one medicine, given the answers so far (follow-ups only when they apply)."""
+        entry = self.lexicon.lookup(str(trial.get("drug") or ""))
+        asked: List[str] = []
+        if sleep_or_pain_uses(entry):
+            asked.append(PURPOSE)
+        purpose = slots.get(PURPOSE)
+        if purpose in ("sleep", "pain"):
+            asked += list(NOT_FOR_DEPRESSION_SLOTS)
+        else:
+            asked += [DOSE, WEEKS, ADHERENCE, OUTCOME]
+            if slots.get(OUTCOME) == "response_then_relapse":
+                asked.append(RELAPSE)
+            asked += [SIDE_EFFECTS, STILL_TAKING]
+        if count >= 2 or (entry is not None and entry.role == "augmentation"):
+            asked.append(ADDED_TO)
+        return asked + [CONFIRM]
 
     # --- reading answers ------------------------------------------------------------------------------
 
@@ -237,6 +331,8 @@ class ValidateMedicationsForm(IntakeFormValidation):
         return _pick_slot(answer.value) if slot == CONFIRM else answer.value
 
     def hint_response(self, slot: str) -> Optional[str]:
+        if slot in V2_SLOTS:
+            return f"utter_intake_hint_{KIND_OF_SLOT[slot]}"
         return f"utter_{slot}_hint" if slot in QUESTION_SLOTS else None
 
     def is_canonical(self, slot: str, value: Any) -> bool:
@@ -275,7 +371,52 @@ class ValidateMedicationsForm(IntakeFormValidation):
                 return {NAMES: value, **changes, MORE: None}
             if value is True:
                 return {NAMES: None}  # "which other medicines?"
+            return self._naming_done(slots)
+        if slot == ORDER:
+            return self._ordered(value, slots)
         return {}
+
+    def _naming_done(self, slots: Mapping[str, Any]) -> Dict[str, Any]:
+        """No more medicines: their order, from the words or (unclear) the question that follows."""
+        trials = _trials(slots)
+        if not trials:
+            return {}
+        if len(trials) == 1 or slots.get(SLOT_MED_ORDER_CLEAR) is True:
+            _orders(trials, list(range(len(trials))))
+            return {SLOT_TRIALS: trials}
+        if slots.get(MORE) is not False:
+            _orders(trials, None)  # "skip this part": the order stays unknown
+            return {SLOT_TRIALS: trials}
+        labels = [trial_label(t, self.lexicon) for t in trials]
+        example = ", then ".join(labels[:2])
+        return {SLOT_MED_ORDER_NAMES: join_names(labels), SLOT_MED_ORDER_EXAMPLE: example, ORDER: None}
+
+    def _ordered(self, value: Any, slots: Mapping[str, Any]) -> Dict[str, Any]:
+        trials = _trials(slots)
+        if isinstance(value, Mapping) and value.get("as_named"):
+            _orders(trials, list(range(len(trials))))
+        elif isinstance(value, Mapping) and isinstance(value.get("order"), list):
+            ranked: List[int] = []
+            for mention in value["order"]:
+                if not isinstance(mention, Mapping):
+                    continue
+                key = normalise_name(str(mention.get("drug") or mention.get("unknown") or ""))
+                for index, trial in enumerate(trials):
+                    names = {
+                        normalise_name(str(trial.get("drug") or "")),
+                        normalise_name(str(trial.get("name_given") or "")),
+                    }
+                    if key in names and index not in ranked:
+                        ranked.append(index)
+                        break
+            if not ranked:
+                _orders(trials, None)
+            else:
+                # the ones not named keep the order they were named in, after those
+                _orders(trials, ranked + [i for i in range(len(trials)) if i not in ranked])
+        else:
+            _orders(trials, None)  # not sure, or taken together
+        return {SLOT_TRIALS: trials}
 
     def _names_given(
         self, value: Any, slots: Mapping[str, Any], dispatcher: CollectingDispatcher
@@ -295,7 +436,9 @@ class ValidateMedicationsForm(IntakeFormValidation):
             elif mention.get("unknown"):
                 name = str(mention["unknown"])[:MAX_NAME_CHARS]
                 unknown.append({"name": name, "at": len(trials) + len(added)})
+        first_batch = not trials
         trials = trials + added
+        clear = first_batch and not (is_names_value(value) and value.get("in_sequence") is False)
         changes: Dict[str, Any] = {
             SLOT_TRIALS: trials,
             INDEX: confirmed,
@@ -305,9 +448,12 @@ class ValidateMedicationsForm(IntakeFormValidation):
             READBACK: None,
             **{name: None for name in PER_DRUG_SLOTS},
         }
+        if mentions:
+            changes[SLOT_MED_ORDER_CLEAR] = clear
         if not mentions:
             if more_mode:
                 changes[MORE] = False  # "none" after "yes, another": that's all
+                changes.update(self._naming_done({**slots, **changes}))
             elif value != SKIPPED and not trials:
                 dispatcher.utter_message(response=UTTER_NONE)
             return changes
@@ -375,8 +521,17 @@ class ValidateMedicationsForm(IntakeFormValidation):
         if index >= len(trials):
             return {}
         trial = trials[index]
-        self._set_field(trial, FIELD_OF_SLOT[slot], _field_value(slot, value))
+        field_value = _field_value(slot, value)
+        if slot == ADDED_TO:
+            field_value = _added_to(value, str(trial.get("drug") or ""))
+        self._set_field(trial, FIELD_OF_SLOT[slot], field_value)
         changes: Dict[str, Any] = {SLOT_TRIALS: trials}
+        if slot == OUTCOME and value != "response_then_relapse":
+            trial.pop("relapse_while_taking", None)  # asked only about an illness that came back
+            changes[RELAPSE] = None
+        if slot == PURPOSE and value in ("sleep", "pain"):
+            for other in (WEEKS, ADHERENCE, OUTCOME, RELAPSE, SIDE_EFFECTS):
+                changes[other] = None  # not a depression trial: those are not asked
         if slot == OUTCOME and value == "stopped_side_effects" and slots.get(STILL_TAKING) is None:
             # stopped because of side effects: not taking it now (read back, so it can be changed)
             trial["still_taking"] = False

@@ -19,17 +19,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
+from actions.forms import intake_current_meds
 from actions.forms.intake_base import NAV_BACK, IntakeFormValidation
 from actions.forms.intake_cautions import ValidateCautionsForm
+from actions.forms.intake_current_meds import ValidateCurrentMedsForm
 from actions.forms.intake_episode import ValidateEpisodeForm
 from actions.forms.intake_phq9 import ValidatePhq9Form
 from actions.forms.intake_screens import ValidateScreensForm
 from actions.forms.intake_therapy import ValidateTherapyForm
 from trd.intake.parts import (
     AGGREGATE_SLOTS,
+    CURRENT_MEDS_SLOTS,
     DONE,
     INTAKE_FORMS,
     MEDICATIONS_FORM,
+    MEDICATIONS_V2_SLOTS,
     PART_ORDER,
     SLOT_CRISIS_ACTIVE,
     SLOT_INTERRUPTED_LOOP,
@@ -53,9 +57,16 @@ logger = logging.getLogger(__name__)
 _VALIDATORS: Dict[str, Callable[[], IntakeFormValidation]] = {
     "phq9": ValidatePhq9Form,
     "episode": ValidateEpisodeForm,
+    "current_meds": ValidateCurrentMedsForm,
     "therapy": ValidateTherapyForm,
     "screens": ValidateScreensForm,
     "cautions": ValidateCautionsForm,
+}
+
+
+# What a part's questions need before its form asks them (slots the wording names).
+_PART_SETUP: Dict[str, Callable[[Mapping[str, Any]], Dict[str, Any]]] = {
+    "current_meds": intake_current_meds.part_setup,
 }
 
 
@@ -110,9 +121,7 @@ class _IntakeAction(Action, ABC):
     def __init__(self, repository_factory: Optional[RepositoryFactory] = None) -> None:
         self._repository_factory: RepositoryFactory = repository_factory or get_repository
 
-    async def _save(
-        self, tracker: Tracker, changes: Dict[str, Any], replace: bool = False
-    ) -> Dict[str, Any]:
+    async def _save(self, tracker: Tracker, changes: Dict[str, Any], replace: bool = False) -> Dict[str, Any]:
         """Save the record with ``changes`` applied; returns the changes plus the crisis history.
 
         ``replace``: the confirmed "start over" (every other save keeps known answers)."""
@@ -167,6 +176,9 @@ class ActionIntakeNext(_IntakeAction):
                 dispatcher.utter_message(response="utter_intake_resume")
             dispatcher.utter_message(response=announcement.response)
             changes.update({SLOT_PART: upcoming, SLOT_PART_LABEL: announcement.label})
+            setup = _PART_SETUP.get(upcoming)
+            if setup is not None:
+                changes.update(setup(slots))
         changes = await self._save(tracker, changes)
         return [SlotSet(name, value) for name, value in changes.items()]
 
@@ -248,7 +260,17 @@ class ActionIntakeStartOver(_IntakeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         events = _deactivate(tracker)
-        names = list(default_questions().questions) + list(AGGREGATE_SLOTS) + medications_slots(domain)
+        questions = default_questions()
+        # the gentle questions after a crisis check belong to the safety path: they stay,
+        # as the crisis history does
+        asked = [q.slot for q in questions.questions.values() if q.form not in questions.other_forms]
+        names = (
+            asked
+            + list(AGGREGATE_SLOTS)
+            + list(MEDICATIONS_V2_SLOTS)
+            + list(CURRENT_MEDS_SLOTS)
+            + medications_slots(domain)
+        )
         changes: Dict[str, Any] = {name: None for name in names}
         changes.update(
             {

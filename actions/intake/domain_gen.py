@@ -22,8 +22,15 @@ import yaml
 from scripts.domain_region import DomainRegion
 from trd.intake.parts import (
     DONE,
+    MEDICATIONS_FORM,
     PART_ORDER,
+    SLOT_CM_LEAD,
+    SLOT_CM_READBACK,
     SLOT_CRISES,
+    SLOT_CURRENT_MEDS,
+    SLOT_MED_ORDER_CLEAR,
+    SLOT_MED_ORDER_EXAMPLE,
+    SLOT_MED_ORDER_NAMES,
     SLOT_NAV,
     SLOT_OT_CURRENT,
     SLOT_OT_CURRENT_LABEL,
@@ -32,6 +39,8 @@ from trd.intake.parts import (
     SLOT_PART_LABEL,
     SLOT_PARTS_DONE,
     SLOT_PSYCHOTHERAPY,
+    SLOT_SH_DUE,
+    SLOT_SH_UNDO,
     SLOT_STARTED,
     SLOT_UNDO,
 )
@@ -69,7 +78,10 @@ INTENTS = (
 )
 # A from_text answer never takes a message the safety path must see.
 NOT_INTENT = ["crisis", "crisis_danger_now", "sos", "not_safe", "safety_plan_request"]
-NUMERIC_KINDS = frozenset({"phq9", "months", "count"})
+NUMERIC_KINDS = frozenset({"phq9", "months", "count", "age", "drinks_per_week"})
+# Forms whose form entry and validation action are written by hand in domain.yml (part 2 decides
+# its own order); their questions' slots and wording are still generated from the data file.
+HAND_WRITTEN_FORMS = frozenset({MEDICATIONS_FORM})
 ACTIONS = (
     "action_intake_next",
     "action_intake_pause",
@@ -112,7 +124,7 @@ def _dump(value: Any, pad: str = "  ") -> str:
 def _own_forms(q: IntakeQuestions) -> List[str]:
     forms: List[str] = []
     for question in q.questions.values():
-        if question.form not in forms:
+        if question.form not in forms and question.form not in HAND_WRITTEN_FORMS:
             forms.append(question.form)
     return forms
 
@@ -144,6 +156,13 @@ def render_blocks(q: IntakeQuestions) -> Dict[str, Any]:
         slots[name] = {"type": "any", "influence_conversation": False, "mappings": custom}
     for name in (SLOT_NAV, SLOT_PART_LABEL, SLOT_OT_CURRENT, SLOT_OT_CURRENT_LABEL):
         slots[name] = {"type": "text", "influence_conversation": False, "mappings": custom}
+    for name in (SLOT_MED_ORDER_CLEAR, SLOT_CURRENT_MEDS, SLOT_SH_UNDO):
+        slots[name] = {"type": "any", "influence_conversation": False, "mappings": custom}
+    for name in (SLOT_MED_ORDER_NAMES, SLOT_MED_ORDER_EXAMPLE, SLOT_CM_LEAD, SLOT_CM_READBACK):
+        slots[name] = {"type": "text", "influence_conversation": False, "mappings": custom}
+    # set by action_close_crisis: the rules in data/rules/safety_followup.yml offer the gentle
+    # questions when it is true; the form resets it at once (memoisation sees it only in that turn)
+    slots[SLOT_SH_DUE] = {"type": "bool", "influence_conversation": True, "mappings": custom}
 
     responses: Dict[str, Any] = {}
     for question in q.questions.values():

@@ -72,6 +72,7 @@ from bot.policies.crisis_reading import (
     classify,
     entity_categories,
 )
+from trd.intake.parts import SUICIDE_HISTORY_FORM
 from trd.safety.assessment import RiskAssessor
 from trd.safety.contract import (
     POSSIBLE_CATEGORY,
@@ -329,7 +330,8 @@ class SafetyPolicy(Policy):
         possible = classified is not None and classified[1] == POSSIBLE_CATEGORY
         # the open crisis's own questions are on the screen; a safety plan's answers are about
         # warning signs and hard moments by design: possible risk is not asked about in either
-        planning = tracker.active_loop_name == SAFETY_PLAN_FORM
+        # (and the gentle questions after the check, trd.intake.parts.SUICIDE_HISTORY_FORM, ask about it)
+        planning = tracker.active_loop_name in (SAFETY_PLAN_FORM, SUICIDE_HISTORY_FORM)
         if possible and (crisis_open or planning):
             classified, possible = None, False
         if pending in (RISK_CHECK_ASKED, RISK_CHECK_REASKED) and (classified is None or possible):

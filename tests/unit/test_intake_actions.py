@@ -114,8 +114,45 @@ def test_part_2_is_done_when_its_form_finishes() -> None:
     events, said = run(
         ActionIntakeNext(lambda: InMemoryRepository()), tracker(slots, latest_action="medications_form")
     )
-    assert said == ["utter_intake_part_therapy"]
+    assert said == ["utter_intake_part_current_meds"]  # part 2 continued: what the person takes now
     assert SlotSet("intake_parts_done", ["phq9", "episode", "medications"]) in events
+    assert SlotSet("cm_lead", "What do you take at the moment, for anything at all?") in events
+
+
+def test_what_the_person_takes_now_starts_from_the_medicines_still_taken() -> None:
+    slots = {
+        "intake_started": True,
+        "intake_part": "medications",
+        "intake_parts_done": ["phq9", "episode"],
+        "trials": [
+            {"drug": "sertraline", "still_taking": True, "name_given": "Zoloft"},
+            {"drug": "lithium", "still_taking": True, "name_given": "lithium"},
+            {"drug": "escitalopram", "still_taking": False, "name_given": "lexapro"},
+        ],
+    }
+    events, _ = run(
+        ActionIntakeNext(lambda: InMemoryRepository()), tracker(slots, latest_action="medications_form")
+    )
+    lead = (
+        "You said you're still taking Zoloft and lithium, so I've noted that. "
+        "What else do you take at the moment, for anything at all?"
+    )
+    assert SlotSet("cm_lead", lead) in events
+
+
+def test_part_2_continued_moves_on_to_part_3() -> None:
+    slots = {
+        "intake_started": True,
+        "intake_part": "current_meds",
+        "intake_parts_done": ["phq9", "episode", "medications"],
+        "cm_list": {"medicines": [], "none": True},
+        "current_meds": [],
+    }
+    events, said = run(
+        ActionIntakeNext(lambda: InMemoryRepository()), tracker(slots, latest_action="current_meds_form")
+    )
+    assert said == ["utter_intake_part_therapy"]
+    assert SlotSet("intake_parts_done", ["phq9", "episode", "medications", "current_meds"]) in events
 
 
 def test_resuming_a_part_picks_up_where_it_left_off() -> None:
@@ -174,7 +211,8 @@ def test_the_last_part_completes_the_intake() -> None:
     slots = {
         "intake_started": True,
         "intake_part": "cautions",
-        "intake_parts_done": ["phq9", "episode", "medications", "therapy", "screens"],
+        "intake_parts_done": ["phq9", "episode", "medications", "current_meds", "therapy", "screens"],
+        "age": {"years": 44},
         "caution_bp_heart": False,
         "caution_psychosis": False,
         "caution_substance": SKIPPED,
@@ -184,7 +222,10 @@ def test_the_last_part_completes_the_intake() -> None:
     events, said = run(ActionIntakeNext(lambda: repo), tracker(slots, latest_action="cautions_form"))
     assert said == ["utter_intake_done"]
     assert events == [
-        SlotSet("intake_parts_done", ["phq9", "episode", "medications", "therapy", "screens", "cautions"]),
+        SlotSet(
+            "intake_parts_done",
+            ["phq9", "episode", "medications", "current_meds", "therapy", "screens", "cautions"],
+        ),
         SlotSet("intake_started", True),
         SlotSet("intake_part", "done"),
         SlotSet("intake_part_label", None),

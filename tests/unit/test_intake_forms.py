@@ -366,7 +366,7 @@ def test_skip_this_part_leaves_the_rest_of_the_form_unknown() -> None:
             "caution_psychosis",
             "skip this part",
             intent="skip_part",
-            slots={"caution_bp_heart": True},
+            slots={"age": {"years": 50}, "caution_bp_heart": True},
         )
     )
     rest = ["caution_psychosis", "caution_substance", "caution_pregnancy", "caution_daily_visits"]
@@ -467,7 +467,7 @@ def test_episode_length_in_words_is_months() -> None:
 
 def test_episode_length_that_cannot_be_read_gets_a_hint() -> None:
     events, said, _ = validate(answer_tracker("episode_form", "episode_months", "since my divorce"))
-    assert events == [SlotSet("episode_months", None)]
+    assert events == [SlotSet("episode_months", None), SlotSet("requested_slot", "episode_months")]
     assert said == ["utter_intake_hint_months"]
 
 
@@ -535,11 +535,12 @@ def test_other_treatments_ask_about_each_one_named() -> None:
         "ot_current": "tms",
         "ot_current_label": "TMS",
         "ot_completed": {"completed": True, "ongoing": False},
+        "ot_sessions": 30,
     }
     events, _, repo = validate(
         answer_tracker("therapy_form", "ot_outcome", "It helped, then wore off", slots=slots)
     )
-    tms = {"type": "tms", "completed": True, "outcome": "response_then_relapse"}
+    tms = {"type": "tms", "completed": True, "outcome": "response_then_relapse", "sessions": 30}
     assert events[:5] == [
         SlotSet("ot_outcome", None),
         SlotSet("other_treatments", [tms]),
@@ -547,6 +548,7 @@ def test_other_treatments_ask_about_each_one_named() -> None:
         SlotSet("ot_current_label", "ketamine"),
         SlotSet("ot_completed", None),
     ]
+    assert SlotSet("ot_sessions", None) in events
     assert events[-1] == SlotSet("requested_slot", "ot_completed")
     record = repo.intake(SENDER)
     assert record is not None and record["other_treatments"][0] == tms
@@ -561,13 +563,18 @@ def test_the_last_other_treatment_finishes_the_form() -> None:
         "ot_current": "ect",
         "ot_current_label": "ECT",
         "ot_completed": {"completed": True, "ongoing": False},
+        "ot_sessions": 9,
     }
     events, _, repo = validate(answer_tracker("therapy_form", "ot_outcome", "I got well", slots=slots))
     assert SlotSet("ot_current", None) in events
+    assert SlotSet("ot_sessions", None) in events  # ready for the next treatment
     assert events[-1] == SlotSet("requested_slot", None)
     record = repo.intake(SENDER)
     assert record is not None
-    assert record["other_treatments"] == [tms, {"type": "ect", "completed": True, "outcome": "remission"}]
+    assert record["other_treatments"] == [
+        tms,
+        {"type": "ect", "completed": True, "outcome": "remission", "sessions": 9},
+    ]
 
 
 # --- screens ---------------------------------------------------------------------------------------------
@@ -576,7 +583,13 @@ def test_the_last_other_treatment_finishes_the_form() -> None:
 def test_no_trauma_exposure_skips_the_five_items() -> None:
     slots = {
         name: False
-        for name in ("bp_elevated_periods", "bp_little_sleep", "bp_ad_activation", "bp_family_history")
+        for name in (
+            "bp_elevated_periods",
+            "bp_little_sleep",
+            "bp_ad_activation",
+            "bp_family_history",
+            "bp_family_suicide",
+        )
     }
     events, _, _ = validate(answer_tracker("screens_form", "trauma_exposure", "no", slots=slots))
     assert events[-1] == SlotSet("requested_slot", "adhd_since_childhood")
@@ -585,15 +598,21 @@ def test_no_trauma_exposure_skips_the_five_items() -> None:
 def test_trauma_exposure_yes_asks_the_pc_ptsd5_items() -> None:
     slots = {
         name: False
-        for name in ("bp_elevated_periods", "bp_little_sleep", "bp_ad_activation", "bp_family_history")
+        for name in (
+            "bp_elevated_periods",
+            "bp_little_sleep",
+            "bp_ad_activation",
+            "bp_family_history",
+            "bp_family_suicide",
+        )
     }
     events, _, _ = validate(answer_tracker("screens_form", "trauma_exposure", "yes", slots=slots))
     assert events[-1] == SlotSet("requested_slot", "ptsd_1")
 
 
 def test_blood_tests_are_asked_one_by_one_only_after_a_yes() -> None:
-    slots = {name: False for name in Q.form_slots("screens_form")[:14]}
-    slots["trauma_exposure"] = False
+    before_labs = Q.form_slots("screens_form")[: Q.form_slots("screens_form").index("labs_any")]
+    slots = {name: False for name in before_labs if not name.startswith("ptsd_") and name != "bp_ad_switch"}
     events, _, _ = validate(answer_tracker("screens_form", "labs_any", "Yes", slots=slots))
     assert events[-1] == SlotSet("requested_slot", "lab_thyroid")
     events, _, _ = validate(answer_tracker("screens_form", "labs_any", "No", slots=slots))
@@ -606,9 +625,16 @@ def test_blood_tests_are_asked_one_by_one_only_after_a_yes() -> None:
 def test_a_caution_answer_is_saved_as_it_is_given() -> None:
     repo = InMemoryRepository()
     events, _, _ = validate(answer_tracker("cautions_form", "caution_pregnancy", "doesn't apply"), repo)
-    assert events[0] == SlotSet("caution_pregnancy", False)
+    none_apply = {
+        "pregnant": False,
+        "postpartum_within_year": False,
+        "breastfeeding": False,
+        "planning": False,
+    }
+    assert events[0] == SlotSet("caution_pregnancy", none_apply)
     record = repo.intake(SENDER)
     assert record is not None and record["cautions"]["pregnant_or_planning"] is False
+    assert record["perinatal"] == none_apply
 
 
 class _DownRepository(InMemoryRepository):

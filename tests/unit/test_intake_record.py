@@ -111,6 +111,8 @@ def test_a_complete_intake_maps_every_answer_to_the_schema() -> None:
         "little_sleep_needed": False,
         "antidepressant_activation": True,
         "family_history": None,
+        "family_history_suicide": None,
+        "antidepressant_switch": None,
     }
     assert record["trauma"]["pc_ptsd5"] == [True, True, False, True, False]
     assert record["trauma"]["pc_ptsd5_score"] == 3
@@ -208,7 +210,7 @@ def test_answers_being_collected_are_kept_when_the_person_leaves_halfway() -> No
     ]
     assert record["other_treatments"] == [
         {"type": "ect", "completed": True, "outcome": "remission"},
-        {"type": "ketamine", "completed": False, "outcome": None, "ongoing": True},
+        {"type": "ketamine", "completed": False, "outcome": None, "sessions": None, "ongoing": True},
     ]
 
 
@@ -355,3 +357,128 @@ def test_rasa_never_reads_the_wording_file_as_training_data() -> None:
         assert key not in {"nlu", "responses", "stories", "rules", "intents", "slots", "forms", "actions"}, (
             line
         )
+
+
+# --- version 2 (navigator.md section 10) ------------------------------------------------------------
+
+V2: Dict[str, Any] = {
+    **FULL,
+    "function_impaired": True,
+    "psychosis_any": True,
+    "psychosis_kind": {"perceptions": False, "fixed_beliefs": True},
+    "catatonia": False,
+    "trials": [
+        {**FULL["trials"][0], "order": 1, "added_to": None},
+        {
+            "drug": "bupropion",
+            "role": "antidepressant",
+            "max_dose_mg": 300,
+            "weeks_at_dose": 8,
+            "adherence": "most_days",
+            "outcome": "response_then_relapse",
+            "relapse_while_taking": False,
+            "still_taking": True,
+            "added_to": "sertraline",
+            "order": 2,
+        },
+        {"drug": "trazodone", "role": "antidepressant", "max_dose_mg": 50, "purpose": "sleep", "order": 3},
+    ],
+    "current_meds": [
+        {"drug": "bupropion", "dose_mg": 300.0, "name_given": "wellbutrin", "recognised": True},
+        {"drug": "flibberzine", "dose_mg": None, "name_given": "Flibberzine", "recognised": False},
+    ],
+    "ot_tried": ["tms", "ect"],
+    "other_treatments": [
+        {"type": "tms", "completed": True, "outcome": "no_response", "sessions": 30},
+        {"type": "ect", "completed": False, "outcome": "too_early", "sessions": 4},
+    ],
+    "bp_ad_switch": True,
+    "bp_family_suicide": False,
+    "sub_alcohol": 10.0,
+    "sub_drugs": {"cannabis": True, "other": False},
+    "age": {"min": 60, "max": 69},
+    "caution_pregnancy": {
+        "pregnant": False,
+        "postpartum_within_year": False,
+        "breastfeeding": False,
+        "planning": True,
+    },
+    "sh_offer": True,
+    "sh_thoughts": "passive",
+    "sh_plan": False,
+    "sh_means": True,
+    "sh_attempt": SKIPPED,
+    "sh_hospital": False,
+}
+
+
+def test_every_version_2_field_reaches_the_record_under_its_section_10_name() -> None:
+    record = build_record(V2)
+    validate_record(record)
+    assert record["function_impaired"] is True
+    assert record["psychosis_now"] == {"perceptions": False, "fixed_beliefs": True}
+    assert record["catatonia_signs"] is False
+    assert [(t["drug"], t.get("order"), t.get("added_to"), t.get("purpose")) for t in record["trials"]] == [
+        ("sertraline", 1, None, None),
+        ("bupropion", 2, "sertraline", None),
+        ("trazodone", 3, None, "sleep"),
+    ]
+    assert record["trials"][1]["relapse_while_taking"] is False
+    assert record["current_medications"] == [
+        {"drug": "bupropion", "dose_mg": 300.0, "name_given": "wellbutrin", "recognised": True},
+        {"drug": "flibberzine", "dose_mg": None, "name_given": "Flibberzine", "recognised": False},
+    ]
+    assert [(t["type"], t["sessions"]) for t in record["other_treatments"]] == [("tms", 30), ("ect", 4)]
+    assert record["psychotherapy"][0]["sessions"] == 12
+    assert record["bipolar"]["antidepressant_switch"] is True
+    assert record["bipolar"]["family_history_suicide"] is False
+    assert record["substance"] == {
+        "alcohol_drinks_per_week": 10.0,
+        "cannabis_use": True,
+        "other_drugs": False,
+    }
+    assert record["age_years"] == 64
+    assert record["age_range"] == {"min_years": 60, "max_years": 69}
+    assert record["notes"] == ["age_years is the midpoint of the age range given (60-69)"]
+    assert record["perinatal"] == {
+        "pregnant": False,
+        "postpartum_within_year": False,
+        "breastfeeding": False,
+        "planning": True,
+    }
+    assert record["cautions"]["pregnant_or_planning"] is True  # the version 1 field still answers
+    assert record["suicide_history"] == {
+        "thoughts_now": "passive",
+        "plan_or_intent": False,
+        "past_attempt": None,
+        "hospitalised": False,
+        "access_to_means": True,
+    }
+
+
+def test_version_2_fields_are_unknown_until_asked_never_false() -> None:
+    record = build_record({})
+    validate_record(record)
+    assert record["age_years"] is None and "age_range" not in record and record["notes"] == []
+    assert set(record["perinatal"].values()) == {None}
+    assert record["current_medications"] is None  # not asked yet; [] is "nothing"
+    assert record["psychosis_now"] == {"perceptions": None, "fixed_beliefs": None}
+    assert record["catatonia_signs"] is None and record["function_impaired"] is None
+    assert set(record["suicide_history"].values()) == {None}
+    assert set(record["substance"].values()) == {None}
+
+
+def test_derived_answers_follow_from_what_was_said() -> None:
+    # no psychotic experiences: both kinds are no; no reaction to an antidepressant: no switch on one
+    record = build_record({"psychosis_any": False, "bp_ad_activation": False, "sh_thoughts": "none"})
+    assert record["psychosis_now"] == {"perceptions": False, "fixed_beliefs": False}
+    assert record["bipolar"]["antidepressant_switch"] is False
+    assert record["suicide_history"]["plan_or_intent"] is False  # no thoughts now: no plan now
+    assert record["suicide_history"]["access_to_means"] is None  # not asked, not implied
+    # an answer to the version 1 pregnancy question (kept in an older conversation) still counts
+    old = build_record({"caution_pregnancy": True})
+    assert old["cautions"]["pregnant_or_planning"] is True and set(old["perinatal"].values()) == {None}
+    assert build_record({"current_meds": []})["current_medications"] == []
+    assert build_record({"age": {"min": 65, "max": None}})["notes"] == [
+        "age_years is the lower bound of the age given (65 or over)"
+    ]

@@ -23,8 +23,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms.base import SKIPPED
 from actions.forms.medications import (
     FIELD_SLOTS,
+    KIND_OF_SLOT,
     QUESTION_SLOTS,
     STATE_SLOTS,
+    V2_SLOTS,
     ValidateMedicationsForm,
     find_medicines,
     read_confirm,
@@ -241,13 +243,15 @@ def test_several_medicines_in_one_message_are_kept_in_the_order_mentioned() -> N
         blank("aripiprazole", "abilify", role="augmentation"),
     ]
     assert events == [
-        SlotSet("med_names", {"mentions": mentions, "none": False}),
+        # "and abilify was added": the words do not put all three in order (asked at the end)
+        SlotSet("med_names", {"mentions": mentions, "none": False, "in_sequence": False}),
         SlotSet("trials", trials),
         SlotSet("med_index", 0),
         SlotSet("med_current", "Zoloft"),
+        SlotSet("med_order_clear", False),
         SlotSet(
             "intake_undo",
-            [undo(med_names=None, trials=None, med_index=None, med_current=None)],
+            [undo(med_names=None, trials=None, med_index=None, med_current=None, med_order_clear=None)],
         ),
         SlotSet("requested_slot", "med_dose"),
     ]
@@ -293,6 +297,7 @@ def test_a_fuzzy_match_from_the_nlu_is_used_and_read_back_by_its_generic_name() 
     """ "zolft" is not a listed misspelling: only the NLU's fuzzy matcher knows it is sertraline."""
     events, _, _ = validate(answer_tracker("med_names", "zolft", entities=[drug(0, 5, "sertraline")]))
     assert events[1] == SlotSet("trials", [blank("sertraline", "zolft")])
+    assert SlotSet("med_order_clear", True) in events  # one medicine: its order is clear
     assert SlotSet("med_current", "sertraline") in events  # the generic, never the misspelling
 
 
@@ -309,6 +314,7 @@ def test_an_unknown_name_is_asked_about_never_guessed() -> None:
                     {"unknown": "flibberzine"},
                 ],
                 "none": False,
+                "in_sequence": False,
             },
         ),
         SlotSet("trials", [blank("sertraline", "zoloft"), blank("escitalopram", "lexapro")]),
@@ -316,6 +322,7 @@ def test_an_unknown_name_is_asked_about_never_guessed() -> None:
         SlotSet("med_unknown", pending),
         SlotSet("med_unknown_name", "flibberzine"),
         SlotSet("med_current", "Zoloft"),
+        SlotSet("med_order_clear", False),
         SlotSet(
             "intake_undo",
             [
@@ -326,6 +333,7 @@ def test_an_unknown_name_is_asked_about_never_guessed() -> None:
                     med_unknown=None,
                     med_unknown_name=None,
                     med_current=None,
+                    med_order_clear=None,
                 )
             ],
         ),
@@ -479,6 +487,8 @@ def test_each_answer_is_read_stored_in_the_trial_and_saved(slot: str, text: str,
     events, said, repo = validate(answer_tracker(slot, text, {**ONE, "trials": [trial], **answered}))
     expected_trial = {**trial, FIELD_OF[slot]: value}
     following = FIELDS[FIELDS.index(slot) + 1] if slot != FIELDS[-1] else "med_confirm"
+    if value == "response_then_relapse":
+        following = "med_relapse"  # it came back: while still taking it?
     assert events == [
         SlotSet(slot, value),
         SlotSet("trials", [expected_trial]),
@@ -629,8 +639,16 @@ def test_a_typed_correction_is_read_by_what_it_contains(text: str, slot: str, va
         SlotSet("med_readback", readback(fixed)),
         SlotSet(
             "intake_undo",
-            [undo(**{"med_confirm": None, slot: AT_CONFIRM[slot], "trials": [SERTRALINE_DONE],
-                     "med_readback": AT_CONFIRM["med_readback"]})],
+            [
+                undo(
+                    **{
+                        "med_confirm": None,
+                        slot: AT_CONFIRM[slot],
+                        "trials": [SERTRALINE_DONE],
+                        "med_readback": AT_CONFIRM["med_readback"],
+                    }
+                )
+            ],
         ),
         SlotSet("requested_slot", "med_confirm"),  # read back again, with the change
     ]
@@ -712,9 +730,11 @@ def test_yes_to_more_asks_which_and_no_ends_the_part() -> None:
         SlotSet("requested_slot", "med_names"),  # "Which other medicines?"
     ]
     events, said, _ = validate(answer_tracker("med_more", "No, that's all", DONE_ONE, intent="deny"))
+    ordered = [{**SERTRALINE_DONE, "order": 1}]  # one medicine: the first
     assert events == [
         SlotSet("med_more", False),
-        SlotSet("intake_undo", [undo(med_more=None)]),
+        SlotSet("trials", ordered),
+        SlotSet("intake_undo", [undo(med_more=None, trials=[SERTRALINE_DONE])]),
         SlotSet("requested_slot", None),
     ]
 
@@ -740,6 +760,8 @@ def test_two_medicines_with_a_correction_and_a_skip_end_in_schema_valid_trials_i
     chat.say("Some improvement")
     chat.say("nausea")
     chat.say("No")
+    assert chat.asked == "med_added_to"  # two medicines named: was this one added to another?
+    chat.say("On its own")
     assert chat.asked == "med_confirm"
     assert chat.slots["med_readback"] == (
         "Zoloft (sertraline), up to 150 mg a day for about 8 weeks, taken most days; some improvement; "
@@ -757,10 +779,12 @@ def test_two_medicines_with_a_correction_and_a_skip_end_in_schema_valid_trials_i
     chat.say("Too early to tell")
     chat.say("None")
     chat.say("yes, still taking it")
+    chat.say("added to the zoloft")
+    assert chat.slots["med_readback"].endswith("still taking it; added on top of sertraline.")
     chat.say("Yes", intent="affirm")
     assert chat.asked == "med_more"
     chat.say("No, that's all", intent="deny")
-    assert chat.asked is None  # the form is done; the orchestrator moves on
+    assert chat.asked is None  # "first and then": the order was given; the orchestrator moves on
 
     expected = [
         {
@@ -771,6 +795,8 @@ def test_two_medicines_with_a_correction_and_a_skip_end_in_schema_valid_trials_i
             "outcome": "partial_response",
             "side_effects": ["nausea"],
             "still_taking": False,
+            "added_to": None,
+            "order": 1,
         },
         {
             **blank("escitalopram", "lexapro"),
@@ -780,6 +806,8 @@ def test_two_medicines_with_a_correction_and_a_skip_end_in_schema_valid_trials_i
             "outcome": "too_early",
             "side_effects": [],
             "still_taking": True,
+            "added_to": "sertraline",
+            "order": 2,
         },
     ]
     assert chat.trials == expected
@@ -804,15 +832,23 @@ def test_another_medicine_loop_appends_after_the_ones_already_confirmed() -> Non
     chat.say("effexor and then abilify", intent="inform_medications")
     assert [t["drug"] for t in chat.trials] == ["fluoxetine", "venlafaxine", "aripiprazole"]
     assert chat.slots["med_current"] == "Effexor" and chat.asked == "med_dose"
-    for _ in range(2):
-        for answer in ("skip", "skip", "skip", "skip", "skip", "skip", "Yes"):
+    for _ in range(2):  # six questions and "added on top of another?" (three medicines named)
+        for answer in ("skip", "skip", "skip", "skip", "skip", "skip", "skip", "Yes"):
             chat.say(answer, intent="dont_know" if answer == "skip" else "affirm")
     assert chat.asked == "med_more"
     chat.say("nope", intent="deny")
+    assert chat.asked == "med_order"  # named in two answers: which came first is asked
+    assert chat.slots["med_order_names"] == "Prozac, Effexor and Abilify"
+    chat.say("effexor first, then prozac, then abilify")
     assert chat.asked is None
     schema_valid(chat.trials)
     assert chat.trials[0]["outcome"] == "no_response"
-    assert chat.trials[2] == {**blank("aripiprazole", "abilify", role="augmentation")}
+    assert [t["order"] for t in chat.trials] == [2, 1, 3]
+    assert chat.trials[2] == {
+        **blank("aripiprazole", "abilify", role="augmentation"),
+        "added_to": None,
+        "order": 3,
+    }
 
 
 def test_skip_this_part_leaves_the_named_medicines_with_unknown_answers() -> None:
@@ -899,7 +935,10 @@ def test_the_domain_declares_every_question_with_a_guarded_mapping_a_question_an
         assert set(NOT_INTENT) <= set(mappings[0]["not_intent"]), slot
         assert mappings[0]["conditions"] == [{"active_loop": FORM, "requested_slot": slot}], slot
         assert f"utter_ask_{slot}" in domain["responses"], slot
-        assert f"utter_{slot}_hint" in domain["responses"], slot
+        if slot in V2_SLOTS:  # worded in intake_questions.yml, with a hint per kind
+            assert f"utter_intake_hint_{KIND_OF_SLOT[slot]}" in domain["responses"], slot
+        else:
+            assert f"utter_{slot}_hint" in domain["responses"], slot
     for slot in STATE_SLOTS:
         assert domain["slots"][slot]["mappings"] == [{"type": "custom"}], slot
         assert domain["slots"][slot]["influence_conversation"] is False, slot
@@ -910,3 +949,205 @@ def test_the_domain_declares_every_question_with_a_guarded_mapping_a_question_an
     for button in confirm["buttons"]:
         assert button["title"] == button["payload"]  # plain words through the NLU, never a /payload
         assert read_confirm(button["title"]) in (True, *({"pick": s} for s in FIELD_SLOTS))
+
+
+# --- version 2: what it was for, when it came back, added to what, and the order ---------------------------
+
+
+class _Marked:
+    """A lexicon entry as drugs.yml marks one with a sleep or pain dose range (``sleep_pain_dose``)."""
+
+    def __init__(self, entry: Any, uses: Tuple[str, ...]) -> None:
+        self._entry = entry
+        self.sleep_pain_dose = {"uses": list(uses), "max_mg": 100}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._entry, name)
+
+
+class _MarkedLexicon:
+    """The real lexicon, with trazodone marked for sleep (whatever drugs.yml says today)."""
+
+    def __init__(self) -> None:
+        self._lexicon = default_knowledge().lexicon
+
+    def lookup(self, name: str) -> Any:
+        entry = self._lexicon.lookup(name)
+        if entry is not None and entry.generic == "trazodone":
+            return _Marked(entry, ("sleep",))
+        if entry is not None and getattr(entry, "sleep_pain_dose", None) is not None:
+            return _Marked(entry, ())  # no other drug is marked in these tests
+        return entry
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lexicon, name)
+
+
+def validate_marked(tracker: Tracker) -> Tuple[List[Dict[str, Any]], List[Any], Repository]:
+    repository = InMemoryRepository()
+    validator = ValidateMedicationsForm(lambda: repository, lexicon=_MarkedLexicon())  # type: ignore[arg-type]
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(validator.run(dispatcher, tracker, DOMAIN))
+    said = [m.get("response") or m.get("text") for m in dispatcher.messages]
+    return events, said, repository
+
+
+TRAZODONE = {
+    "med_names": {"mentions": [{"drug": "trazodone", "name_given": "trazodone"}], "none": False},
+    "trials": [blank("trazodone", "trazodone")],
+    "med_index": 0,
+    "med_current": "trazodone",
+}
+
+
+def test_a_medicine_with_a_sleep_dose_range_is_asked_what_it_was_for_before_its_dose() -> None:
+    events, said, _ = validate_marked(activation_tracker(TRAZODONE, {}))
+    assert events[-1] == SlotSet("requested_slot", "med_purpose")
+    events, said, repo = validate_marked(answer_tracker("med_purpose", "to help me sleep", TRAZODONE))
+    trial = {**blank("trazodone", "trazodone"), "purpose": "sleep"}
+    assert events == [
+        SlotSet("med_purpose", "sleep"),
+        SlotSet("trials", [trial]),
+        SlotSet("med_readback", "Trazodone, for sleep, dose not known; not sure whether still taking it."),
+        SlotSet(
+            "intake_undo",
+            [undo(med_purpose=None, trials=TRAZODONE["trials"], med_readback=None)],
+        ),
+        SlotSet("requested_slot", "med_dose"),
+    ]
+    assert said == []
+    # for sleep: only the dose and whether it is still taken, then the read-back
+    slots = {**TRAZODONE, "trials": [trial], "med_purpose": "sleep"}
+    events, _, _ = validate_marked(answer_tracker("med_dose", "50mg at night", slots))
+    assert events[-1] == SlotSet("requested_slot", "med_still_taking")
+    slots = {**slots, "med_dose": 50.0, "trials": [{**trial, "max_dose_mg": 50.0}]}
+    events, _, repo = validate_marked(answer_tracker("med_still_taking", "yes", slots, intent="affirm"))
+    assert events[-1] == SlotSet("requested_slot", "med_confirm")
+    assert SlotSet("med_readback", "Trazodone, for sleep, up to 50 mg a day; still taking it.") in events
+    record = repo.intake(SENDER)
+    assert record is not None and record["trials"][0]["purpose"] == "sleep"
+
+
+def test_a_medicine_without_a_sleep_or_pain_range_is_not_asked_what_it_was_for() -> None:
+    events, _, _ = validate_marked(activation_tracker(ONE, {}))
+    assert events[-1] == SlotSet("requested_slot", "med_dose")
+
+
+def test_after_it_came_back_the_form_asks_whether_that_was_while_still_taking_it() -> None:
+    answered = {
+        "med_dose": 150.0,
+        "med_weeks": 8.0,
+        "med_adherence": "most_days",
+        "med_outcome": "response_then_relapse",
+    }
+    trial = {
+        **blank("sertraline", "zoloft"),
+        "max_dose_mg": 150.0,
+        "weeks_at_dose": 8.0,
+        "adherence": "most_days",
+        "outcome": "response_then_relapse",
+    }
+    slots = {**ONE, "trials": [trial], **answered}
+    events, said, repo = validate(answer_tracker("med_relapse", "No, I'd stopped or lowered it", slots))
+    expected = {**trial, "relapse_while_taking": False}
+    assert events == [
+        SlotSet("med_relapse", False),
+        SlotSet("trials", [expected]),
+        SlotSet("med_readback", readback(expected)),
+        SlotSet("intake_undo", [undo(med_relapse=None, trials=[trial], med_readback=None)]),
+        SlotSet("requested_slot", "med_side_effects"),
+    ]
+    assert "improved, then it came back after stopping or lowering it" in readback(expected)
+    record = repo.intake(SENDER)
+    assert record is not None and record["trials"] == [expected]
+    schema_valid([expected])
+    # a changed outcome drops the answer that no longer applies
+    events, _, _ = validate(
+        answer_tracker("med_outcome", "No change", {**slots, "med_relapse": False, "trials": [expected]})
+    )
+    assert SlotSet("trials", [{**trial, "outcome": "no_response"}]) in events
+    assert events[-1] == SlotSet("requested_slot", "med_side_effects")
+
+
+TWO = {
+    "med_names": {
+        "mentions": [
+            {"drug": "sertraline", "name_given": "zoloft"},
+            {"drug": "bupropion", "name_given": "wellbutrin"},
+        ],
+        "none": False,
+    },
+    "trials": [{**SERTRALINE_DONE, "added_to": None}, blank("bupropion", "wellbutrin")],
+    "med_index": 1,
+    "med_current": "Wellbutrin",
+    "med_dose": 300.0,
+    "med_weeks": 10.0,
+    "med_adherence": "most_days",
+    "med_outcome": "no_response",
+    "med_side_effects": [],
+    "med_still_taking": True,
+}
+
+
+def test_with_two_medicines_each_is_asked_whether_it_was_added_on_top_of_another() -> None:
+    events, said, repo = validate(answer_tracker("med_added_to", "it was added to the zoloft", TWO))
+    added = {**TWO["trials"][1], "added_to": "sertraline"}
+    assert events == [
+        SlotSet("med_added_to", {"added_to": ["sertraline"]}),
+        SlotSet("trials", [TWO["trials"][0], added]),
+        SlotSet("med_readback", readback(added)),
+        SlotSet("intake_undo", [undo(med_added_to=None, trials=TWO["trials"], med_readback=None)]),
+        SlotSet("requested_slot", "med_confirm"),
+    ]
+    assert readback(added).endswith("; added on top of sertraline.")
+    record = repo.intake(SENDER)
+    assert record is not None and record["trials"][1]["added_to"] == "sertraline"
+
+
+def test_added_without_saying_to_which_is_asked_which_one() -> None:
+    events, said, _ = validate(answer_tracker("med_added_to", "yes it was added", TWO))
+    assert events == [SlotSet("med_added_to", None), SlotSet("requested_slot", "med_added_to")]
+    assert said == ["utter_intake_hint_added_to"]
+
+
+def test_an_unclear_order_is_asked_once_at_the_end_and_read_from_the_names() -> None:
+    trials = [{**SERTRALINE_DONE}, {**blank("escitalopram", "lexapro")}, {**blank("aripiprazole", "abilify")}]
+    slots = {
+        "med_names": {"mentions": [], "none": False},
+        "trials": trials,
+        "med_index": 3,
+        "med_order_clear": False,
+    }
+    events, _, _ = validate(answer_tracker("med_more", "no, that's all", slots, intent="deny"))
+    assert events == [
+        SlotSet("med_more", False),
+        SlotSet("med_order_names", "Zoloft, Lexapro and Abilify"),
+        SlotSet("med_order_example", "Zoloft, then Lexapro"),
+        SlotSet(
+            "intake_undo",
+            [undo(med_more=None, med_order_names=None, med_order_example=None)],
+        ),
+        SlotSet("requested_slot", "med_order"),
+    ]
+    slots.update({"med_more": False, "med_order_names": "Zoloft, Lexapro and Abilify"})
+    events, _, repo = validate(answer_tracker("med_order", "lexapro first, then zoloft", slots))
+    ordered = [{**trials[0], "order": 2}, {**trials[1], "order": 1}, {**trials[2], "order": 3}]
+    assert events[:2] == [
+        SlotSet(
+            "med_order",
+            {
+                "order": [
+                    {"drug": "escitalopram", "name_given": "lexapro"},
+                    {"drug": "sertraline", "name_given": "zoloft"},
+                ]
+            },
+        ),
+        SlotSet("trials", ordered),
+    ]
+    assert events[-1] == SlotSet("requested_slot", None)
+    record = repo.intake(SENDER)
+    assert record is not None and [t["order"] for t in record["trials"]] == [2, 1, 3]
+    events, _, _ = validate(answer_tracker("med_order", "In the order I named them", slots))
+    assert SlotSet("trials", [{**t, "order": i} for i, t in enumerate(trials, start=1)]) in events
+    events, _, _ = validate(answer_tracker("med_order", "not sure", slots, intent="dont_know"))
+    assert SlotSet("trials", [{**t, "order": None} for t in trials]) in events

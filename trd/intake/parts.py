@@ -8,12 +8,21 @@ from trd.answers.common import SKIPPED
 from trd.safety import contract
 
 # intake_part values, in the order asked (part 1 = phq9 + episode).
-PART_ORDER: Tuple[str, ...] = ("phq9", "episode", "medications", "therapy", "screens", "cautions")
+PART_ORDER: Tuple[str, ...] = (
+    "phq9",
+    "episode",
+    "medications",
+    "current_meds",
+    "therapy",
+    "screens",
+    "cautions",
+)
 DONE = "done"
 PART_FORMS: Dict[str, str] = {
     "phq9": "phq9_form",
     "episode": "episode_form",
     "medications": "medications_form",
+    "current_meds": "current_meds_form",
     "therapy": "therapy_form",
     "screens": "screens_form",
     "cautions": "cautions_form",
@@ -56,6 +65,22 @@ AGGREGATE_SLOTS: Tuple[str, ...] = (
 # Contract with part 2 (medications_form): a list of schema trials items.
 SLOT_TRIALS = "trials"
 MEDICATIONS_FORM = "medications_form"
+# medications_form's state for the questions of version 2 (navigator.md section 10)
+SLOT_MED_ORDER_CLEAR = "med_order_clear"  # the names were given in an order (no need to ask it)
+SLOT_MED_ORDER_NAMES = "med_order_names"  # "Prozac, Effexor and Abilify" (the order question)
+SLOT_MED_ORDER_EXAMPLE = "med_order_example"  # "Prozac, then Effexor"
+MEDICATIONS_V2_SLOTS: Tuple[str, ...] = (SLOT_MED_ORDER_CLEAR, SLOT_MED_ORDER_NAMES, SLOT_MED_ORDER_EXAMPLE)
+
+# Part 2 continued (current_meds_form): what the person takes now.
+SLOT_CURRENT_MEDS = "current_meds"  # [{drug, dose_mg, name_given, recognised}]
+SLOT_CM_LEAD = "cm_lead"  # the question's first sentence (names what was noted from the trials)
+SLOT_CM_READBACK = "cm_readback"  # the list read back
+CURRENT_MEDS_SLOTS: Tuple[str, ...] = (SLOT_CURRENT_MEDS, SLOT_CM_LEAD, SLOT_CM_READBACK)
+
+# The gentle questions after the crisis check (suicide_history_form; not a part).
+SUICIDE_HISTORY_FORM = "suicide_history_form"
+SLOT_SH_DUE = "sh_due"  # bool, featurized: set by action_close_crisis when they are to be offered
+SLOT_SH_UNDO = "sh_undo"  # that form's own "go back" stack
 
 # Safety dialogue slots, re-exported from the safety contract (trd/safety/contract.py) for the
 # intake's users; the categories that make the record's suicidal_thoughts_now true are the

@@ -8,6 +8,7 @@ question's form, kind and order from here.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,7 @@ class IntakeQuestions:
     buttons: Mapping[str, ButtonMessage]
     glossary: Tuple[GlossaryEntry, ...]
     sms: Mapping[str, str]
+    other_forms: Mapping[str, str] = dataclasses.field(default_factory=dict)  # form -> what runs it
 
     def part(self, part_id: str) -> Part:
         for part in self.parts:
@@ -134,6 +136,13 @@ def build_questions(data: Any) -> IntakeQuestions:
                 announce=_text(item.get("announce"), f"parts[{index}].announce"),
             )
         )
+    other_forms = {
+        str(k): _text(v, f"other_forms.{k}")
+        for k, v in _mapping(root.get("other_forms") or {}, "other_forms").items()
+    }
+    clash = set(other_forms) & {p.form for p in parts}
+    if clash:
+        raise IntakeDataError(f"other_forms: {sorted(clash)[0]!r} is the form of a part")
     questions: Dict[str, Question] = {}
     for slot, raw in _mapping(root.get("questions"), "questions").items():
         where = f"questions.{slot}"
@@ -148,8 +157,8 @@ def build_questions(data: Any) -> IntakeQuestions:
         if answers is not None and answers not in answer_sets:
             raise IntakeDataError(f"{where}.answers: unknown answer set {answers!r}")
         form = _text(item.get("form"), f"{where}.form")
-        if form not in {p.form for p in parts}:
-            raise IntakeDataError(f"{where}.form: {form!r} is not the form of any part")
+        if form not in {p.form for p in parts} and form not in other_forms:
+            raise IntakeDataError(f"{where}.form: {form!r} is not the form of any part or of other_forms")
         questions[str(slot)] = Question(
             slot=str(slot),
             form=form,
@@ -191,6 +200,7 @@ def build_questions(data: Any) -> IntakeQuestions:
         messages=messages,
         buttons=buttons,
         glossary=tuple(glossary),
+        other_forms=other_forms,
     )
 
 

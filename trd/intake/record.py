@@ -13,6 +13,10 @@ nothing the person said is lost (the schema allows extra fields):
   treatment); ``psychotherapy[].ongoing`` and ``.description`` (the person's words for an
   unlisted kind); ``medical.blood_tests_past_year``;
 * ``trials_unreadable``: part-2 entries that do not match the schema, kept verbatim;
+* ``age_range`` (only a range was given: ``age_years`` is then its midpoint or lower
+  bound, and ``notes`` says which), ``current_medications[].name_given`` and
+  ``.recognised`` (a name the lexicon does not know is kept as typed);
+* ``notes``: plain sentences about how an answer was recorded;
 * ``safety``: PHQ-9 item 9 and the crisis categories raised during the intake;
 * ``intake``: status, current part and parts done.
 """
@@ -23,11 +27,13 @@ import functools
 import logging
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from trd.answers.person import PERINATAL_FIELDS, THOUGHTS_NOW, age_years
 from trd.intake.answers import OTHER_TREATMENTS, OUTCOMES, THERAPY_TYPES
 from trd.intake.parts import (
     DONE,
     PART_ORDER,
     SLOT_CRISES,
+    SLOT_CURRENT_MEDS,
     SLOT_OT_CURRENT,
     SLOT_OTHER_TREATMENTS,
     SLOT_PART,
@@ -55,6 +61,7 @@ BIPOLAR_SLOTS = {
     "little_sleep_needed": "bp_little_sleep",
     "antidepressant_activation": "bp_ad_activation",
     "family_history": "bp_family_history",
+    "family_history_suicide": "bp_family_suicide",
 }
 ADHD_SLOTS = {
     "since_childhood": "adhd_since_childhood",
@@ -117,9 +124,15 @@ def therapy_entry(type_value: Any, sessions: Any, completed: Any) -> Dict[str, A
     return entry
 
 
-def other_treatment_entry(kind: str, completed: Any, outcome: Any) -> Dict[str, Any]:
-    """One schema other_treatments item."""
+# The other treatments given as a course of sessions (navigator.md section 10: adequate courses).
+SESSION_TREATMENTS = frozenset({"tms", "ect", "ketamine", "esketamine"})
+
+
+def other_treatment_entry(kind: str, completed: Any, outcome: Any, sessions: Any = None) -> Dict[str, Any]:
+    """One schema other_treatments item (``sessions`` for TMS, ECT, ketamine and esketamine)."""
     entry: Dict[str, Any] = {"type": kind, "completed": None, "outcome": None}
+    if kind in SESSION_TREATMENTS:
+        entry["sessions"] = as_count(sessions)
     if isinstance(completed, Mapping):
         entry["completed"] = as_bool(completed.get("completed"))
         if completed.get("ongoing") is True:
@@ -172,7 +185,11 @@ def _other_treatments(slots: Mapping[str, Any]) -> List[Dict[str, Any]]:
         and current in OTHER_TREATMENTS
         and current not in {e["type"] for e in entries}
     ):
-        entries.append(other_treatment_entry(current, slots.get("ot_completed"), slots.get("ot_outcome")))
+        entries.append(
+            other_treatment_entry(
+                current, slots.get("ot_completed"), slots.get("ot_outcome"), slots.get("ot_sessions")
+            )
+        )
     return entries
 
 
@@ -211,6 +228,105 @@ def _medical(slots: Mapping[str, Any]) -> Dict[str, Any]:
     medical: Dict[str, Any] = {"labs_checked_past_year": labs, "blood_tests_past_year": any_tests}
     medical.update({name: as_bool(slots.get(slot)) for name, slot in SLEEP_SLOTS.items()})
     return medical
+
+
+def _bipolar(slots: Mapping[str, Any]) -> Dict[str, Any]:
+    bipolar = {name: as_bool(slots.get(slot)) for name, slot in BIPOLAR_SLOTS.items()}
+    switch = as_bool(slots.get("bp_ad_switch"))
+    if bipolar["antidepressant_activation"] is False:
+        switch = False  # no reaction to an antidepressant at all: no elevated period on one
+    bipolar["antidepressant_switch"] = switch
+    return bipolar
+
+
+def _perinatal(slots: Mapping[str, Any]) -> Dict[str, Optional[bool]]:
+    value = slots.get("caution_pregnancy")
+    if isinstance(value, Mapping):
+        return {name: as_bool(value.get(name)) for name in PERINATAL_FIELDS}
+    return {name: None for name in PERINATAL_FIELDS}
+
+
+def _pregnant_or_planning(
+    slots: Mapping[str, Any], perinatal: Mapping[str, Optional[bool]]
+) -> Optional[bool]:
+    value = slots.get("caution_pregnancy")
+    if isinstance(value, bool):  # an answer to the version 1 question
+        return value
+    pregnant, planning = perinatal["pregnant"], perinatal["planning"]
+    if pregnant is True or planning is True:
+        return True
+    if pregnant is False and planning is False:
+        return False
+    return None
+
+
+def _psychosis_now(slots: Mapping[str, Any]) -> Dict[str, Optional[bool]]:
+    any_now = as_bool(slots.get("psychosis_any"))
+    if any_now is False:
+        return {"perceptions": False, "fixed_beliefs": False}
+    kind = slots.get("psychosis_kind")
+    if any_now is True and isinstance(kind, Mapping):
+        return {
+            "perceptions": as_bool(kind.get("perceptions")),
+            "fixed_beliefs": as_bool(kind.get("fixed_beliefs")),
+        }
+    return {"perceptions": None, "fixed_beliefs": None}
+
+
+def _suicide_history(slots: Mapping[str, Any]) -> Dict[str, Any]:
+    thoughts = slots.get("sh_thoughts")
+    thoughts_now = thoughts if isinstance(thoughts, str) and thoughts in THOUGHTS_NOW else None
+    plan = as_bool(slots.get("sh_plan"))
+    if thoughts_now == "none":
+        plan = False  # no thoughts now: no plan or intent now
+    return {
+        "thoughts_now": thoughts_now,
+        "plan_or_intent": plan,
+        "past_attempt": as_bool(slots.get("sh_attempt")),
+        "hospitalised": as_bool(slots.get("sh_hospital")),
+        "access_to_means": as_bool(slots.get("sh_means")),
+    }
+
+
+def _substance(slots: Mapping[str, Any]) -> Dict[str, Any]:
+    drinks = slots.get("sub_alcohol")
+    drugs = slots.get("sub_drugs")
+    known_drinks = (
+        float(drinks)
+        if isinstance(drinks, (int, float)) and not isinstance(drinks, bool) and drinks >= 0
+        else None
+    )
+    return {
+        "alcohol_drinks_per_week": known_drinks,
+        "cannabis_use": as_bool(drugs.get("cannabis")) if isinstance(drugs, Mapping) else None,
+        "other_drugs": as_bool(drugs.get("other")) if isinstance(drugs, Mapping) else None,
+    }
+
+
+def _number_or_none(value: Any) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    return value
+
+
+def _current_medications(slots: Mapping[str, Any]) -> Optional[List[Dict[str, Any]]]:
+    """What the person takes now (null until asked; [] for "none")."""
+    value = slots.get(SLOT_CURRENT_MEDS)
+    if not isinstance(value, list):
+        return None
+    items: List[Dict[str, Any]] = []
+    for raw in value:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("drug"), str) or not raw["drug"].strip():
+            continue
+        item: Dict[str, Any] = {
+            "drug": raw["drug"].strip().lower(),
+            "dose_mg": _number_or_none(raw.get("dose_mg")),
+        }
+        if isinstance(raw.get("name_given"), str):
+            item["name_given"] = raw["name_given"]
+        item["recognised"] = raw.get("recognised") is not False
+        items.append(item)
+    return items
 
 
 def crisis_categories(slots: Mapping[str, Any]) -> List[str]:
@@ -261,6 +377,11 @@ def build_record(slots: Mapping[str, Any]) -> Dict[str, Any]:
     categories = crisis_categories(slots)
     other = _other_treatments(slots)
     trials = _trials(slots)
+    perinatal = _perinatal(slots)
+    cautions = {name: as_bool(slots.get(slot)) for name, slot in CAUTION_SLOTS.items()}
+    cautions["pregnant_or_planning"] = _pregnant_or_planning(slots, perinatal)
+    age, age_note = age_years(slots.get("age"))
+    age_value = slots.get("age")
     record: Dict[str, Any] = {
         "phq9": items if all(i is not None for i in items) else None,
         "phq9_items": items,
@@ -271,11 +392,11 @@ def build_record(slots: Mapping[str, Any]) -> Dict[str, Any]:
         "psychotherapy": _psychotherapy(slots),
         "other_treatments_tried": _other_treatments_tried(slots, other),
         "other_treatments": other,
-        "bipolar": {name: as_bool(slots.get(slot)) for name, slot in BIPOLAR_SLOTS.items()},
+        "bipolar": _bipolar(slots),
         "trauma": _trauma(slots),
         "adhd": {name: as_bool(slots.get(slot)) for name, slot in ADHD_SLOTS.items()},
         "medical": _medical(slots),
-        "cautions": {name: as_bool(slots.get(slot)) for name, slot in CAUTION_SLOTS.items()},
+        "cautions": cautions,
         "suicidal_thoughts_now": _suicidal_thoughts_now(items[8], categories),
         "safety": {
             "phq9_item9_positive": None if items[8] is None else items[8] > 0,
@@ -283,7 +404,19 @@ def build_record(slots: Mapping[str, Any]) -> Dict[str, Any]:
             "risk_categories": categories,
         },
         "intake": _status(slots),
+        # version 2 (navigator.md section 10)
+        "age_years": age,
+        "perinatal": perinatal,
+        "current_medications": _current_medications(slots),
+        "psychosis_now": _psychosis_now(slots),
+        "catatonia_signs": as_bool(slots.get("catatonia")),
+        "suicide_history": _suicide_history(slots),
+        "substance": _substance(slots),
+        "function_impaired": as_bool(slots.get("function_impaired")),
+        "notes": [age_note] if age_note else [],
     }
+    if isinstance(age_value, Mapping) and "min" in age_value:
+        record["age_range"] = {"min_years": age_value.get("min"), "max_years": age_value.get("max")}
     if trials["trials_unreadable"]:
         record["trials_unreadable"] = trials["trials_unreadable"]
     return record

@@ -35,6 +35,7 @@ SCHEMA: Dict[str, Any] = {
             "additionalProperties": NON_EMPTY_TEXT,
         },
         "parts": {"type": "array", "minItems": 1, "items": _OBJECT},
+        "other_forms": {"type": "object", "additionalProperties": NON_EMPTY_TEXT},
         "questions": {"type": "object", "minProperties": 1, "additionalProperties": _OBJECT},
         "messages": _OBJECT,
         "buttons": _OBJECT,
