@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from bot import action_guard, api_guard, log_privacy, rasa_speedups, store_guard
+from bot import action_guard, api_guard, log_privacy, rasa_speedups, store_guard, summary_output
 from trd.limits import apply_request_limit
 
 
@@ -30,6 +30,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     store_guard.install()  # no FailSafeTrackerStore around ours: a store error is never a silent reset
     action_guard.install()  # action calls time out in ACTION_TIMEOUT_SECONDS, with a visible reply
     log_privacy.register_messages()
+    summary_output.install()  # summary links added on the way out: no token in the tracker store
     from rasa.__main__ import main as rasa_main  # after install(): nothing of Rasa's runs before it
 
     sys.argv = ["rasa", *(sys.argv[1:] if argv is None else argv)]

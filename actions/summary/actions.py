@@ -29,7 +29,7 @@ from trd.store import get_repository
 from trd.store.repository import Repository, utcnow
 from trd.summary.chat import chat_message
 from trd.summary.content import run_navigator
-from trd.summary.links import Clock, SummaryLinks, public_base_url, summary_url, ttl_days
+from trd.summary.links import Clock, SummaryLinks, link_secret, public_base_url, ttl_days
 from trd.summary.service import intake_complete
 
 logger = logging.getLogger(__name__)
@@ -104,12 +104,19 @@ class ActionShowSummary(_SummaryAction):
 
         link: Optional[str] = None
         base_url = public_base_url(self.env)
+        secret = link_secret(self.env)
         if base_url is None:
             logger.warning("summary: PUBLIC_BASE_URL is not set; the summary is sent without a link")
+        elif secret is None:
+            logger.warning(
+                "summary: neither SUMMARY_LINK_SECRET nor WEBCHAT_SECRET is set; the summary is sent "
+                "without a link"
+            )
         else:
             try:
-                token, _ = await asyncio.to_thread(links.create, conversation_id)
-                link = summary_url(base_url, token)
+                # A reference, never the token: the message is stored in the conversation's events;
+                # the Rasa server turns it into the link on the way out (trd.summary.links).
+                link, _ = await asyncio.to_thread(links.create_reference, conversation_id, secret)
             except Exception:
                 logger.exception("summary: could not create a link for conversation %s", conversation_id)
         # in a thread too: the first call reads the wording and crisis resources files

@@ -90,6 +90,7 @@ from bot.channels.webchat_text import (
 from bot.tracker_store import TrackerStoreUnavailable
 from trd.safety import risk
 from trd.store.web_sessions import ACTIVE, InMemorySessionRegistry, SessionRegistry, SqlSessionRegistry
+from trd.summary.links import expand_references
 from trd.summary.resources import CRISIS_RESOURCES_FILE
 
 logger = logging.getLogger(__name__)
@@ -590,6 +591,10 @@ class WebChatInput(InputChannel):
         chat = Blueprint("trd_webchat", __name__)
         crisis_now.warm()  # the first crisis message must not wait for the lexicon to load
 
+        @chat.listener("after_server_start")
+        async def warm_up(app: Any, loop: Any) -> None:
+            await crisis_now.warm_agent(app)  # the model's first inference, before anyone waits on it
+
         @chat.middleware("request")
         async def check_origin(request: Request) -> HTTPResponse | None:
             # Blueprint middleware runs for this blueprint's routes only.
@@ -756,7 +761,7 @@ def history_messages(
         elif kind == "bot":
             data = event.get("data") or {}
             buttons = message_buttons(data)
-            text = event.get("text") or ""
+            text = expand_references(event.get("text") or "")  # a summary link's reference
             # Live replies come split at blank lines (CollectingOutputChannel); so do these.
             parts = [text] if buttons else [p for p in text.strip().split("\n\n") if p]
             for i, part in enumerate(parts or [""]):

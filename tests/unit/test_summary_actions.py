@@ -25,13 +25,32 @@ from tests.unit.test_summary_records import in_progress, typical, urgent
 from trd.store.repository import InMemoryRepository, Repository
 from trd.summary.chat import chat_message
 from trd.summary.content import run_navigator
+from trd.summary.links import expand_references, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = "conv-sum-1"
 NOW = datetime(2025, 2, 3, 14, 0, tzinfo=timezone.utc)
 BASE = "https://trd.example.org"
-ENV = {"PUBLIC_BASE_URL": BASE, "SUMMARY_LINK_TTL_DAYS": "7"}
-LINK = re.compile(re.escape(BASE) + r"/summary/([A-Za-z0-9_-]{43})$", re.M)
+LINK_SECRET = "summary-link-secret-0123456789abcdef"
+ENV = {"PUBLIC_BASE_URL": BASE, "SUMMARY_LINK_TTL_DAYS": "7", "SUMMARY_LINK_SECRET": LINK_SECRET}
+REFERENCE = re.compile(r"^\[\[summary-link:([A-Za-z0-9_-]{22})\]\]$", re.M)
+
+
+class _Token:
+    """What LINK.search finds: the token a message's reference stands for (never in the message)."""
+
+    def __init__(self, nonce: str) -> None:
+        self.nonce = nonce
+
+    def group(self, n: int) -> str:
+        return token_for(LINK_SECRET, self.nonce)
+
+
+class LINK:
+    @staticmethod
+    def search(text: str) -> Optional[_Token]:
+        found = REFERENCE.search(text)
+        return _Token(found.group(1)) if found else None
 DOMAIN: Dict[str, Any] = {
     "intents": ["show_summary", "delete_summary", "affirm", "deny"],
     "slots": {},
@@ -108,7 +127,13 @@ def test_show_summary_sends_the_chat_message_with_a_fresh_link() -> None:
     match = LINK.search(text)
     assert match is not None, text
     token = match.group(1)
-    assert text == chat_message(run_navigator(typical()), f"{BASE}/summary/{token}", ttl_days=7)
+    # The message (stored in the conversation's events) carries a reference, never the token (#10);
+    # the Rasa server adds the link on the way out.
+    assert token not in text and "/summary/" not in text
+    assert text == chat_message(run_navigator(typical()), f"[[summary-link:{match.nonce}]]", ttl_days=7)
+    assert expand_references(text, ENV) == chat_message(
+        run_navigator(typical()), f"{BASE}/summary/{token}", ttl_days=7
+    )
     assert message["buttons"] == [] and message["response"] is None
     link = repo.summary_link(token)
     assert link is not None
@@ -143,7 +168,7 @@ def test_an_unfinished_intake_is_summarised_as_so_far() -> None:
 def test_the_link_honours_the_configured_ttl() -> None:
     repo = InMemoryRepository()
     repo.save_intake(SENDER, typical())
-    _, dispatcher = run(show(repo, env={"PUBLIC_BASE_URL": BASE + "/", "SUMMARY_LINK_TTL_DAYS": "2"}))
+    _, dispatcher = run(show(repo, env={**ENV, "PUBLIC_BASE_URL": BASE + "/", "SUMMARY_LINK_TTL_DAYS": "2"}))
     text = dispatcher.messages[0]["text"]
     assert "works for 2 days" in text
     match = LINK.search(text)
