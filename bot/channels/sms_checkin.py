@@ -14,8 +14,9 @@ Under the person's SMS lock (their own messages wait, and are read after it), it
    runs the turn ``/EXTERNAL_checkin`` with the check-in in the message's metadata, so the
    check-in form is active and the reply is understood as its answer;
 4. records the send (``sent``; next week's row and last week's ``missed`` in one
-   transaction) *before* texting, then texts the turn's messages through the channel's
-   sending path (its outbox when it has one). A turn that failed texts nothing and hands
+   transaction) *before* texting, then queues the turn's messages in the channel's durable
+   outbox (``trd_sms_outbox``, keyed by the check-in, so queued twice is texted once), or
+   texts them directly when the channel has no outbox. A turn that failed texts nothing and hands
    the row back (``failed``, 503: the worker tries again later).
 
 Answers: 200 {"outcome": ...} (sent, not_sent, duplicate, stale), 400 a malformed body,
@@ -94,7 +95,7 @@ async def handle_trigger(
         return _json(401, "unauthorised")
     if channel.disabled_reason is not None or channel.store is None or channel.config is None:
         return _json(503, "unavailable", "the SMS channel is not configured")
-    if channel.sender is None and getattr(channel, "queues", None) is None:
+    if channel.sender is None:
         return _json(503, "unavailable", "check-ins need SMS_REPLY_MODE=rest (TWILIO_ACCOUNT_SID)")
     if len(request.body or b"") > MAX_BODY:
         return _json(400, "bad_request", "too large")
@@ -209,14 +210,14 @@ async def _run_turn(
 
 async def _send(channel: TwilioSmsInput, sender_id: str, phone: str, parts: List[str], key: str) -> None:
     assert channel.config is not None
-    queues = getattr(channel, "queues", None)
-    if queues is not None:  # the durable outbox (issue 10), when the channel has one
+    inbox = getattr(channel, "inbox", None)
+    pump = getattr(inbox, "pump", None)
+    if inbox is not None and pump is not None:  # the channel's durable outbox (trd_sms_outbox)
+        # Keyed by the check-in and the action: queued twice, it is one row and one text.
         await asyncio.to_thread(
-            queues.enqueue, sender_id, key, list(enumerate(parts)), channel.config.from_number or None
+            inbox.queues.enqueue, sender_id, key, list(enumerate(parts)), channel.config.from_number or None
         )
-        pump = getattr(channel, "pump", None)
-        if pump is not None:
-            pump.kick()
+        pump.kick()
         return
     assert channel.sender is not None
     from trd.sms.sender import SmsSendError

@@ -601,17 +601,15 @@ class CheckinStore:
                 return [c for c in taken if c is not None]
 
             return self._run(locked)
-        candidates = self._run(lambda session: session.execute(due).all())
-        claims: List[Claim] = []
-        for r in candidates:
 
-            def one(session: Session, r: Any = r) -> Optional[Claim]:
-                return self._take(session, r.id, int(r.attempts), r.status, now, lease_end)
+        # SQLite: one writer at a time; each row is taken by a conditional UPDATE that only one
+        # worker can match, all in one transaction (one commit per pass, not one per row).
+        def unlocked(session: Session) -> List[Claim]:
+            rows = session.execute(due).all()
+            taken = [self._take(session, r.id, int(r.attempts), r.status, now, lease_end) for r in rows]
+            return [c for c in taken if c is not None]
 
-            claim = self._run(one)
-            if claim is not None:
-                claims.append(claim)
-        return claims
+        return self._run(unlocked)
 
     def _take(
         self, session: Session, row_id: str, seen: int, status: str, now: datetime, lease_end: datetime
