@@ -98,3 +98,17 @@ def test_a_broken_pattern_names_the_file_and_place(tmp_path: Path) -> None:
     bad.write_text("version: 1\npast: ['(']\npresent: [now]\nbenign_present: [x]\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"past\.yml: past\[0\]"):
         load_past_framing(bad)
+
+
+@pytest.mark.parametrize(
+    ("reply", "reading"),
+    [
+        ("honestly i don't know", EVASIVE),
+        ("not sure tbh, everything is such a mess right now", EVASIVE),
+        ("my legs feel a bit heavy on the new dose today", None),
+        ("the new job is sort of ok but my boss is a lot", None),
+    ],
+)
+def test_an_unsure_phrase_answers_only_at_the_start_or_in_a_short_reply(reply: str, reading: object) -> None:
+    # a person who goes on with what they were saying is asked once more, not given the crisis block
+    assert load_answer_phrases().read(reply) == reading

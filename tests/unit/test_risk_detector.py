@@ -136,3 +136,27 @@ def test_short_form_answers_are_never_read_in_context(engine: RiskEngine) -> Non
     assert _assess(engine, fake, ["Several days", "Nearly every day", "sometimes"]) == "none"
     assert _assess(engine, fake, ["i sleep all day most days", "no energy for days now", "1"]) == "none"
     assert all(len(text.split()) >= 4 for text in fake.seen if " " in text and text.count(" ") > 3)
+
+
+def test_a_question_answered_no_is_a_plain_denial(engine: RiskEngine) -> None:
+    assert _assess(engine, _Fixed({}), ["do I think about suicide? no. just tired of being tired"]) == "none"
+
+
+def test_a_question_someone_else_asked_is_asked_about_not_blocked(engine: RiskEngine) -> None:
+    text = "My therapist asked me if I'd ever want to kill myself and it threw me"
+    assert _assess(engine, _Fixed({}), [text]) == "possible"
+    assert _assess(engine, _Fixed({}), ["the nurse asked if I want to kill myself and I said yes"]) == "clear"
+
+
+def test_said_to_be_safe_in_so_many_words_is_not_asked_on_the_detectors_word(engine: RiskEngine) -> None:
+    text = "im not in danger or anything, i just feel invisible"
+    assert _assess(engine, _Fixed({"invisible": "possible"}), [text]) == "none"
+    assert _assess(engine, _Fixed({"invisible": "clear"}), [text]) == "possible"  # asked, never blocked
+
+
+def test_grief_and_someone_safe_now_are_not_read_as_someone_at_risk(engine: RiskEngine) -> None:
+    # the detector's third-party reading is what the look-alike explains
+    grief = "i lost my brother last year, he took his own life in october"
+    assert _assess(engine, _Fixed({"brother": "third_party"}), [grief]) == "none"
+    safe = "My brother attempted to kill himself two years ago. He's doing well now"
+    assert _assess(engine, _Fixed({"brother": "third_party"}), [safe]) == "none"

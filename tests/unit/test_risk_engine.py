@@ -241,6 +241,114 @@ def test_denying_harm_to_others_does_not_fire(engine: RiskEngine, text: str) -> 
     assert not result.explained_by  # ... and is never a look-alike that could overrule the classifier
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "suicidal? no. exhausted? very.",
+        "do I think about suicide? no. I think about quitting my job",
+        "thoughts of being better off dead or hurting myself - not at all",
+        "Suicidal ideation: none. Mood: 3/10.",
+        "have I ever wanted to kill myself? never",
+        "my old psychiatrist asked about suicide every visit. the answer was always no and it still is",
+    ],
+)
+def test_a_question_about_risk_answered_no_is_a_denial(engine: RiskEngine, text: str) -> None:
+    # like "I'm not suicidal": the engine still reports it (as a denial), and the assessment
+    # gives a plain denial an ordinary answer (trd/safety/assessment.py)
+    result = engine.assess(text)
+    notes = [(h.rule_id, h.note) for h in result.hits]
+    assert result.denials and all("denial" in h.note for h in result.hits), notes
+
+
+def test_a_question_answered_no_about_the_past_is_negated_history(engine: RiskEngine) -> None:
+    result = engine.assess("my old psychiatrist asked if i'd ever tried to overdose, i haven't")
+    assert not result.is_risk and result.negated_history
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kill myself? no. not yet",  # hedged
+        "suicidal? yes",
+        "wanna die. no cap",  # slang, not an answer
+        "want to die. no one cares",
+        "been cutting again. nope, not telling anyone",  # no question was asked
+        "suicidal? no, but lately I wonder what the point is",  # a risk cue after the no
+        "I want to die. No.",  # a statement, not a question
+    ],
+)
+def test_what_only_looks_like_an_answered_no_still_fires(engine: RiskEngine, text: str) -> None:
+    result = engine.assess(text)
+    assert result.is_crisis and not all("denial" in h.note for h in result.hits), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm not suicidal, I have zero intention of hurting myself", "Zero thoughts of suicide. Zero."],
+)
+def test_zero_is_a_negation(engine: RiskEngine, text: str) -> None:
+    assert all("denial" in h.note for h in engine.assess(text).hits), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i lost my brother last year, he took his own life in october",
+        "my best friend killed himself in 2019 and I still think about him every day",
+        "I lost my uncle to suicide",
+        "i go to a suicide bereavement group on tuesdays",
+    ],
+)
+def test_a_death_in_the_past_is_grief_not_someone_at_risk(engine: RiskEngine, text: str) -> None:
+    result = engine.assess(text)
+    assert not result.is_risk and "grief" in result.lookalikes, [h.rule_id for h in result.hits]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my brother just killed himself, he's not breathing",
+        "my brother killed himself last year and I want to do the same",
+        "my dad almost killed himself last night",
+    ],
+)
+def test_grief_does_not_hide_risk_now(engine: RiskEngine, text: str) -> None:
+    assert engine.assess(text).is_crisis, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My brother attempted to kill himself two years ago. He's doing well now",
+        "my daughter used to cut herself. She doesn't do it anymore",
+        "my dad was suicidal after his heart attack but he says those thoughts are gone",
+    ],
+)
+def test_someone_elses_past_risk_with_them_safe_now_does_not_fire(engine: RiskEngine, text: str) -> None:
+    result = engine.assess(text)
+    assert not result.is_risk and "third_party_safe" in result.explained_by, [h.rule_id for h in result.hits]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my son tried to kill himself last year, he says he's fine but he gave his guitar away",
+        "she said she's fine for now, but she keeps talking about ending her life",
+        "my friend took all her pills, she says she is ok",  # happening now
+        "my brother used to cut himself and I want to kill myself too",  # the speaker's own risk
+    ],
+)
+def test_a_safe_statement_does_not_hide_risk_that_is_still_there(engine: RiskEngine, text: str) -> None:
+    assert engine.assess(text).is_crisis, text
+
+
+def test_a_question_someone_else_asked_is_reported_not_disclosed(engine: RiskEngine) -> None:
+    asked = "My therapist asked me if I'd ever want to kill myself and it threw me"
+    assert engine.assess(asked).reported_question
+    assert not engine.assess("I asked my doctor if 40 pills would kill me").reported_question
+    assert not engine.assess("the nurse asked if i want to kill myself and i said yes").reported_question
+
+
 def test_a_denial_about_someone_else_does_not_fire_and_is_not_a_lookalike(engine: RiskEngine) -> None:
     result = engine.assess("my son isn't suicidal, he's just quiet")
     assert not result.is_risk

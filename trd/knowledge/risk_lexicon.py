@@ -17,7 +17,7 @@ from trd.paths import KNOWLEDGE_DIR
 from trd.safety.contract import LEXICON_CATEGORIES
 
 RISK_LEXICON_FILE = KNOWLEDGE_DIR / "risk_lexicon.yml"
-LOOKALIKE_KINDS: Tuple[str, ...] = ("idioms", "treatment_words", "negated_history", "news")
+LOOKALIKE_KINDS: Tuple[str, ...] = ("idioms", "treatment_words", "negated_history", "news", "grief")
 
 _TEXT = {"type": "string"}
 _TEXTS = {"type": "array", "items": _TEXT}
@@ -78,6 +78,9 @@ SCHEMA: Dict[str, Any] = {
                 "retraction": _PATTERNS,
                 "reported_speech": _PATTERNS,
                 "safe_affirmation": _PATTERNS,
+                "answers": _PATTERNS,
+                "question_cues": _PATTERNS,
+                "third_party_safe": _PATTERNS,
             },
             "additionalProperties": False,
         },

@@ -96,6 +96,10 @@ class RiskAssessor:
         if askable and self.past.about_the_past(text):
             # history ("at 22 I tried to hang myself; I'm 38 now"): ask whether it is there now
             return Assessment(tier="possible", source="lexicon", engine=result, notes=("past",))
+        if askable and floor == "clear" and result.reported_question:
+            # a question someone else asked the person ("my therapist asked me if I'd ever want
+            # to kill myself"), with no answer given: ask them, do not assume
+            return Assessment(tier="possible", source="lexicon", engine=result, notes=("asked",))
         if floor != "none":
             return Assessment(tier=floor, source="lexicon", engine=result)
         reading = self.detector.read(text)
@@ -105,10 +109,19 @@ class RiskAssessor:
             tier = "possible" if tier in ("clear", "possible") else "none"
             return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
                               reading=reading, notes=("denial",))
+        if result.safe_affirmation and not result.hits and tier in ("clear", "possible"):
+            # "I'm not in danger or anything, I just feel invisible": said to be safe in so many
+            # words, nothing the lexicon lists: not asked about on the detector's word alone, and
+            # its clear reading is asked about, never blocked
+            tier = "possible" if tier == "clear" else "none"
+            return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
+                              reading=reading, notes=("safe",))
         if result.explained_by and not result.has_risk_signal and tier != "none":
             # an explicit look-alike the lexicon recognises ("this drug is killing me", news of a
-            # death): the detector's reading is asked about at most, never blocked
-            tier = "possible" if tier in ("clear", "third_party", "harm_to_others") else "none"
+            # death, someone else's past risk with them safe now): the detector's clear reading is
+            # asked about, never blocked; its possible reading, or its reading of someone else
+            # at risk, is what the look-alike explains (an ordinary reply)
+            tier = "possible" if tier == "clear" else "none"
             return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
                               reading=reading, notes=("lookalike",))
         return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,

@@ -560,6 +560,9 @@ class Lexicon:
     safe_affirmation: Optional[Pattern[str]] = None
     danger_now_past: Optional[Pattern[str]] = None
     explains: Optional[Pattern[str]] = None
+    answers: Optional[Pattern[str]] = None
+    question_cues: Optional[Pattern[str]] = None
+    third_party_safe: Optional[Pattern[str]] = None
 
 
 _MACRO_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -730,6 +733,19 @@ def build_lexicon(
             vocab.update(_words_of(e))
         return _compile("|".join(expanded), here)
 
+    def opt_full_regex(value: Any, here: str) -> Optional[Pattern[str]]:
+        """Like opt_regex, but the pattern must match a whole clause (anchored at both ends)."""
+        if not value:
+            return None
+        items = value if isinstance(value, list) else [value]
+        expanded = [_expand(str(v), macros, here) for v in items]
+        for e in expanded:
+            vocab.update(_words_of(e))
+        try:
+            return re.compile(r"^(?:" + "|".join(expanded) + r")$")
+        except re.error as exc:
+            raise LexiconError(f"{here}: does not compile: {exc}") from exc
+
     def wordset(value: Any, here: str = where) -> frozenset:
         out: Set[str] = set()
         if isinstance(value, str):
@@ -768,6 +784,9 @@ def build_lexicon(
         safe_affirmation=opt_regex(neg.get("safe_affirmation"), f"{where}: negation.safe_affirmation"),
         danger_now_past=opt_regex(data.get("danger_now_past"), f"{where}: danger_now_past"),
         explains=opt_regex(data.get("explains"), f"{where}: explains"),
+        answers=opt_full_regex(neg.get("answers"), f"{where}: negation.answers"),
+        question_cues=opt_regex(neg.get("question_cues"), f"{where}: negation.question_cues"),
+        third_party_safe=opt_regex(neg.get("third_party_safe"), f"{where}: negation.third_party_safe"),
     )
     return lex
 
@@ -787,6 +806,16 @@ _INTERJECTIONS = frozenset({"no", "nope", "nah"})
 _COORDINATORS = frozenset({"or", "nor"})
 _COORDINATION_REACH = 8
 _OTHERS_DIRECTED = frozenset({"harm_to_others", "third_party"})
+# "do I think about suicide? no": a question about risk, answered at once with a no
+_QUESTION_AUX = frozenset({"do", "does", "did", "am", "is", "are", "was", "were", "have", "has", "had",
+                           "would", "will", "could", "can", "should", "any", "ever"})
+_SUBJECT_PRONOUNS = frozenset({"i", "you", "he", "she", "they", "we"})
+_FRAGMENT_WORDS = 8  # "suicidal? no", "thoughts of being better off dead or hurting myself - not at all"
+_QUESTION_MARKS = re.compile(r"[?:\-\u2013\u2014]")  # a question or a form's "label: answer"
+_ANSWERED_YES = re.compile(
+    r"(?<![\w])(?:yes|yeah|yep|yup|yea|i do|i am|i have|i did|the truth|honestly|i could not say no)(?![\w])"
+)
+_ANSWER_WORDS = 10  # an answer is short: "no", "not at all", "the answer was always no and it still is"
 
 
 @dataclass(frozen=True)
@@ -831,6 +860,9 @@ class RiskResult:
     retracted: bool = False
     explained_by: Tuple[str, ...] = field(default=())
     safe_affirmation: bool = False
+    # every hit is inside a question someone else asked the person ("my therapist asked me if
+    # I'd ever want to kill myself"), left unanswered: the topic is raised, not disclosed
+    reported_question: bool = False
 
     @property
     def is_risk(self) -> bool:
@@ -994,6 +1026,81 @@ class RiskEngine:
         history = bool(lex.history_negators and lex.history_negators.search(clause_text))
         return True, history, "negated history" if history else "denial"
 
+    def _answered_no(self, toks: List[str], first: int, last: int, marked: bool) -> Tuple[bool, bool, str]:
+        """(negated, history, note) for a match asked as a question and answered no at once.
+
+        "suicidal? no.", "do I think about suicide? no", "thoughts of being better off dead -
+        not at all", "my psychiatrist asked if I'd ever tried to overdose, I haven't": the match
+        is in a question (a clause that begins with an auxiliary and a subject, a fragment of a
+        few words without a subject, or a reported question), and the very next clause is
+        nothing but a no (``negation.answers``, matched whole). Unless the question is reported,
+        the message must be marked as question and answer (``marked``: a "?", a ":" or a dash;
+        "been cutting again. nope, not telling anyone" is not). A hedge or a risk cue after it
+        ("no. not yet", "no, but lately...") cancels it, as for any negation.
+        """
+        lex = self.lexicon
+        if lex.answers is None:
+            return False, False, ""
+        start = first
+        while start > 0 and toks[start - 1] not in (SENTENCE, CLAUSE):
+            start -= 1
+        end = self._clause_end(toks, last)
+        if end >= len(toks):
+            return False, False, ""
+        prefix = toks[start:first]
+        sentence_start, _ = self._sentence_bounds(toks, first)
+        asked = (len(prefix) >= 2 and prefix[0] in _QUESTION_AUX and prefix[1] in _SUBJECT_PRONOUNS) or (
+            len(prefix) <= _FRAGMENT_WORDS and not any(t in _SUBJECT_PRONOUNS for t in prefix)
+        )
+        question = (marked and asked) or bool(
+            lex.question_cues and lex.question_cues.search(" ".join(toks[sentence_start:first]))
+        )
+        if not question:
+            return False, False, ""
+        answer_end = self._clause_end(toks, end + 1)
+        answer = toks[end + 1:answer_end]
+        if not answer or len(answer) > _ANSWER_WORDS or not lex.answers.match(" ".join(answer)):
+            return False, False, ""
+        rest = " ".join(toks[last:])
+        if (lex.hedges is not None and lex.hedges.search(rest)) or (
+            lex.soft_cues is not None and lex.soft_cues.search(rest)
+        ):
+            return False, False, "hedged answer"
+        history = bool(lex.history_negators and lex.history_negators.search(" ".join(answer)))
+        return True, history, "answered no (history)" if history else "denial: answered no"
+
+    def _asked_by_someone_else(self, toks: List[str], first: int) -> bool:
+        """The match is inside a question another person asked ("the nurse asked if I ...")."""
+        lex = self.lexicon
+        if lex.question_cues is None:
+            return False
+        sentence_start, _ = self._sentence_bounds(toks, first)
+        prefix = toks[sentence_start:first]
+        m = lex.question_cues.search(" ".join(prefix))
+        if m is None:
+            return False
+        before = " ".join(prefix)[:m.start()].split()
+        # "I asked my doctor if 40 pills would kill me" is the person's own question
+        if before and before[-1] in ("i", "we"):
+            return False
+        # "... and I said yes", "... I told her the truth": answered, and not with a no
+        return not _ANSWERED_YES.search(" ".join(toks[first:]))
+
+    def _third_party_safe(self, toks: List[str], norm: str) -> bool:
+        """The message says the other person is safe now ("he's doing well now", "she said no")."""
+        lex = self.lexicon
+        if lex.third_party_safe is None:
+            return False
+        for m in lex.third_party_safe.finditer(norm):
+            # "she says she's fine but she gave her things away": a contrast or a hedge after it
+            after = norm[m.end():]
+            if re.search(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])", after):
+                continue
+            if lex.hedges is not None and lex.hedges.search(norm[m.start():]):
+                continue
+            return True
+        return False
+
     def _retracted(self, toks: List[str], first: int, norm: str) -> bool:
         lex = self.lexicon
         if lex.retraction is None or lex.reported_speech is None:
@@ -1018,6 +1125,7 @@ class RiskEngine:
         toks = norm.split(" ") if norm else []
         starts = self._token_index(norm) if norm else []
 
+        marked = bool(_QUESTION_MARKS.search(raw))  # for _answered_no
         # 1. look-alikes
         la_spans: List[Tuple[int, int, str, str]] = []
         for rule in lex.lookalike_rules:
@@ -1069,6 +1177,8 @@ class RiskEngine:
                 third = category == "third_party" or (third and category in lex.third_party_categories)
                 if rule.negatable:
                     negated, hist, neg_note = self._negation(toks, first, last)
+                    if not negated and not neg_note:
+                        negated, hist, neg_note = self._answered_no(toks, first, last, marked)
                 else:
                     negated, hist, neg_note = False, False, "not negatable"
                 hit = Hit(
@@ -1081,6 +1191,21 @@ class RiskEngine:
                     denials.append(hit)
                 else:
                     hits.append(hit)
+
+        # 2b. someone else's risk, with the message saying they are safe now ("my brother
+        #     attempted two years ago; he's well now"): an ordinary message about them, unless
+        #     anything is about the person themselves or happening now
+        third_safe = False
+        if (
+            hits
+            and all(h.third_party or h.category == "third_party" for h in hits)
+            and not any(h.category == "danger_now" for h in hits)
+            and self._third_party_safe(toks, norm)
+        ):
+            third_safe = True
+            suppressed.extend(Hit(h.rule_id, h.category, h.text, h.start, h.end, h.third_party,
+                                  note="third party safe now") for h in hits)
+            hits = []
 
         # 3. denials: a first-person denial of risk to oneself still fires, unless the message
         #    also says plainly that the person is safe and nothing else was found
@@ -1124,6 +1249,8 @@ class RiskEngine:
                 kinds.append(sp[2])
         if history and "negated_history" not in kinds:
             kinds.append("negated_history")
+        if third_safe:
+            kinds.append("third_party_safe")
         # which look-alikes account for risky words in the message
         explained: List[str] = []
         for h in suppressed:
@@ -1132,6 +1259,8 @@ class RiskEngine:
                 explained.append(kind)
         if history and "negated_history" not in explained:
             explained.append("negated_history")
+        if third_safe:
+            explained.append("third_party_safe")
         if lex.explains is not None:
             for sp in la_spans:
                 if sp[2] not in explained and lex.explains.search(norm[sp[0]:sp[1]]):
@@ -1151,6 +1280,9 @@ class RiskEngine:
             retracted=any(h.retracted for h in hits),
             explained_by=tuple(explained),
             safe_affirmation=safe_aff,
+            reported_question=bool(hits) and all(
+                self._asked_by_someone_else(toks, self._tok_at(starts, h.start)) for h in hits
+            ),
         )
 
 

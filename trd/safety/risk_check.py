@@ -39,6 +39,12 @@ SCHEMA: Dict[str, Any] = {
 _NOT_WORD = re.compile(r"[^\w' ]+")
 _SENTENCE_END = re.compile(r"[.!?;\n]+\s")
 ANSWER_WORDS = 8
+# An unsure phrase is an answer only when it opens the reply or the reply is short: "kind of",
+# "idk, sometimes", "honestly i don't know" are evasive answers; "I guess I'm hyper aware
+# because of my own history" or "my legs feel a bit heavy on the new dose" are the person
+# going on with what they were saying (no answer: the question is asked once more).
+EVASIVE_REACH = 2  # the phrase starts within the reply's first two words ...
+SHORT_REPLY = 6  # ... or the reply's opening has at most this many words
 _SPACES = re.compile(r"\s+")
 
 
@@ -59,16 +65,24 @@ class AnswerPhrases:
 
         Only the reply's opening is read (its first sentence, at most ANSWER_WORDS words): an
         answer comes first, and a long message about something else that happens to say
-        "i guess" or "no one" further on is not an answer (it is asked once more).
+        "i guess" or "no one" further on is not an answer (it is asked once more). An unsure
+        phrase counts only at the start of the reply or in a short reply (EVASIVE_REACH,
+        SHORT_REPLY).
         """
         opening = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
-        words = " ".join(normalise(opening).split()[:ANSWER_WORDS])
+        all_words = normalise(opening).split()
+        words = " ".join(all_words[:ANSWER_WORDS])
         words = f" {words} "
         if words.strip() == "":
             return None
-        if any(f" {p} " in words for p in self.evasive):
-            return EVASIVE
-        if any(words.startswith(f" {p} ") for p in self.yes):
+        short = len(all_words) <= SHORT_REPLY
+        for phrase in self.evasive:
+            at = words.find(f" {phrase} ")
+            if at >= 0 and (short or words[:at].count(" ") < EVASIVE_REACH):
+                return EVASIVE
+        # a plain yes may go on ("yeah, all the time"); "i have", "i am", "i do" are a yes only
+        # as a short reply ("I have two dogs and a veg patch" is not an answer)
+        if any(words.startswith(f" {p} ") and (short or " " not in p) for p in self.yes):
             return YES
         if any(f" {p} " in words for p in self.no):
             return NO
