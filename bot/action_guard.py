@@ -182,6 +182,37 @@ def install(env: Mapping[str, str] = os.environ) -> None:
 
     setattr(run, _MARK, True)
     RemoteAction.run = run
+    _warm_on_load()
+
+
+def _warm_on_load() -> None:
+    """The model's first inference builds its graphs and holds the event loop for seconds:
+    do it while the server starts (after Rasa loads the agent), not on someone's first message."""
+    import rasa.core.run as run_module
+
+    from bot.channels import crisis_now
+
+    original = run_module.load_agent_on_start
+    if getattr(original, _MARK, False):
+        return
+
+    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        agent = await original(*args, **kwargs)
+        app = args[3] if len(args) > 3 else kwargs.get("app")
+        await crisis_now.warm_agent(app if app is not None else _Holder(agent))
+        return agent
+
+    setattr(load_agent_on_start, _MARK, True)
+    run_module.load_agent_on_start = load_agent_on_start
+
+
+class _Holder:
+    def __init__(self, agent: Any) -> None:
+        class _Ctx:
+            pass
+
+        self.ctx = _Ctx()
+        self.ctx.agent = agent  # type: ignore[attr-defined]
 
 
 def describe() -> Dict[str, Any]:

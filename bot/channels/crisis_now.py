@@ -102,6 +102,23 @@ def warm() -> None:
         logger.exception("crisis check: loading the risk lexicon failed")
 
 
+_WARMED = "_trd_warmed"
+
+
+async def warm_agent(app: Any) -> None:
+    """Run one message through the model's NLU when the server starts: the first inference
+    builds the model's graphs and holds the event loop for seconds, which must not happen
+    while a crisis message waits for its reply."""
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    if agent is None or getattr(agent, _WARMED, False) or not hasattr(agent, "parse_message"):
+        return
+    setattr(agent, _WARMED, True)
+    try:
+        await agent.parse_message("hello")
+    except Exception:  # noqa: BLE001 - only speed depends on it
+        logger.warning("crisis check: warming the model up failed", exc_info=True)
+
+
 def _from_domain(domain: Any, response: str, channel: Optional[str]) -> Optional[Dict[str, Any]]:
     variants = (getattr(domain, "responses", None) or {}).get(response) or []
     plain = [v for v in variants if isinstance(v, dict) and not v.get("condition") and v.get("text")]

@@ -138,7 +138,7 @@ class AuthenticatedRestInput(InputChannel):
             on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=None))
         )
         self._turns.add(turn)
-        turn.add_done_callback(self._turns.discard)
+        turn.add_done_callback(self._turn_done)
         if crisis is not None:
             done, _ = await asyncio.wait({turn}, timeout=self.crisis_wait)
             if not done:
@@ -158,10 +158,19 @@ class AuthenticatedRestInput(InputChannel):
         messages: List[Dict[str, Any]] = collector.messages
         return response.json(messages)
 
+    def _turn_done(self, task: asyncio.Task[Any]) -> None:
+        self._turns.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("REST channel: a turn failed (%s)", type(task.exception()).__name__)
+
     # --- the endpoints --------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("trd_rest_webhook", __name__)
         crisis_now.warm()  # the first crisis message must not wait for the lexicon to load
+
+        @webhook.listener("after_server_start")
+        async def warm_up(app: Any, loop: Any) -> None:
+            await crisis_now.warm_agent(app)  # the model's first inference, before anyone waits on it
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -686,6 +686,7 @@ class TwilioSmsInput(InputChannel):
                 logger.warning("sms: refused a signed request (%d): %s", exc.status, exc.message)
                 return _plain(exc.status, exc.message)
             # Written to the inbox (or the local spool) before the 200: nothing acknowledged is lost.
+            arrived = asyncio.get_running_loop().time()
             accepted = await self.inbox.accept(inbound)
             if self.inbox.is_duplicate(accepted):
                 logger.info("sms: message %s was received before (%s)", inbound.message_sid, accepted.outcome)
@@ -693,7 +694,7 @@ class TwilioSmsInput(InputChannel):
             state = accepted.state or ContactState(inbound.sender_id, opted_out=False)
             if self.config.reply_mode == "twiml":
                 return _twiml_response(await self.handle_twiml(on_new_message, inbound, state))
-            self._spawn(self.inbox.process(on_new_message, inbound, state, accepted.attempts))
+            self._spawn(self.inbox.process(on_new_message, inbound, state, accepted.attempts, arrived))
             return _twiml_response()
 
         return sms

@@ -161,7 +161,13 @@ class SmsInbox:
 
     # --- accepting ------------------------------------------------------------------------------
     async def accept(self, inbound: Inbound) -> Accepted:
-        """Written (or spooled) before the webhook answers; see the module docstring."""
+        """Written (or spooled) before the webhook answers; see the module docstring.
+
+        A crisis message waits at most a third of CRISIS_REPLY_WAIT_SECONDS for the database
+        (then the spool): its crisis lines must not wait for a locked database."""
+        wait = self.settings.accept_wait
+        if inbound.body and crisis_now.crisis_response(inbound.body):
+            wait = min(wait, self.settings.crisis_wait / 3)
         task = asyncio.ensure_future(
             asyncio.to_thread(
                 self.queues.accept,
@@ -173,7 +179,7 @@ class SmsInbox:
             )
         )
         try:
-            return await asyncio.wait_for(asyncio.shield(task), timeout=self.settings.accept_wait)
+            return await asyncio.wait_for(asyncio.shield(task), timeout=wait)
         except Exception as exc:  # noqa: BLE001 - slow or failing database: the spool keeps it
             reason = "too slow" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
             logger.error("sms: the inbox could not take a message (%s); spooling it", reason)
@@ -218,10 +224,17 @@ class SmsInbox:
         )
 
     async def process(
-        self, on_new_message: OnNewMessage, inbound: Inbound, state: ContactState, attempts: int = 1
+        self,
+        on_new_message: OnNewMessage,
+        inbound: Inbound,
+        state: ContactState,
+        attempts: int = 1,
+        arrived: Optional[float] = None,
     ) -> None:
-        """Handle one message to the end (see the module docstring)."""
+        """Handle one message to the end (see the module docstring). ``arrived``: the event
+        loop's time when the webhook got it (the crisis lines are due from then)."""
         sid = inbound.message_sid
+        arrived = arrived if arrived is not None else asyncio.get_running_loop().time()
         self._in_hand.add(sid)
         handling = _Handling()
         if attempts > 1:
@@ -233,7 +246,7 @@ class SmsInbox:
         can_text = not state.opted_out and self.channel.sender is not None
         turn_done = asyncio.Event()
         watcher = (
-            asyncio.ensure_future(self._crisis_soon(inbound, crisis, turn_done, handling))
+            asyncio.ensure_future(self._crisis_soon(inbound, crisis, turn_done, handling, arrived))
             if crisis and can_text and not handling.sent
             else None
         )
@@ -309,10 +322,11 @@ class SmsInbox:
         return parts
 
     async def _crisis_soon(
-        self, inbound: Inbound, response: str, turn_done: asyncio.Event, handling: _Handling
+        self, inbound: Inbound, response: str, turn_done: asyncio.Event, handling: _Handling, arrived: float
     ) -> None:
+        left = arrived + self.settings.crisis_wait - asyncio.get_running_loop().time()
         try:
-            await asyncio.wait_for(turn_done.wait(), timeout=self.settings.crisis_wait)
+            await asyncio.wait_for(turn_done.wait(), timeout=max(0.0, left))
             return
         except asyncio.TimeoutError:
             pass
