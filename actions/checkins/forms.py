@@ -59,7 +59,7 @@ from actions.checkins.common import (
 from actions.forms.base import SKIPPED, BaseFormValidation, attempts_for, normalise_answer
 from trd.checkins import notify, wording
 from trd.checkins.service import intake_total, write_follow_up
-from trd.checkins.store import CheckinRecord, CheckinStore, Subscription
+from trd.checkins.store import CheckinStore, Subscription
 from trd.checkins.timezones import parse_zone, zone_for_phone
 from trd.intake import answers
 from trd.intake.parts import SLOT_CRISIS_ACTIVE, SLOT_RISK_CATEGORY
@@ -215,37 +215,7 @@ class ValidateCheckinForm(BaseFormValidation):
             logger.exception("checkins: could not read the intake record of %s", sub.conversation_id)
             repository, record = None, None
         baseline = intake_total(record)
-        high = store.config.high_score
-        del high
-
-        def on_complete(
-            session: Any, rec: CheckinRecord, earlier: List[CheckinRecord], s: Subscription
-        ) -> None:
-            previous = earlier[-1].total if earlier else None
-            before_previous = earlier[-2].total if len(earlier) >= 2 else None
-            previous_worse = (
-                previous is not None and baseline is not None and previous - baseline >= notify.MEANINGFUL
-            ) or (
-                previous is not None
-                and before_previous is not None
-                and previous - before_previous >= notify.MEANINGFUL
-            )
-            points = notify.worsening(baseline, previous, rec.total, previous_worse)
-            if points is None:
-                return
-            payload = notify.build_payload(
-                reason=notify.REASON_WORSENING,
-                conversation_id=s.conversation_id,
-                channel="sms" if s.channel == "sms" else "web",
-                sms_sender=s.sms_sender_id,
-                now=store.now(),
-                baseline=baseline,
-                previous=previous,
-                latest=rec.total,
-                item9=(rec.answers or [None] * 9)[8],
-                points=points,
-            )
-            notify.enqueue(session, checkin_id=rec.id, payload=payload, now=store.now())
+        on_complete = notify.worsening_hook(store, baseline)
 
         try:
             done = await asyncio.to_thread(store.complete, checkin_id, items, on_complete)

@@ -256,3 +256,34 @@ def missed_hook(store: Any, env: Mapping[str, str] = os.environ) -> Any:
         enqueue(session, checkin_id=last_missed.id, payload=payload, now=store.now(), env=env)
 
     return on_missed
+
+
+def worsening_hook(store: Any, baseline: Optional[int], env: Mapping[str, str] = os.environ) -> Any:
+    """The ``on_complete`` callback of ``CheckinStore.complete``: 5+ points worse notifies the care team."""
+
+    def on_complete(session: Session, rec: Any, earlier: Sequence[Any], sub: Any) -> None:
+        previous = earlier[-1].total if earlier else None
+        before_previous = earlier[-2].total if len(earlier) >= 2 else None
+        previous_worse = (
+            previous is not None and baseline is not None and previous - baseline >= MEANINGFUL
+        ) or (
+            previous is not None and before_previous is not None and previous - before_previous >= MEANINGFUL
+        )
+        points = worsening(baseline, previous, rec.total, previous_worse)
+        if points is None:
+            return
+        payload = build_payload(
+            reason=REASON_WORSENING,
+            conversation_id=sub.conversation_id,
+            channel="sms" if sub.channel == "sms" else "web",
+            sms_sender=sub.sms_sender_id,
+            now=store.now(),
+            baseline=baseline,
+            previous=previous,
+            latest=rec.total,
+            item9=(rec.answers or [None] * 9)[8],
+            points=points,
+        )
+        enqueue(session, checkin_id=rec.id, payload=payload, now=store.now(), env=env)
+
+    return on_complete

@@ -474,8 +474,9 @@ class CheckinStore:
                 return _rec(open_row)
             row = self._ensure_next(session, sub, now)
             assert row is not None
+            row.due_at = now  # taken early (or late): next week's is one interval from now
             session.flush()
-            self._mark_sent(session, sub, row, now)
+            self._mark_sent(session, sub, row, now, reminder=sub.channel != CHANNEL_WEB)
             return _rec(row)
 
         return self._run(work)
