@@ -51,7 +51,7 @@ def populate(store: object, engine: object, n: int, clock: Clock) -> None:
     from trd.store.checkin_models import Checkin, CheckinSubscription
 
     subs = []
-    for i in range(n):
+    for _ in range(n):
         subs.append(
             {
                 "conversation_id": f"sms-{uuid.uuid4().hex}",
@@ -103,7 +103,8 @@ def claim_plan(engine: object) -> str:
             rows = conn.execute(
                 sa.text(
                     "EXPLAIN QUERY PLAN SELECT id, attempts, status FROM trd_checkins WHERE status IN "
-                    "('scheduled','sent','sending') AND next_action_at <= :now ORDER BY next_action_at LIMIT 50"
+                    "('scheduled','sent','sending') AND next_action_at <= :now "
+                    "ORDER BY next_action_at LIMIT 50"
                 ),
                 {"now": START.replace(tzinfo=None)},
             ).all()
@@ -167,7 +168,9 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--sizes", default="1000,2500,5000,10000")
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--database-url", default="", help="an EMPTY database per size is needed; default SQLite")
+    parser.add_argument(
+        "--database-url", default="", help="an EMPTY database per size is needed; default SQLite"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []
@@ -178,22 +181,33 @@ def main(argv: List[str]) -> int:
 
                 base = create_engine(args.database_url)
                 with base.begin() as conn:
-                    conn.execute(text("DROP TABLE IF EXISTS trd_checkin_attempts, trd_checkins, "
-                                      "trd_checkin_codes, trd_checkin_subscriptions CASCADE"))
+                    conn.execute(
+                        text(
+                            "DROP TABLE IF EXISTS trd_checkin_attempts, trd_checkins, "
+                            "trd_checkin_codes, trd_checkin_subscriptions CASCADE"
+                        )
+                    )
                     conn.execute(text("DROP TABLE IF EXISTS trd_alembic_version"))
                 base.dispose()
                 url = args.database_url
             else:
                 url = f"sqlite:///{Path(tmp) / f'bench-{n}.sqlite3'}"
             results.append(run_size(url, n, args.batch, args.repeat))
-    print(f"check-in scheduler pass, batch {args.batch}, median of {args.repeat} ({'SQLite' if not args.database_url else 'PostgreSQL'})")
+    print(
+        f"check-in scheduler pass, batch {args.batch}, median of {args.repeat} "
+        f"({'SQLite' if not args.database_url else 'PostgreSQL'})"
+    )
     print(f"{'people':>8} {'idle pass':>10} {'pass of 50':>11} {'per check-in':>13} {'load':>7}")
     for r in results:
-        print(f"{r['n']:>8} {r['idle_ms']:>8.2f}ms {r['pass_ms']:>9.1f}ms {r['per_checkin_ms']:>11.2f}ms {r['load_s']:>6.1f}s")
+        print(
+            f"{r['n']:>8} {r['idle_ms']:>8.2f}ms {r['pass_ms']:>9.1f}ms "
+            f"{r['per_checkin_ms']:>11.2f}ms {r['load_s']:>6.1f}s"
+        )
     if len(results) >= 2:
         a, b = results[0], results[-1]
         print(
-            f"growth {a['n']} -> {b['n']} people ({b['n'] / a['n']:.0f}x): idle pass {b['idle_ms'] / a['idle_ms']:.2f}x, "
+            f"growth {a['n']} -> {b['n']} people ({b['n'] / a['n']:.0f}x): "
+            f"idle pass {b['idle_ms'] / a['idle_ms']:.2f}x, "
             f"full pass {b['pass_ms'] / a['pass_ms']:.2f}x"
         )
     print(f"claim query plan: {results[-1]['plan']}")
