@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 import yaml
 from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.summary.actions import ActionDeleteSummary, ActionShowSummary
@@ -28,6 +29,7 @@ from trd.summary.content import run_navigator
 from trd.summary.links import expand_references, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
+OFFER = [FollowupAction("action_checkin_offer")]
 SENDER = "conv-sum-1"
 NOW = datetime(2025, 2, 3, 14, 0, tzinfo=timezone.utc)
 BASE = "https://trd.example.org"
@@ -121,7 +123,7 @@ def test_show_summary_sends_the_chat_message_with_a_fresh_link() -> None:
     repo.save_intake(SENDER, typical())
     events, dispatcher = run(show(repo))
 
-    assert events == []
+    assert events == OFFER  # a complete intake: the offer of weekly check-ins follows (#12)
     [message] = dispatcher.messages
     text = message["text"]
     match = LINK.search(text)
@@ -154,7 +156,7 @@ def test_urgent_record_puts_safety_first_in_the_message() -> None:
     repo = InMemoryRepository()
     repo.save_intake(SENDER, urgent())
     events, dispatcher = run(show(repo))
-    assert events == []
+    assert events == OFFER  # a complete intake: the offer of weekly check-ins follows (#12)
     assert dispatcher.messages[0]["text"].startswith("First, and most important: things sound very hard")
 
 
@@ -190,7 +192,7 @@ def test_without_public_base_url_the_summary_comes_without_a_link() -> None:
     repo = InMemoryRepository()
     repo.save_intake(SENDER, typical())
     events, dispatcher = run(show(repo, env={}))
-    assert events == []
+    assert events == OFFER  # a complete intake: the offer of weekly check-ins follows (#12)
     assert dispatcher.messages[0]["text"] == chat_message(run_navigator(typical()), None, ttl_days=7)
     assert "/summary/" not in dispatcher.messages[0]["text"]
 
@@ -199,7 +201,7 @@ def test_a_link_that_cannot_be_stored_still_gives_the_summary() -> None:
     repo = Broken("create_summary_link")
     repo.save_intake(SENDER, typical())
     events, dispatcher = run(show(repo))
-    assert events == []
+    assert events == OFFER  # a complete intake: the offer of weekly check-ins follows (#12)
     text = dispatcher.messages[0]["text"]
     assert "Where things stand" in text and 'say "show my summary"' in text and "/summary/" not in text
 
