@@ -56,7 +56,8 @@ def _move_phone_numbers() -> None:
         if not isinstance(contact, dict) or not contact.get("phone"):
             continue
         contact = {**contact, "phone": None, "sms_sender": row.conversation_id}
-        bind.execute(sa.update(rows).where(rows.c.id == row.id).values(payload={**payload, "contact": contact}))
+        new_payload = {**payload, "contact": contact}
+        bind.execute(sa.update(rows).where(rows.c.id == row.id).values(payload=new_payload))
 
 
 def upgrade() -> None:
