@@ -248,8 +248,8 @@ print("released", flush=True)
 """
 
 
-def test_a_write_locked_database_still_gives_988_within_2_seconds(
-    fault_stack: Stack, fake: FakeTwilio
+def test_a_write_locked_database_still_gives_988_within_2_seconds_and_escalates_afterwards(
+    fault_stack: Stack, fake: FakeTwilio, receiver: EscalationReceiver
 ) -> None:
     stack = fault_stack
     db_file = Path(stack.database_url.split("///", 1)[1])
@@ -266,14 +266,16 @@ def test_a_write_locked_database_still_gives_988_within_2_seconds(
         results: List[Tuple[str, float, str]] = []
         took, status, text = web_crisis(stack, token)
         results.append(("web", took, text))
-        took, status, text = rest_crisis(stack, new_sender("locked"))
+        rest_early = new_sender("locked")
+        took, status, text = rest_crisis(stack, rest_early)
         results.append(("rest", took, text))
         phone = new_phone()
         results.append(("sms", sms_crisis(stack, fake, phone), LIFELINE))
         # and again once the lock has been held longer than Rasa's 60 s conversation lock
         time.sleep(max(0.0, 61.0 - (time.monotonic() - locked_at)))
         assert locker.poll() is None, "the lock was released too early"
-        took, status, text = rest_crisis(stack, new_sender("locked-late"))
+        rest_late = new_sender("locked-late")
+        took, status, text = rest_crisis(stack, rest_late)
         results.append(("rest after 60 s", took, text))
         phone_late = new_phone()
         results.append(("sms after 60 s", sms_crisis(stack, fake, phone_late), LIFELINE))
@@ -285,6 +287,14 @@ def test_a_write_locked_database_still_gives_988_within_2_seconds(
         assert took < WITHIN, (channel, took)
     # once the lock is gone the messages are handled: the SMS ones get their turn's replies
     settle(lambda: len(fake.messages_to(phone)) >= 2, 120, "the SMS turn after the lock")
+    # and each crisis reaches the care team afterwards, once (through the escalation journal
+    # while the database was locked, or the outbox after it)
+    conversations = [rest_early, rest_late, sms_sender_id(stack, phone), sms_sender_id(stack, phone_late)]
+    for conversation in conversations:
+        receiver.wait_for_delivery(for_conversation(conversation), timeout=120)
+    time.sleep(5)
+    for conversation in conversations:
+        assert len(deliveries_to(receiver, conversation)) == 1, conversation
 
 
 # the escalation half of the write-locked database ("its escalation arrives afterwards") is the

@@ -29,6 +29,7 @@ from tests.unit.test_sms_webhook import (
 )
 from trd.sms.queues import CLAIMED, HANDLED, IN_HAND, NEW, SmsQueues, owner_is_gone
 from trd.sms.sender import FakeSmsSender, SmsSendError
+from trd.sms.spool import InboxSpool
 from trd.store.db import make_engine
 from trd.store.migrate import upgrade
 from trd.store.sms_models import SmsInbound
@@ -269,3 +270,30 @@ def test_a_lease_of_a_gone_process_on_this_machine_is_free_at_once() -> None:
     assert not owner_is_gone(f"{socket.gethostname()[:80]}:{os.getppid()}:x", me)  # alive
     assert not owner_is_gone("elsewhere:999999:x", me)  # another machine: wait for the lease
     assert not owner_is_gone(me, me)
+
+
+def test_the_spool_takes_messages_while_a_replay_waits_for_the_database(tmp_path: Path) -> None:
+    import threading
+
+    from cryptography.fernet import Fernet
+
+    spool = InboxSpool(tmp_path / "spool", Fernet(Fernet.generate_key()))
+    spool.received("SM1", "sms-a", {"from": "+15550001111", "body": "one"}, "2024-01-01T00:00:00+00:00")
+    started = threading.Event()
+
+    def slow_failing_restore(*args: object) -> None:
+        started.set()
+        time.sleep(1.0)  # a locked database
+        raise RuntimeError("database is locked")
+
+    replay = threading.Thread(target=spool.replay, args=(slow_failing_restore,))
+    replay.start()
+    started.wait(5)
+    t0 = time.monotonic()
+    spool.received("SM2", "sms-b", {"from": "+15550002222", "body": "two"}, "2024-01-01T00:00:01+00:00")
+    assert time.monotonic() - t0 < 0.5  # not held up by the replay
+    replay.join()
+    assert sorted(e["sid"] for e in spool.entries()) == ["SM1", "SM2"]  # the failed one is kept
+    restored: List[str] = []
+    assert spool.replay(lambda sid, *rest: restored.append(sid)) == 2
+    assert sorted(restored) == ["SM1", "SM2"] and spool.entries() == []

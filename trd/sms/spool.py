@@ -88,11 +88,13 @@ class InboxSpool:
         if not self.path.exists():
             return []
         with self._locked():
-            return self._read()
+            return self._read(self.path.with_name(self.path.name + ".replaying")) + self._read(self.path)
 
-    def _read(self) -> List[Dict[str, Any]]:
+    def _read(self, path: Path) -> List[Dict[str, Any]]:
         out: List[Dict[str, Any]] = []
-        for raw in self.path.read_bytes().splitlines():
+        if not path.exists():
+            return out
+        for raw in path.read_bytes().splitlines():
             if not raw.strip():
                 continue
             try:
@@ -106,48 +108,61 @@ class InboxSpool:
 
     def replay(self, restore: Any) -> int:
         """Move every spooled message into the database with ``restore(sid, sender, payload, at,
-        handled)``; returns how many. Entries that could not be restored stay in the file."""
-        if not self.path.exists():
+        handled)``; returns how many. Entries that could not be restored stay spooled.
+
+        The file lock is held only to take the entries out (into ``inbox.journal.replaying``,
+        picked up again if a replay is interrupted) and to put the failed ones back, never while
+        the database is being written: a locked database must not hold up the webhook's spool."""
+        replaying = self.path.with_name(self.path.name + ".replaying")
+        if not self.path.exists() and not replaying.exists():
             return 0
         with self._locked():
-            entries = self._read()
+            entries = self._read(replaying) + self._read(self.path)
             if not entries:
-                self.path.write_bytes(b"")
                 return 0
-            received: Dict[str, Dict[str, Any]] = {}
-            handled: set = set()
-            for entry in entries:
-                if entry.get("kind") == "received":
-                    received.setdefault(entry["sid"], entry)
-                elif entry.get("kind") == "handled":
-                    handled.add(entry["sid"])
-            kept: List[Dict[str, Any]] = []
-            moved = 0
-            for sid, entry in received.items():
-                try:
-                    restore(sid, entry.get("sender"), entry.get("payload"), entry.get("at"), sid in handled)
-                    moved += 1
-                except Exception:  # noqa: BLE001 - the database is still away: keep it for next time
-                    logger.warning("sms: a spooled message could not be moved into the database yet")
-                    kept.append(entry)
-                    if sid in handled:
-                        kept.append({"kind": "handled", "sid": sid})
-            for sid in handled - set(received):
-                # a handled mark for a message the database took itself: apply it too
-                try:
-                    restore(sid, None, None, None, True)
-                except Exception:  # noqa: BLE001
+            self._write(replaying, entries)
+            os.truncate(self.path, 0)
+        received: Dict[str, Dict[str, Any]] = {}
+        handled: set = set()
+        for entry in entries:
+            if entry.get("kind") == "received":
+                received.setdefault(entry["sid"], entry)
+            elif entry.get("kind") == "handled":
+                handled.add(entry["sid"])
+        kept: List[Dict[str, Any]] = []
+        moved = 0
+        for sid, entry in received.items():
+            try:
+                restore(sid, entry.get("sender"), entry.get("payload"), entry.get("at"), sid in handled)
+                moved += 1
+            except Exception:  # noqa: BLE001 - the database is still away: keep it for next time
+                logger.warning("sms: a spooled message could not be moved into the database yet")
+                kept.append(entry)
+                if sid in handled:
                     kept.append({"kind": "handled", "sid": sid})
-            tmp = self.path.with_suffix(".tmp")
-            with open(tmp, "wb") as f:
-                for entry in kept:
-                    f.write(self._fernet.encrypt(json.dumps(entry).encode("utf-8")) + b"\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-            if moved:
-                logger.warning("sms: moved %d spooled message(s) into the database", moved)
-            return moved
+        for sid in handled - set(received):
+            # a handled mark for a message the database took itself: apply it too
+            try:
+                restore(sid, None, None, None, True)
+            except Exception:  # noqa: BLE001
+                kept.append({"kind": "handled", "sid": sid})
+        with self._locked() as fd:
+            for entry in kept:
+                os.write(fd, self._fernet.encrypt(json.dumps(entry).encode("utf-8")) + b"\n")
+            os.fsync(fd)
+            replaying.unlink(missing_ok=True)
+        if moved:
+            logger.warning("sms: moved %d spooled message(s) into the database", moved)
+        return moved
+
+    def _write(self, path: Path, entries: List[Dict[str, Any]]) -> None:
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            for entry in entries:
+                f.write(self._fernet.encrypt(json.dumps(entry).encode("utf-8")) + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
 
 
 def restore_function(queues: Any) -> Any:
