@@ -27,7 +27,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from tests.unit.test_summary_records import RECORDS, in_progress, many_findings, typical, urgent
+from tests.unit.test_summary_records import RECORDS, in_progress, many_findings, typical, urgent, v2
 from trd.store.repository import CrisisRecord, SafetyPlan
 from trd.summary.chat import chat_message, pick_questions
 from trd.summary.clinician import render_html, render_pdf, style_csp_source
@@ -130,10 +130,13 @@ def test_typical_chat_message_says_what_is_open_what_to_ask_and_why() -> None:
     lines = text.splitlines()
     assert lines[0] == "Thank you for going through all of that. Where things stand:"
     assert "Partly worked through: psychotherapy." in lines
+    assert "Still open: re-checking the diagnosis; full trials and add-ons; emerging options." in lines
+    # section 10: one failed full trial, no add-on yet: a change of mechanism is "not yet", said plainly
     assert (
-        "Still open: re-checking the diagnosis; full trials and add-ons; a different mechanism; "
-        "emerging options."
+        "Not yet: a different mechanism. One full trial so far (sertraline), so not treatment-resistant by "
+        "the usual definition yet: a full dose and an add-on usually come first."
     ) in lines
+    assert "Rough stage from your answers: Maudsley 6-8/15 (mild to moderate), Thase-Rush I." in lines
     assert lines[lines.index("Worth asking your clinician:") + 1] == (
         "1. Were my trials of escitalopram long enough, at a high enough dose, and taken regularly "
         "enough to count? Why: a short or low-dose trial is not a fair test."
@@ -154,7 +157,7 @@ def test_urgency_puts_safety_first() -> None:
     assert text.index(RES["lifeline_number"]) < text.index("Where things stand")
     questions = [q for q, _ in pick_questions(result_of(urgent()))]
     assert questions[0].startswith("Given how severe things are right now")
-    assert "What is the safety plan if symptoms worsen?" in questions[:2]
+    assert any("safety plan" in q for q in questions[:2])  # item 9 scored 1: the safety-check question
     # not urgent: no safety line at the top, but the footer is always there
     assert not chat_of(typical()).startswith("First")
 
@@ -162,7 +165,7 @@ def test_urgency_puts_safety_first() -> None:
 @pytest.mark.parametrize("name", sorted(RECORDS))
 def test_every_chat_message_is_short_plain_and_complete(name: str) -> None:
     text = chat_of(RECORDS[name]())
-    assert len(text) <= 900, len(text)
+    assert len(text) <= 1100, len(text)
     assert text.isascii()
     assert LINK in text
     assert "Educational only: not medical advice and not an emergency service." in text
@@ -233,28 +236,74 @@ def test_clinician_page_matches_the_golden_file() -> None:
     check_golden(GOLDEN / "summary_clinician.html", html_of(typical()))
 
 
+def test_v2_clinician_page_matches_the_golden_file() -> None:
+    """navigator.md section 10 on the page: interactions with the pair named, the staging, "not yet"."""
+    check_golden(GOLDEN / "summary_clinician_v2.html", html_of(v2()))
+
+
+def test_v2_page_shows_staging_interactions_and_not_yet_in_plain_words() -> None:
+    text = " ".join(visible_text(html_of(v2())).split())
+    assert "Staging, approximate, self-report: Maudsley 5/15 mild; Thase-Rush I" in text
+    assert "sertraline + tramadol (Check): serotonin toxicity and a lower seizure threshold" in text
+    assert "tramadol + trazodone (Check): several serotonergic medicines together with tramadol" in text
+    assert "3. Change the mechanism Not yet" in text
+    assert "Not yet: one full trial so far (sertraline) and no add-on or combination yet." in text
+    assert "One adequate trial so far: not treatment-resistant by the usual definition yet." in text
+    # one sentence per interaction rule, each naming its pairs
+    assert "An MAOI would interact with sertraline, trazodone and tramadol" not in text
+    assert "An MAOI would interact with sertraline and trazodone (taken now or recently)" in text
+    assert "Taken now: sertraline 150 mg, trazodone 50 mg, tramadol 100 mg" in text
+    assert "Not a depression trial" in text
+    chat = chat_of(v2())
+    assert "Not yet: a different mechanism. One full trial so far (sertraline), so not" in chat
+    assert (
+        "Medicines to check with your clinician or pharmacist: sertraline + tramadol; tramadol + trazodone."
+        in chat
+    )
+    assert "Rough stage from your answers: Maudsley 5/15 (mild), Thase-Rush I." in chat
+    assert "Educational only: not medical advice and not an emergency service." in chat
+
+
+def test_item9_alone_is_a_safety_check_in_those_words_never_you_said() -> None:
+    """Issue 11: PHQ-9 item 9 alone (total 7) must not say "you said" nor ask for ECT sooner."""
+    record = v2()
+    record["phq9"] = [1, 1, 1, 1, 1, 0, 0, 1, 1]
+    record["suicide_history"] = {}
+    result = result_of(record)
+    assert "urgent" not in result["flags"] and "safety_check" in result["flags"]
+    page = " ".join(visible_text(html_of(record)).split())
+    assert "Safety answers: PHQ-9 item 9 scored 1." in page
+    assert "ECT or ketamine/esketamine be considered sooner" not in page
+    chat = chat_of(record)
+    for text in (page, chat, json.dumps(result)):
+        assert "You said" not in text and "you said" not in text
+    assert chat.startswith("First, and most important")  # crisis resources first on a safety check
+
+
 def test_clinician_page_shows_everything_a_clinician_needs() -> None:
     page = html_of(typical())
     text = " ".join(visible_text(page).split())
     # the trials table: drug, class, dose, weeks, adherence, outcome, verdict and its reason
     assert re.search(r"<table class=\"trials\">", page)
     for expected in (
-        "Medicine Dose/day Weeks at dose Adherence Outcome Adequacy and why [6,8,10]",
+        "Medicine Dose/day Weeks at dose Adherence Outcome Adequacy and why [9,12,14]",
         "1 sertraline SSRI, antidepressant 100 mg (min 50) 8 (needs 6) most days no response "
         "still taking: no Adequate A full (adequate) trial: 100 mg a day (minimum 50 mg), 8 weeks at that "
         "dose, taken most days. It brought no response rather than remission, so it counts as a failed "
-        "adequate trial. [14]",
+        "adequate trial. [19]",
         "2 escitalopram SSRI, antidepressant 10 mg (min 10) 4 (needs 6) most days partial response "
         "still taking: no Too short Not a full trial: 4 weeks at that dose is shorter than the 6 weeks a "
-        "full trial needs. Finishing a trial properly comes before counting it as a failure. [13]",
+        "full trial needs. Not a failure yet; whether to finish it properly is a question for your "
+        "clinician. [18]",
         "3 bupropion NDRI, antidepressant 300 mg (min 300) 10 (needs 6) often missed stopped: side effects "
         "still taking: no Intolerance Stopped because of side effects before it became a full trial.",
     ):
         assert expected in text, expected
     # the screens, each with its result and why
     for expected in (
-        "Bipolar spectrum: Not finished . Bipolar screen not finished; not yet answered: a parent",
-        "Trauma (PC-PTSD-5): Negative . Trauma screen: no trauma exposure reported. [5]",
+        "Bipolar spectrum: Not finished . Bipolar screen not finished; not yet answered: a period of much "
+        "more energy and little need for sleep that began on an antidepressant; a parent",
+        "Trauma (PC-PTSD-5): Negative . Trauma screen: no trauma exposure reported. [8]",
         "Medical workup: Gaps . The basic medical workup is not known to be complete",
         "Sleep apnoea: No signs .",
         "Alcohol and substances: Negative .",
@@ -263,7 +312,8 @@ def test_clinician_page_shows_everything_a_clinician_needs() -> None:
     # the flags in plain words; a flag's reason no layer shows is shown with it
     for flag in (
         "Possible false resistance: at least one antidepressant trial was not adequate (dose, duration or "
-        "adherence). Not every antidepressant trial was a full one (escitalopram).",
+        "adherence). Not every antidepressant trial was a full one (escitalopram): a question for your",
+        "One adequate trial so far: not treatment-resistant by the usual definition yet.",
         "Switches stayed within the same class.",
         "Only monoamine antidepressants tried; no other mechanism yet.",
         "No augmentation (add-on) after a partial or failed adequate trial.",
@@ -274,7 +324,7 @@ def test_clinician_page_shows_everything_a_clinician_needs() -> None:
     for title, status in (
         ("1. Change the question: re-examine what is being treated", "Open"),
         ("2. Optimise what is in place", "Open"),
-        ("3. Change the mechanism", "Open"),
+        ("3. Change the mechanism", "Not yet"),
         ("4. The psychotherapy medication cannot replace", "Partly worked through"),
         ("5. Emerging options", "Open"),
     ):
@@ -282,16 +332,19 @@ def test_clinician_page_shows_everything_a_clinician_needs() -> None:
     assert page.count('<article class="layer') == 5
     for expected in (
         "Open 6 more findings: see the screens above. A basic medical workup : A blood test; results "
-        "usually within days. [7,8]",
-        "breaks the deadlock. [6\u20138]",
+        "usually within days. [11,12]",
+        "breaks the deadlock. [9,11,12]",
+        "Not yet: one full trial so far (sertraline) and no add-on or combination yet.",
         "3 more findings: see the trials above. Finishing an incomplete trial : More weeks on a medicine",
         "Lithium added to the antidepressant : Needs regular blood tests for the lithium level, and kidney "
         "and thyroid checks. Interacts with some common medicines",
-        "TMS (transcranial magnetic stimulation) [response 50-60%; remission 30-40%; about 20-36 sessions]: "
-        "About 20-36 sessions,",
+        # a "not yet" layer lists its options by name and figures, without the trade-offs
+        "TMS (transcranial magnetic stimulation) [response 50-60%; remission 30-40%; about 20-36 sessions] "
+        "[11,12,14] Ketamine or esketamine",
         "Cognitive behavioural therapy (CBT) : Usually weekly sessions for a few months, with practice "
-        "between sessions. Tried. [8,9]",
-        "Talking therapies recorded: CBT (not finished, about 6 sessions). [6]",
+        "between sessions. Tried. [12,13]",
+        "Talking therapies recorded: CBT (not finished, about 6 sessions). [9] So far a short course "
+        "(6 sessions of CBT); 8 or more sessions count as a course.",
         "Deep brain stimulation (DBS) (limited access): Brain surgery; investigational for depression.",
     ):
         assert expected in text, expected
@@ -320,8 +373,8 @@ def test_sources_are_listed_once_and_cited_by_number() -> None:
     listed = re.search(r'<section class="sources" id="sources">.*?<ol>(.*?)</ol>', page, flags=re.S)
     assert listed is not None
     items = [html_lib.unescape(i) for i in re.findall(r"<li>(.*?)</li>", listed.group(1))]
-    assert len(items) == len(result["sources"]) == 14
-    assert items[3].startswith("Kroenke K, Spitzer RL, Williams JBW. The PHQ-9")
+    assert len(items) == len(result["sources"]) == 19
+    assert items[4].startswith("Kroenke K, Spitzer RL, Williams JBW. The PHQ-9")
     # a project seed is named without its repeated file locator
     assert "Seed 000: a psychiatrist's decision tree for treatment-resistant depression" in items
     assert not any("project seeds" in i for i in items)
@@ -334,8 +387,8 @@ def test_sources_are_listed_once_and_cited_by_number() -> None:
             cited |= set(range(int(first), int(last or first) + 1))
     assert cited == set(range(1, len(items) + 1))
     # the sertraline verdict cites its own dose source, the shared trial rules are cited once
-    assert items[13].startswith("sertraline minimum dose:")
-    assert re.search(r"counts as a failed adequate trial\. <span class=\"ref\">\[14\]</span>", page)
+    assert items[18].startswith("sertraline minimum dose:")
+    assert re.search(r"counts as a failed adequate trial\. <span class=\"ref\">\[19\]</span>", page)
 
 
 def test_clinician_page_without_crises_or_plan_says_so() -> None:
@@ -385,7 +438,12 @@ def typical_html() -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("paper, media_box", [("letter", b"612 792"), ("a4", b"595")])
-def test_typical_pdf_is_one_legible_page(typical_html: str, paper: str, media_box: bytes) -> None:
+@pytest.mark.parametrize("record", ["typical", "v2"])
+def test_typical_pdf_is_one_legible_page(
+    typical_html: str, paper: str, media_box: bytes, record: str
+) -> None:
+    if record == "v2":  # a typical version-2 record: interactions, staging and a "not yet" layer
+        typical_html = render_html(clinician_view(inputs_of(v2())))
     pdf = render_pdf(typical_html, paper)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert pdf_page_count(pdf) == 1, "laid out for DejaVu Sans Condensed (Debian: fonts-dejavu-extra)"

@@ -199,7 +199,21 @@ def test_a_published_source_is_shown_as_cited(knowledge: gen.Knowledge) -> None:
     line = knowledge.source_line(knowledge.entry("star_d"))
     assert line == (
         "Source: A psychiatrist's decision-tree article on treatment-resistant depression, citing the STAR*D "
-        "trial (Rush AJ et al., Am J Psychiatry 2006;163:1905-1917)."
+        "trial (Rush AJ et al., Am J Psychiatry 2006;163:1905-1917) and a 2023 reanalysis of STAR*D (Pigott "
+        "HE et al., BMJ Open 2023;13:e063095)."
+    )
+
+
+def test_star_d_and_esketamine_are_stated_as_the_evidence_has_it(knowledge: gen.Knowledge) -> None:
+    """Issue 11: STAR*D's 67% is cumulative and theoretical (14% and 13% at steps 3-4; a 2023 reanalysis
+    found about 35%); esketamine alone since January 2025; reduced suicidality is ketamine's evidence."""
+    star_d = knowledge.entry("star_d").answer
+    assert "cumulative, theoretical" in star_d and "14% and 13%" in star_d and "about 35%" in star_d
+    assert "about 35%" in knowledge.entry("not_untreatable").answer
+    esketamine = knowledge.entry("esketamine").answer
+    assert "since January 2025, on its own" in esketamine and "suicid" not in esketamine
+    assert knowledge.entry("ketamine_suicidality").answer.startswith(
+        "Of all antidepressant treatments, ketamine has the strongest evidence"
     )
 
 

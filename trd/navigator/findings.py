@@ -60,6 +60,7 @@ class Wording:
     therapies: Mapping[str, Therapy]
     treatments: Mapping[str, OtherTreatment]
     questions: Mapping[str, Mapping[str, str]]
+    courses: Mapping[str, int] = field(default_factory=dict)  # sessions that make a full course
 
     def codes(self) -> Tuple[str, ...]:
         return tuple(self.sentences) + tuple(self.phrases)
@@ -140,7 +141,20 @@ def build_wording(data: Any, source_ids: Optional[Sequence[str]] = None) -> Word
         }
         for group, table in _map(data.get("questions"), "questions").items()
     }
-    return Wording(sentences, phrases, labels, therapies, treatments, questions)
+    courses: Dict[str, int] = {}
+    raw_courses = _map(data.get("courses", {}), "courses")
+    for key, value in raw_courses.items():
+        if key == "sources":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _fail(f"courses.{key}", "must be a positive whole number of sessions")
+        if key != "psychotherapy" and key not in treatments:
+            raise _fail(f"courses.{key}", "is not a treatment of this file")
+        courses[str(key)] = value
+    for source_id in raw_courses.get("sources", []) or []:
+        if source_ids is not None and source_id not in source_ids:
+            raise _fail("courses.sources", f"unknown source id {source_id!r}")
+    return Wording(sentences, phrases, labels, therapies, treatments, questions, courses)
 
 
 class Renderer:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .lexicon import KnowledgeError, Lexicon
+from .model import FLAG_VOCABULARY
 
 LAYER_IDS: Tuple[str, ...] = ("reframe", "optimise", "mechanism", "psychotherapy", "emerging")
 
@@ -30,8 +31,17 @@ REQUIRED_OPTIONS: Mapping[str, Tuple[str, ...]] = {
         "t3",
         "atypical_antipsychotic",
         "antidepressant_combination",
+        "psychotic_depression_medicines",
+        "specialist_review",
     ),
-    "mechanism": ("tms", "ketamine_esketamine", "ect", "maoi_tca"),
+    "mechanism": (
+        "tms",
+        "ketamine_esketamine",
+        "ect",
+        "maoi_tca",
+        "catatonia_treatment",
+        "specialist_referral",
+    ),
     "psychotherapy": ("behavioural_activation", "cbt", "ipt", "trauma_focused", "dbt", "act"),
     "emerging": ("psilocybin", "vns", "dbs", "accelerated_tms"),
 }
@@ -41,6 +51,8 @@ REQUIRED_CAUTIONS: Tuple[str, ...] = (
     "pregnancy_caution",
     "daily_visits_caution",
     "bipolar_caution",
+    "older_adult_caution",
+    "young_adult_caution",
 )
 REQUIRED_SOURCES: Tuple[str, ...] = (
     "seed_000",
@@ -62,6 +74,8 @@ class Option:
     sources: Tuple[str, ...]
     limited_access: bool = False
     figures: Mapping[str, str] = field(default_factory=dict)
+    interaction_classes: Tuple[str, ...] = ()  # interactions.yml groups the option would add
+    when: Optional[str] = None  # shown only when this flag is raised
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,7 @@ class Knowledge:
     treatments: Treatments
     validator: Any  # validation.IntakeValidator (kept Any to avoid an import cycle)
     wording: Any = None  # findings.Wording (navigator_wording.yml); None: the repository's file
+    interactions: Any = None  # interactions.InteractionTable (interactions.yml); None: the repository's file
 
 
 # ------------------------------------------------------------------ building
@@ -201,6 +216,12 @@ def _build_option(raw: Any, layer_id: str, where: str, sources: Mapping[str, str
     limited = raw.get("limited_access", False)
     if not isinstance(limited, bool):
         raise KnowledgeError(f"treatments.yml: {where}.limited_access: must be true or false")
+    when = raw.get("when")
+    if when is not None and when not in FLAG_VOCABULARY:
+        raise KnowledgeError(f"treatments.yml: {where}.when: {when!r} is not a flag")
+    groups = raw.get("interaction_classes", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+        raise KnowledgeError(f"treatments.yml: {where}.interaction_classes: must be a list of group names")
     return Option(
         id=_text(raw.get("id"), f"{where}.id"),
         layer=layer_id,
@@ -210,6 +231,8 @@ def _build_option(raw: Any, layer_id: str, where: str, sources: Mapping[str, str
         sources=_source_ids(raw.get("sources"), f"{where}.sources", sources),
         limited_access=limited,
         figures=dict(figures),
+        interaction_classes=tuple(groups),
+        when=when,
     )
 
 

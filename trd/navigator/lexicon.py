@@ -32,11 +32,23 @@ CLASS_VOCABULARY = frozenset(
         "stimulant",
         "dopamine_agonist",
         "psychedelic",
+        # medicines that are not depression treatments (listed for interactions; role "other")
+        "benzodiazepine",
+        "opioid",
+        "triptan",
+        "antibiotic",
+        "nsaid",
+        "ace_inhibitor",
+        "arb",
+        "thiazide",
+        "herbal",
+        "cough_suppressant",
         "other",
     }
 )
 MECHANISM_VOCABULARY = frozenset({"monoamine", "glutamate", "gaba", "other"})
-ROLE_VOCABULARY = frozenset({"antidepressant", "augmentation"})
+ROLE_VOCABULARY = frozenset({"antidepressant", "augmentation", "other"})
+SLEEP_PAIN_USES = frozenset({"sleep", "pain"})
 
 # Plain names of the classes, for reasons shown to people.
 CLASS_LABELS: Mapping[str, str] = {
@@ -59,6 +71,16 @@ CLASS_LABELS: Mapping[str, str] = {
     "stimulant": "stimulant",
     "dopamine_agonist": "dopamine agonist",
     "psychedelic": "psychedelic",
+    "benzodiazepine": "benzodiazepine",
+    "opioid": "opioid painkiller",
+    "triptan": "triptan (migraine)",
+    "antibiotic": "antibiotic",
+    "nsaid": "anti-inflammatory painkiller (NSAID)",
+    "ace_inhibitor": "ACE inhibitor",
+    "arb": "angiotensin receptor blocker",
+    "thiazide": "thiazide diuretic",
+    "herbal": "herbal supplement",
+    "cough_suppressant": "cough suppressant",
     "other": "other",
 }
 
@@ -117,6 +139,15 @@ def normalise_name(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class SleepPainDose:
+    """The low doses of a medicine that are used for sleep or pain, not for depression."""
+
+    uses: Tuple[str, ...]
+    max_mg: float
+    source: str
+
+
+@dataclass(frozen=True)
 class DrugEntry:
     generic: str
     brands: Tuple[str, ...]
@@ -131,6 +162,8 @@ class DrugEntry:
     adequate_weeks: Optional[float] = None
     adequate_weeks_source: Optional[str] = None
     max_plausible_mg: Optional[float] = None
+    sleep_pain_dose: Optional[SleepPainDose] = None
+    interaction_classes: Tuple[str, ...] = ()
 
     def names(self) -> Tuple[str, ...]:
         """Every surface form of this drug: generic, brands, aliases, misspellings."""
@@ -235,6 +268,22 @@ def build_entry(raw: Mapping[str, Any], position: int) -> DrugEntry:
     weeks_source = _opt_text(raw.get("adequate_weeks_source"), f"{where}: adequate_weeks_source")
     if weeks is not None and weeks_source is None:
         raise KnowledgeError(f"{where}: adequate_weeks needs an adequate_weeks_source")
+    sleep_pain = raw.get("sleep_pain_dose")
+    sleep_pain_dose: Optional[SleepPainDose] = None
+    if sleep_pain is not None:
+        if not isinstance(sleep_pain, Mapping):
+            raise KnowledgeError(f"{where}: sleep_pain_dose must be a mapping")
+        uses = _str_list(sleep_pain.get("uses"), f"{where}: sleep_pain_dose.uses")
+        if not uses or not set(uses) <= SLEEP_PAIN_USES:
+            raise KnowledgeError(f"{where}: sleep_pain_dose.uses must list sleep and/or pain")
+        max_mg = _opt_number(sleep_pain.get("max_mg"), f"{where}: sleep_pain_dose.max_mg")
+        pain_source = _opt_text(sleep_pain.get("source"), f"{where}: sleep_pain_dose.source")
+        if max_mg is None or pain_source is None:
+            raise KnowledgeError(f"{where}: sleep_pain_dose needs max_mg and a source")
+        if min_dose is not None and max_mg >= min_dose:
+            raise KnowledgeError(f"{where}: sleep_pain_dose.max_mg must be below min_dose_mg")
+        sleep_pain_dose = SleepPainDose(uses, max_mg, pain_source)
+    interaction_classes = _str_list(raw.get("interaction_classes"), f"{where}: interaction_classes")
     return DrugEntry(
         generic=generic,
         brands=_str_list(raw.get("brands"), f"{where}: brands"),
@@ -249,6 +298,8 @@ def build_entry(raw: Mapping[str, Any], position: int) -> DrugEntry:
         adequate_weeks=weeks,
         adequate_weeks_source=weeks_source,
         max_plausible_mg=_opt_number(raw.get("max_plausible_mg"), f"{where}: max_plausible_mg"),
+        sleep_pain_dose=sleep_pain_dose,
+        interaction_classes=interaction_classes,
     )
 
 

@@ -1,4 +1,5 @@
-"""Read the knowledge files (drugs.yml, treatments.yml, navigator_wording.yml, intake.schema.json) from disk.
+"""Read the knowledge files (drugs.yml, treatments.yml, navigator_wording.yml, interactions.yml,
+intake.schema.json) from disk.
 
 The only module of the navigator that does I/O. The CLI and the action server call
 `load_knowledge()` (or the cached `default_knowledge()`) once and pass the result to the rules.
@@ -16,6 +17,7 @@ import yaml
 from trd.paths import KNOWLEDGE_DIR, REPO_ROOT  # noqa: F401  (REPO_ROOT: part of this module's API)
 
 from .findings import Wording, build_wording
+from .interactions import InteractionTable, build_interactions
 from .knowledge import Knowledge, build_treatments
 from .lexicon import KnowledgeError, Lexicon, build_lexicon
 from .validation import IntakeValidator
@@ -26,6 +28,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DRUGS_PATH = KNOWLEDGE_DIR / "drugs.yml"
 TREATMENTS_PATH = KNOWLEDGE_DIR / "treatments.yml"
 WORDING_PATH = KNOWLEDGE_DIR / "navigator_wording.yml"
+INTERACTIONS_PATH = KNOWLEDGE_DIR / "interactions.yml"
 SCHEMA_PATH = PACKAGE_DIR / "intake.schema.json"
 
 
@@ -59,6 +62,17 @@ def load_wording(path: Optional[PathLike] = None, source_ids: Optional[Any] = No
     return build_wording(_read_yaml(Path(path) if path is not None else WORDING_PATH), source_ids)
 
 
+def load_interactions(path: Optional[PathLike] = None, lexicon: Optional[Lexicon] = None) -> InteractionTable:
+    """The interaction table (interactions.yml); with `lexicon`, its drugs' groups are checked too."""
+    return build_interactions(_read_yaml(Path(path) if path is not None else INTERACTIONS_PATH), lexicon)
+
+
+@functools.lru_cache(maxsize=1)
+def default_interactions() -> InteractionTable:
+    """The repository's interactions.yml, loaded once per process."""
+    return load_interactions()
+
+
 @functools.lru_cache(maxsize=1)
 def default_wording() -> Wording:
     """The repository's navigator_wording.yml, loaded once per process."""
@@ -70,6 +84,7 @@ def load_knowledge(
     treatments_path: Optional[PathLike] = None,
     schema_path: Optional[PathLike] = None,
     wording_path: Optional[PathLike] = None,
+    interactions_path: Optional[PathLike] = None,
 ) -> Knowledge:
     """Read and check all the knowledge files; raises KnowledgeError with the file named."""
     lexicon = load_lexicon(drugs_path)
@@ -79,6 +94,7 @@ def load_knowledge(
         treatments=treatments,
         validator=IntakeValidator(load_schema(schema_path)),
         wording=load_wording(wording_path, tuple(treatments.sources)),
+        interactions=load_interactions(interactions_path, lexicon),
     )
 
 

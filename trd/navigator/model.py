@@ -13,6 +13,7 @@ ADEQUACY_VALUES: Tuple[str, ...] = (
     "inadequate_duration",
     "inadequate_adherence",
     "unknown",
+    "not_a_trial",
 )
 FLAG_VOCABULARY: Tuple[str, ...] = (
     "trd_criteria_met",
@@ -21,6 +22,10 @@ FLAG_VOCABULARY: Tuple[str, ...] = (
     "same_class_switching",
     "monoamine_only",
     "no_augmentation",
+    "combination_tried",
+    "one_adequate_trial",
+    "relapse_after_stopping",
+    "sleep_or_pain_dose",
     "bipolar_features",
     "trauma",
     "adhd_features",
@@ -30,13 +35,21 @@ FLAG_VOCABULARY: Tuple[str, ...] = (
     "no_psychotherapy",
     "no_trauma_focused_therapy",
     "urgent",
+    "safety_check",
+    "psychotic_features",
+    "catatonia",
     "ketamine_caution",
     "t3_caution",
+    "interaction_caution",
+    "perinatal",
+    "older_adult",
+    "young_adult",
 )
-STATUSES: Tuple[str, ...] = ("open", "partly", "worked_through")
-STATUS_RANK = {"open": 0, "partly": 1, "worked_through": 2}
+# not_yet (version 2): the mechanism layer while the steps before it have not been taken (section 10).
+STATUSES: Tuple[str, ...] = ("open", "not_yet", "partly", "worked_through")
+STATUS_RANK = {"open": 0, "not_yet": 0, "partly": 1, "worked_through": 2}
 SCREEN_RESULTS: Tuple[str, ...] = ("positive", "negative", "incomplete")
-RESULT_VERSION = 1
+RESULT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -71,10 +84,26 @@ class TrialAssessment:
     adherence: Optional[str]
     outcome: Optional[str]
     still_taking: Optional[bool]
+    purpose: Optional[str] = None
+    added_to: Optional[str] = None
+    order: Optional[int] = None
+    relapse_while_taking: Optional[bool] = None
+    weeks_since_stopped: Optional[float] = None
+    interaction_classes: Tuple[str, ...] = ()
+    sleep_or_pain: bool = False  # not_a_trial because taken (or dosed) for sleep or pain
 
     @property
     def name(self) -> str:
         return self.generic or self.drug
+
+    @property
+    def counts(self) -> bool:
+        """A depression treatment trial (not a medicine taken for sleep, pain or something else)."""
+        return self.adequacy != "not_a_trial"
+
+    @property
+    def relapse_after_stopping(self) -> bool:
+        return self.outcome == "response_then_relapse" and self.relapse_while_taking is False
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -97,6 +126,11 @@ class TrialAssessment:
             "adherence": self.adherence,
             "outcome": self.outcome,
             "still_taking": self.still_taking,
+            "purpose": self.purpose,
+            "added_to": self.added_to,
+            "order": self.order,
+            "relapse_while_taking": self.relapse_while_taking,
+            "weeks_since_stopped": self.weeks_since_stopped,
             "sources": list(self.reason.sources),
         }
 
@@ -112,6 +146,8 @@ class OptionResult:
     sources: Tuple[str, ...]
     cautions: List[str] = field(default_factory=list)
     tried: Optional[str] = None
+    # section 10: an option that would form an interaction pair with what the person takes names it
+    interactions: List[str] = field(default_factory=list)
 
     def as_text(self) -> str:
         parts = [f"{self.name}: {self.text}"]
@@ -121,7 +157,7 @@ class OptionResult:
             parts.append(f"Already tried: {self.tried}.")
         if self.trade_offs:
             parts.append("Trade-offs: " + " ".join(self.trade_offs))
-        for caution in self.cautions:
+        for caution in self.cautions + self.interactions:
             parts.append(f"Caution: {caution}")
         return " ".join(parts)
 
@@ -134,6 +170,7 @@ class OptionResult:
             "limited_access": self.limited_access,
             "figures": dict(self.figures),
             "cautions": list(self.cautions),
+            "interactions": list(self.interactions),
             "tried": self.tried,
             "sources": list(self.sources),
         }
@@ -203,17 +240,81 @@ class CautionResult:
 
 @dataclass
 class Urgency:
+    """Urgency (ECT and ketamine move up) and, separately, the safety check (navigator.md section 10:
+    safety is not urgency). `safety_reasons` are patient-facing; `clinician_lines` are the clinician
+    page's own words ("PHQ-9 item 9 scored 2")."""
+
     urgent: bool
     reasons: List[Statement]
     unknown: List[Statement]
+    safety_check: bool = False
+    safety_reasons: List[Statement] = field(default_factory=list)
+    clinician_lines: List[str] = field(default_factory=list)
+    risk_history: List[Statement] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         return {
             "urgent": self.urgent,
             "reasons": [r.text for r in self.reasons],
             "unknown": [u.text for u in self.unknown],
-            "show_crisis_resources": self.urgent,
-            "evidence": [s.to_dict() for s in self.reasons + self.unknown],
+            "safety_check": self.safety_check,
+            "safety_reasons": [r.text for r in self.safety_reasons],
+            "clinician_lines": list(self.clinician_lines),
+            "risk_history": [r.text for r in self.risk_history],
+            "show_crisis_resources": self.urgent or self.safety_check,
+            "evidence": [
+                s.to_dict() for s in self.reasons + self.safety_reasons + self.risk_history + self.unknown
+            ],
+        }
+
+
+@dataclass
+class StagingPart:
+    id: str
+    min: int
+    max: int
+    reason: Statement
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"min": self.min, "max": self.max, "reason": self.reason.text}
+
+
+@dataclass
+class Staging:
+    """The Maudsley Staging Method and the Thase-Rush stage, approximate, from self-report."""
+
+    total_min: int
+    total_max: int
+    band: str
+    band_min: str
+    band_max: str
+    parts: List[StagingPart]
+    thase_rush: str
+    thase_rush_max: str
+    thase_rush_reason: Statement
+    summary: Statement
+    note: Statement
+
+    def statements(self) -> List[Statement]:
+        return [self.summary, *(p.reason for p in self.parts), self.thase_rush_reason, self.note]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "maudsley": {
+                "total_min": self.total_min,
+                "total_max": self.total_max,
+                "band": self.band,
+                "band_min": self.band_min,
+                "band_max": self.band_max,
+                "parts": {p.id: p.to_dict() for p in self.parts},
+            },
+            "thase_rush": self.thase_rush,
+            "thase_rush_max": self.thase_rush_max,
+            "thase_rush_reason": self.thase_rush_reason.text,
+            "summary": self.summary.text,
+            "approximate": True,
+            "note": self.note.text,
+            "sources": sorted({s for st in self.statements() for s in st.sources}),
         }
 
 
@@ -264,6 +365,12 @@ class NavigatorResult:
     measurement_plan: MeasurementPlan
     questions: List[Statement]
     unknowns: List[Statement]
+    staging: Optional[Staging] = None
+    interactions: List[Any] = field(default_factory=list)  # interactions.Interaction
+    current_medications: List[Dict[str, Any]] = field(default_factory=list)
+    # Filled by the follow-up part (issue 12: trd/navigator/follow_up.py) when the record has
+    # follow-up PHQ-9s; an object with to_dict() ({baseline, latest, change, status, ...}) or None.
+    follow_up: Any = None
 
     def layer(self, layer_id: str) -> LayerResult:
         for layer in self.layers:
@@ -285,6 +392,10 @@ class NavigatorResult:
         for screen in self.screens.values():
             out.extend(screen.reasons)
         out.extend(Statement(c.text, c.sources) for c in self.cautions)
+        out.extend(self.urgency.safety_reasons)
+        out.extend(self.urgency.risk_history)
+        if self.staging is not None:
+            out.extend(self.staging.statements())
         plan = self.measurement_plan
         out.append(Statement(plan.measure_text, plan.sources))
         out.append(Statement(plan.backup_plan, plan.sources))
@@ -315,6 +426,10 @@ class NavigatorResult:
             "measurement_plan": self.measurement_plan.to_dict(),
             "questions": [q.text for q in self.questions],
             "unknowns": [u.text for u in self.unknowns],
+            "staging": self.staging.to_dict() if self.staging is not None else None,
+            "interactions": [i.to_dict() for i in self.interactions],
+            "current_medications": [dict(m) for m in self.current_medications],
+            "follow_up": self.follow_up.to_dict() if hasattr(self.follow_up, "to_dict") else self.follow_up,
             "sources": sources,
             "evidence": evidence,
         }

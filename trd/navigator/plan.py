@@ -3,7 +3,7 @@ for the next appointment."""
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from .common import join
 from .context import Context
@@ -32,7 +32,9 @@ def measurement_plan(ctx: Context, layers: Sequence[LayerResult], urgency: Urgen
     else:
         note = phrase("plan.no_phq9", areas="; ".join(m.tracking_areas))
     open_layers = [
-        layer.title for layer in layers if layer.status != "worked_through" and layer.id != "emerging"
+        layer.title
+        for layer in layers
+        if layer.status not in ("worked_through", "not_yet") and layer.id != "emerging"
     ]
     backup = m.backup_plan
     if open_layers:
@@ -57,18 +59,35 @@ def measurement_plan(ctx: Context, layers: Sequence[LayerResult], urgency: Urgen
     )
 
 
-def questions(ctx: Context) -> List[Statement]:
+def questions(
+    ctx: Context, interactions: Sequence[Any] = (), layers: Sequence[LayerResult] = ()
+) -> List[Statement]:
     t = ctx.t
     out = [Statement(q.text, t.cite(q.sources)) for q in t.base_questions]
     out.append(Statement(t.layers_question.text, t.cite(t.layers_question.sources)))
+    restart = join([a.name for a in ctx.ad if a.relapse_after_stopping])
     fills = {
         "drugs": join([a.name for a in ctx.ad if a.adequacy in FALSE_RESISTANCE_ADEQUACY]),
         "missing": join(ctx.missing_labs),
+        "restart": restart[:1].upper() + restart[1:],
+        # asked only where the dose, not the person, says it was for sleep or pain
+        "low_dose": capital(
+            join([ctx.trial_dose_words(a) for a in ctx.not_trials if a.sleep_or_pain and a.purpose is None])
+        ),
+        "pairs": join(
+            [ctx.render.phrase("interaction.pair_short", a=i.a.generic, b=i.b.generic) for i in interactions]
+        ),
     }
     findings = [f for f in FLAG_VOCABULARY if f in ctx.flags]
+    if any(layer.id == "mechanism" and layer.status == "not_yet" for layer in layers):
+        # a change of mechanism is "not yet" (section 10): the question about it waits too
+        findings = [f for f in findings if f != "monoamine_only"]
+    if "one_adequate_trial" in findings:
+        findings = [f for f in findings if f != "no_augmentation"]  # its question asks about add-ons too
     unknown_adequacy = [a.name for a in ctx.trials if a.adequacy == "unknown"]
     if unknown_adequacy:
         findings.append("adequacy_unknown")
+    first = 0
     for finding in findings:
         template = t.finding_questions.get(finding)
         if template is None:
@@ -76,9 +95,16 @@ def questions(ctx: Context) -> List[Statement]:
         values = dict(fills)
         if finding == "adequacy_unknown":
             values["drugs"] = join(unknown_adequacy)
+        if finding == "sleep_or_pain_dose" and not values["low_dose"]:
+            continue
         question = Statement(template.text.format(**values), t.cite(template.sources))
-        if finding == "urgent":
-            out.insert(0, question)  # safety first
+        if finding in ("urgent", "safety_check"):
+            out.insert(first, question)  # safety first, in vocabulary order (urgent, then the safety check)
+            first += 1
         else:
             out.append(question)
     return out
+
+
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

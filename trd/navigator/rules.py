@@ -34,13 +34,15 @@ How "unknown" is handled (navigator.md: unknown is never treated as "no"):
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Mapping, Optional
 
-from . import plan, screens, trials, urgency
+from . import current, plan, screens, staging, trials, urgency
 from .cautions import cautions
 from .common import Tri, at_least, t_and, t_or
 from .context import Context
 from .findings import Renderer, Wording
+from .interactions import InteractionTable
 from .knowledge import LAYER_IDS, Knowledge, Treatments
 from .layers import emerging, mechanism, optimise, psychotherapy, reframe
 from .lexicon import Lexicon
@@ -83,19 +85,42 @@ def assess_trial(
     return trials.assess_trial(index, trial, lexicon, _renderer(treatments, wording))
 
 
+def _follow_up(ctx: Context) -> Any:
+    """The follow-up part's result (issue 12 owns trd/navigator/follow_up.py: `evaluate(ctx)` returns an
+    object with to_dict() -> {baseline, latest, change, status, ...}, or None without follow-up)."""
+    name = f"{__package__}.follow_up"
+    try:
+        follow_up = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+    return follow_up.evaluate(ctx)
+
+
 def evaluate(
-    record: Mapping[str, Any], lexicon: Lexicon, treatments: Treatments, wording: Optional[Wording] = None
+    record: Mapping[str, Any],
+    lexicon: Lexicon,
+    treatments: Treatments,
+    wording: Optional[Wording] = None,
+    interactions: Optional[InteractionTable] = None,
 ) -> NavigatorResult:
-    """Apply navigator.md sections 2-8 to a schema-valid intake record (no validation here)."""
+    """Apply navigator.md sections 2-8 and 10 to a schema-valid intake record (no validation here)."""
     render = _renderer(treatments, wording)
+    if interactions is None:
+        from .loader import default_interactions  # the repository's interactions.yml, read once
+
+        interactions = default_interactions()
     assessed = [trials.assess_trial(i, t, lexicon, render) for i, t in enumerate(record.get("trials") or [])]
-    ctx = Context(record, lexicon, treatments, render, assessed)
-    trials.trial_flags(ctx)
+    ctx = Context(record, lexicon, treatments, render, assessed, interactions)
+    current_medications = current.gather(ctx)
     screen_results = screens.screens(ctx)
+    trials.trial_flags(ctx, screen_results["bipolar"].result)
     trials.monoamine_flag(ctx)
     trauma = screen_results["trauma"].result
     psychotherapy.flags(ctx, trauma)
     urgent = urgency.urgency(ctx)
+    found = current.interactions(ctx)
     caution_results = cautions(ctx, screen_results["bipolar"].result)
     layers = [
         reframe.layer(ctx, screen_results, caution_results),
@@ -105,19 +130,22 @@ def evaluate(
         emerging.layer(ctx, caution_results),
     ]
     assert tuple(layer.id for layer in layers) == LAYER_IDS
+    stages = staging.staging(ctx)
     measurement = plan.measurement_plan(ctx, layers, urgent)
-    questions = plan.questions(ctx)
+    questions = plan.questions(ctx, found, layers)
     flags = [f for f in FLAG_VOCABULARY if f in ctx.flags]
-    failed_names = sorted({a.name for a in ctx.ad if a.failed_adequate})
+    failed_names = ctx.failed_names
     counts = {
         "antidepressant_trials": len(ctx.ad),
+        "not_a_trial": len(ctx.not_trials),
+        "combinations": len(ctx.combined),
         "augmentation_trials": len(ctx.aug),
         "adequate_antidepressant_trials": sum(1 for a in ctx.ad if a.adequacy == "adequate"),
         "failed_adequate_antidepressants": len(failed_names),
         "failed_adequate_names": failed_names,
         "classes_tried": sorted({str(a.drug_class) for a in ctx.ad if a.drug_class}),
         "mechanisms_tried": sorted(
-            {str(a.mechanism) for a in ctx.trials if a.mechanism} | set(trials.mechanisms(ctx))
+            {str(a.mechanism) for a in ctx.trials if a.mechanism and a.counts} | set(trials.mechanisms(ctx))
         ),
     }
     return NavigatorResult(
@@ -133,6 +161,10 @@ def evaluate(
         measurement_plan=measurement,
         questions=questions,
         unknowns=ctx.unknowns,
+        staging=stages,
+        interactions=found,
+        current_medications=current_medications,
+        follow_up=_follow_up(ctx),
     )
 
 
@@ -140,4 +172,10 @@ def navigate(record: Any, knowledge: Knowledge) -> NavigatorResult:
     """Validate `record` against the intake schema (raising IntakeValidationError naming the field),
     then evaluate it. The entry point for the CLI and the action server."""
     validate_intake(record, knowledge.validator)
-    return evaluate(record, knowledge.lexicon, knowledge.treatments, getattr(knowledge, "wording", None))
+    return evaluate(
+        record,
+        knowledge.lexicon,
+        knowledge.treatments,
+        getattr(knowledge, "wording", None),
+        getattr(knowledge, "interactions", None),
+    )

@@ -18,6 +18,20 @@ SCREEN_FLAGS: Mapping[str, str] = {
 }
 ADHD_CORE = "since_childhood"
 PC_PTSD5_POSITIVE = 3
+# navigator.md section 10: an elevated period that began on an antidepressant is a bipolar feature on
+# its own; ordinary activation (jittery, poor sleep) counts only beside another feature, so it never
+# raises the screen by itself.
+ORDINARY_ACTIVATION = "antidepressant_activation"
+# More than 14 standard drinks a week: the NIAAA's heavy-drinking limit for men (7 for women); the
+# sentence that reports it cites the source.
+HEAVY_DRINKS_PER_WEEK = 14
+
+
+def heavy_drinking(ctx: Context) -> Tri:
+    drinks = section(ctx.record, "substance").get("alcohol_drinks_per_week")
+    if isinstance(drinks, (int, float)) and not isinstance(drinks, bool):
+        return drinks > HEAVY_DRINKS_PER_WEEK
+    return None
 
 
 def record_screen(
@@ -54,14 +68,22 @@ def screens(ctx: Context) -> Dict[str, ScreenResult]:
     out: Dict[str, ScreenResult] = {}
 
     bip = section(ctx.record, "bipolar")
-    answers = [(boolean(bip, key), text) for key, text in questions["bipolar"].items()]
+    answers = [
+        (boolean(bip, key), text) for key, text in questions["bipolar"].items() if key != ORDINARY_ACTIVATION
+    ]
+    activation = boolean(bip, ORDINARY_ACTIVATION)
+    bipolar = t_or(v for v, _ in answers)
+    bipolar_features = [text for v, text in answers if v is True]
+    if bipolar is True and activation is True:
+        bipolar_features.append(questions["bipolar"][ORDINARY_ACTIVATION])
     record_screen(
         ctx,
         out,
         "bipolar",
-        t_or(v for v, _ in answers),
+        bipolar,
         [text for v, text in answers if v is None],
-        features="; ".join(text for v, text in answers if v is True),
+        negative="activation_only" if bipolar is False and activation is True else "negative",
+        features="; ".join(bipolar_features),
     )
 
     trauma = section(ctx.record, "trauma")
@@ -137,13 +159,27 @@ def screens(ctx: Context) -> Dict[str, ScreenResult]:
     substance = questions["substance"]
     heavy = boolean(ctx.medical, "heavy_alcohol_or_drugs")
     problem = boolean(ctx.cautions_in, "substance_use_problem")
+    use = section(ctx.record, "substance")
+    v2 = [
+        (heavy_drinking(ctx), "alcohol_drinks_per_week"),
+        (boolean(use, "cannabis_use"), "cannabis_use"),
+        (boolean(use, "other_drugs"), "other_drugs"),
+    ]
+    # The version-2 questions (drinks a week, cannabis, other drugs) replace the single v1 question
+    # about heavy use when any of them was answered.
+    answered_v2 = any(value is not None for value, _ in v2)
+    answers = v2 if answered_v2 else [(heavy, "heavy_alcohol_or_drugs")]
+    if heavy is True and answered_v2:
+        answers.append((heavy, "heavy_alcohol_or_drugs"))
+    if problem is not None or not answered_v2:
+        answers.append((problem, "substance_use_problem"))
     record_screen(
         ctx,
         out,
         "substance_use",
-        t_or([heavy, problem]),
-        ([substance["heavy_alcohol_or_drugs"]] if heavy is None else [])
-        + ([substance["substance_use_problem"]] if problem is None else []),
+        t_or(v for v, _ in answers),
+        [substance[key] for v, key in answers if v is None],
+        found=join([substance[key] for v, key in answers if v is True]),
     )
 
     for screen in out.values():

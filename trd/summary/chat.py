@@ -15,7 +15,7 @@ from trd.navigator import Knowledge, default_knowledge
 from trd.summary.resources import fill, resources
 from trd.summary.wording import default_wording
 
-LAYER_STATUS_ORDER = ("worked_through", "partly", "open")
+LAYER_STATUS_ORDER = ("worked_through", "partly", "open", "not_yet")
 # Attempts, best first: (how many questions, with their "why"?).
 _FITS = ((3, True), (2, True), (2, False), (1, True), (1, False), (0, False))
 
@@ -77,7 +77,7 @@ def pick_questions(
         for g in words["general_questions"]
         if str(g["text"]) in questions and str(g["text"]) not in taken
     ]
-    if urgent:
+    if urgent and not any("safety plan" in q.lower() for q, _ in picked):
         safety = [g for g in general if "safety plan" in g[0].lower()]
         if safety:
             picked = picked[:1] + safety[:1] + picked[1:]
@@ -87,6 +87,12 @@ def pick_questions(
     return picked[:limit]
 
 
+def _one_trial(result: Mapping[str, Any]) -> str:
+    """The one failed full trial's name when the navigator says one_adequate_trial, else ""."""
+    failed = [str(n) for n in (result.get("counts") or {}).get("failed_adequate_names") or []]
+    return failed[0] if "one_adequate_trial" in (result.get("flags") or []) and failed else ""
+
+
 def _layer_lines(result: Mapping[str, Any], words: Mapping[str, Any]) -> List[str]:
     grouped: Dict[str, List[str]] = {status: [] for status in LAYER_STATUS_ORDER}
     for layer in result.get("layers") or []:
@@ -94,10 +100,42 @@ def _layer_lines(result: Mapping[str, Any], words: Mapping[str, Any]) -> List[st
         name = words["layer_short"].get(str(layer.get("id"))) or str(layer.get("title") or layer.get("id"))
         grouped.setdefault(status, []).append(str(name))
     lines = []
+    one = _one_trial(result)
     for status in LAYER_STATUS_ORDER:
         if grouped.get(status):
             template = words["chat"]["status_lines"][status]
-            lines.append(fill(template, {"layers": "; ".join(grouped[status])}, f"status_lines.{status}"))
+            if status == "not_yet" and one:
+                template = words["chat"]["not_yet_one_trial"]
+            values = {"layers": "; ".join(grouped[status]), "name": one}
+            lines.append(fill(template, values, f"status_lines.{status}"))
+    return lines
+
+
+def _v2_lines(result: Mapping[str, Any], words: Mapping[str, Any]) -> List[str]:
+    """navigator.md section 10 in plain words: one adequate trial so far, every interaction with its pair,
+    and the staging (approximate, from self-report)."""
+    chat = words["chat"]
+    lines: List[str] = []
+    one = _one_trial(result)
+    not_yet = any(layer.get("status") == "not_yet" for layer in result.get("layers") or [])
+    if one and not not_yet:  # with a "not yet" layer, its line says it already
+        lines.append(fill(chat["one_adequate_trial"], {"name": one}, "chat.one_adequate_trial"))
+    pairs = [
+        f"{i.get('a')} + {i.get('b')}" for i in result.get("interactions") or [] if isinstance(i, Mapping)
+    ]
+    if pairs:
+        lines.append(fill(chat["interactions"], {"pairs": "; ".join(pairs)}, "chat.interactions"))
+    staging = result.get("staging")
+    if isinstance(staging, Mapping):
+        msm = staging.get("maudsley") or {}
+        low, high = msm.get("total_min"), msm.get("total_max")
+        total = str(low) if low == high else f"{low}-{high}"
+        values = {
+            "total": total,
+            "band": str(msm.get("band") or ""),
+            "stage": str(staging.get("thase_rush") or ""),
+        }
+        lines.append(fill(chat["staging"], values, "chat.staging"))
     return lines
 
 
@@ -113,8 +151,9 @@ def _compose(
         lines.append(words["chat"]["questions_intro"])
         for n, (question, why) in enumerate(questions, 1):
             if with_why and why:
-                lines.append(fill(words["chat"]["question_with_why"], {"n": str(n), "question": question,
-                                                                       "why": why}))
+                lines.append(
+                    fill(words["chat"]["question_with_why"], {"n": str(n), "question": question, "why": why})
+                )
             else:
                 lines.append(fill(words["chat"]["question"], {"n": str(n), "question": question}))
     lines.extend(tail)
@@ -140,6 +179,14 @@ def chat_message(
         head.append(fill(chat["urgent_first"], res, "chat.urgent_first"))
     head.append(chat["intro_complete"] if complete else chat["intro_partial"])
     head.extend(_layer_lines(result, words))
+    extra = _v2_lines(result, words)
+    head.extend(extra)
+    follow_up = result.get("follow_up")
+    if isinstance(follow_up, Mapping) and follow_up.get("points"):
+        # The weekly check-ins, simply (#12; the clinician page draws the chart).
+        from trd.summary.chart import trend_words
+
+        head.append(f"Your weekly PHQ-9 totals: {trend_words(follow_up)} (lower means fewer symptoms).")
     tail: List[str] = []
     if link:
         tail.append(fill(chat["link_intro"], {"days": days_text(ttl_days)}, "chat.link_intro"))
@@ -148,10 +195,18 @@ def chat_message(
         tail.append(chat["no_link"])
     tail.append(fill(chat["footer"], res, "chat.footer"))
     questions = pick_questions(result, words, knowledge)
-    limit = int(chat.get("max_chars") or 900)
+    limit = int(chat.get("max_chars") or 1100)
     message = ""
     for count, with_why in _FITS:
         message = _compose(head, questions[:count], with_why, tail, words)
         if len(message) <= limit:
             break
+    staging = extra[-1:] if isinstance(result.get("staging"), Mapping) else []
+    if count < min(2, len(questions)) and staging:
+        # Fewer than two questions fit: the staging (also on the full page) gives way to them.
+        head = [line for line in head if line not in staging]
+        for count, with_why in _FITS:
+            message = _compose(head, questions[:count], with_why, tail, words)
+            if len(message) <= limit:
+                break
     return message

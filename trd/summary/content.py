@@ -219,6 +219,8 @@ def _layer_rows(
         reasons = [str(r) for r in layer.get("reasons") or []]
         fresh = [r for r in reasons if r not in shown]
         where = sorted({shown[r] for r in reasons if r in shown}, reverse=True)  # trials, then screens
+        # a "not yet" layer (section 10) lists its options by name: they come after the steps before it
+        brief = layer.get("status") == "not_yet"
         options = []
         for opt in layer.get("option_details") or []:
             tried = str(opt.get("tried") or "")
@@ -230,8 +232,10 @@ def _layer_rows(
                     "tried_detail": "" if any(tried in r for r in reasons) else tried,
                     "limited_access": bool(opt.get("limited_access")),
                     "figures": _figures(opt.get("figures")),
-                    "trade_offs": [str(t) for t in opt.get("trade_offs") or []],
+                    "trade_offs": [] if brief else [str(t) for t in opt.get("trade_offs") or []],
                     "has_caution": bool(opt.get("cautions")),
+                    # section 10: an option that would form an interaction pair says so, with the pair
+                    "interactions": [str(i) for i in opt.get("interactions") or []],
                     "refs": refs.of(opt.get("sources")),
                 }
             )
@@ -248,6 +252,69 @@ def _layer_rows(
             }
         )
     return rows
+
+
+def _staging_view(
+    result: Mapping[str, Any], words: Mapping[str, Any], refs: SourceRefs
+) -> Optional[Dict[str, Any]]:
+    """The staging line: Maudsley total (a range when parts are unknown) and band, Thase-Rush stage."""
+    staging = result.get("staging")
+    if not isinstance(staging, Mapping):
+        return None
+    msm = staging.get("maudsley") or {}
+    low, high = msm.get("total_min"), msm.get("total_max")
+    parts = msm.get("parts") or {}
+    part_words = []
+    for key, name in words["staging_parts"].items():
+        part = parts.get(key)
+        if isinstance(part, Mapping):
+            lo, hi = part.get("min"), part.get("max")
+            part_words.append(f"{name} {lo}" if lo == hi else f"{name} {lo}-{hi}")
+    return {
+        "label": words["clinician"]["staging_label"],
+        "maudsley": f"{low}" if low == high else f"{low}-{high}",
+        "maudsley_range": low != high,  # the parts say which answers are missing
+        "band": str(msm.get("band") or ""),
+        "parts": ", ".join(part_words),
+        "thase_rush": str(staging.get("thase_rush") or ""),
+        "refs": refs.of(staging.get("sources")),
+    }
+
+
+def _pair_side(item: Mapping[str, Any], side: str) -> str:
+    """ "fluoxetine (stopped 3 wk ago)" for a medicine stopped within the washout, else its name."""
+    weeks = item.get(f"{side}_weeks_since_stopped")
+    drug = str(item.get(side) or "")
+    if item.get(f"{side}_taken_now") or not isinstance(weeks, (int, float)):
+        return drug
+    return f"{drug} (stopped {weeks:g} wk ago)"
+
+
+def _interaction_rows(
+    result: Mapping[str, Any], words: Mapping[str, Any], refs: SourceRefs
+) -> List[Dict[str, str]]:
+    """Every interaction the navigator found, with the pair named, how strong, why and its sources."""
+    rows = []
+    for item in result.get("interactions") or []:
+        if isinstance(item, Mapping):
+            rows.append(
+                {
+                    "pair": f"{_pair_side(item, 'a')} + {_pair_side(item, 'b')}",
+                    "strength": label(words["interaction_strength"], item.get("strength")),
+                    "why": str(item.get("why") or ""),
+                    "refs": refs.of(item.get("sources")),
+                }
+            )
+    return rows
+
+
+def _current_medicines(result: Mapping[str, Any]) -> str:
+    shown = []
+    for med in result.get("current_medications") or []:
+        if isinstance(med, Mapping):
+            dose = _number(med.get("dose_mg"))
+            shown.append(f"{med.get('drug')} {dose} mg" if dose else str(med.get("drug")))
+    return ", ".join(shown)
 
 
 def _without(text: str, sentences: Sequence[str]) -> str:
@@ -326,6 +393,14 @@ def clinician_view(
             else ""
         ),
         "urgent": bool(urgency.get("urgent")),
+        "staging": _staging_view(result, words, refs),
+        "interactions": _interaction_rows(result, words, refs),
+        "interactions_heading": clinician["interactions_heading"],
+        "current_medications": _current_medicines(result),
+        "current_medications_label": clinician["current_medications_label"],
+        # section 10: the clinician sees "PHQ-9 item 9 scored N" (and the other safety answers) in those words
+        "safety_lines": [str(line) for line in urgency.get("clinician_lines") or []],
+        "safety_answers_label": clinician["safety_answers_label"],
         "urgent_banner": clinician["urgent_banner"],
         "urgent_reasons": [str(r) for r in urgency.get("reasons") or []],
         "phq9_total": baseline.get("phq9_total"),
@@ -348,7 +423,10 @@ def clinician_view(
                 "reasons": [
                     {"text": _without(str(r), banner), "refs": refs.for_statements([str(r)])}
                     for r in flag_reasons.get(flag) or []
-                    if str(r) not in shown and str(r) not in in_layers and _without(str(r), banner)
+                    if str(r) not in shown
+                    and str(r) not in in_layers
+                    and _without(str(r), banner)
+                    and flag != "interaction_caution"  # the interactions list below names each pair
                 ],
             }
             for flag in result.get("flags") or []
@@ -393,10 +471,45 @@ def clinician_view(
             "safety": plan.get("safety") or "",
             "refs": refs.of(plan.get("sources")),
         },
+        "follow_up": follow_up_view(result.get("follow_up")),
         "questions": [str(q) for q in result.get("questions") or []],
         "unknowns": [str(u) for u in result.get("unknowns") or [] if str(u) not in shown],
         "sources": [short_source(s) for s in refs.sources],
         "disclaimer": str(result.get("disclaimer") or ""),
+    }
+
+
+FOLLOW_UP_STATUS = {
+    "worsening": "worse by 5 points or more since the intake",
+    "remission": "in the remission range (under 5)",
+    "response": "a response: 50% or more below the intake",
+    "meaningful_change": "a meaningful improvement: 5 points or more below the intake",
+    "no_meaningful_change": "no meaningful change yet (under 5 points either way)",
+}
+
+
+def follow_up_view(follow_up: Any) -> Optional[Dict[str, Any]]:
+    """The weekly check-ins for the clinician page: the status in words, the chart, what changed."""
+    if not isinstance(follow_up, Mapping) or not follow_up.get("points"):
+        return None
+    from trd.summary.chart import change_notes, phq9_chart
+
+    baseline, latest, change = follow_up.get("baseline"), follow_up.get("latest"), follow_up.get("change")
+    where = "intake" if follow_up.get("baseline_source") == "intake" else "first check-in"
+    direction = "lower" if isinstance(change, int) and change < 0 else "higher"
+    moved = f"{abs(change)} points {direction}" if isinstance(change, int) and change else "no change"
+    return {
+        "status": str(follow_up.get("status") or ""),
+        "line": (
+            f"Latest PHQ-9 {latest} (at the {where}: {baseline}), {moved}: "
+            f"{FOLLOW_UP_STATUS.get(str(follow_up.get('status')), '')}. "
+            f"{follow_up.get('check_ins')} check-in(s) over {follow_up.get('days')} days."
+        ),
+        "svg": phq9_chart(follow_up),
+        "notes": change_notes(follow_up),
+        "item9": [
+            f"PHQ-9 item 9 scored {i.get('score')} on {i.get('date')}" for i in follow_up.get("item9") or []
+        ],
     }
 
 

@@ -12,8 +12,12 @@ from trd.navigator import Knowledge, load_knowledge, navigate
 Record = Dict[str, Any]
 
 # Every layer of this record is worked through: every screen answered "no", labs checked, two full
-# antidepressant trials that failed (sertraline, venlafaxine), a full aripiprazole add-on, CBT finished,
-# esketamine and TMS courses completed, and all three emerging options completed.
+# antidepressant trials that failed (sertraline, venlafaxine) and a full MAOI trial in between that was
+# stopped for side effects after 8 weeks (phenelzine: `order` gives the sequence, the list keeps it
+# last so tests can replace trials[1]), a full aripiprazole
+# add-on, CBT finished, esketamine, TMS and ECT courses completed (navigator.md section 10: the
+# mechanism layer is worked through only with ECT and an MAOI tried too), and all three emerging
+# options completed.
 WORKED_THROUGH: Record = {
     "phq9": [1, 1, 1, 1, 0, 0, 0, 0, 0],
     "episode_months": 30,
@@ -28,6 +32,7 @@ WORKED_THROUGH: Record = {
             "outcome": "no_response",
             "still_taking": False,
             "side_effects": ["nausea"],
+            "order": 1,
         },
         {
             "drug": "venlafaxine",
@@ -37,6 +42,7 @@ WORKED_THROUGH: Record = {
             "adherence": "most_days",
             "outcome": "partial_response",
             "still_taking": True,
+            "order": 3,
         },
         {
             "drug": "aripiprazole",
@@ -46,6 +52,18 @@ WORKED_THROUGH: Record = {
             "adherence": "most_days",
             "outcome": "partial_response",
             "still_taking": True,
+            "order": 4,
+        },
+        {
+            "drug": "phenelzine",
+            "role": "antidepressant",
+            "max_dose_mg": 60,
+            "weeks_at_dose": 8,
+            "adherence": "most_days",
+            "outcome": "stopped_side_effects",
+            "still_taking": False,
+            "order": 2,
+            "weeks_since_stopped": 60,
         },
     ],
     "psychotherapy": [{"type": "cbt", "sessions": 16, "completed": True}],
@@ -55,11 +73,13 @@ WORKED_THROUGH: Record = {
         {"type": "psilocybin", "completed": True, "outcome": "no_response"},
         {"type": "vns", "completed": True, "outcome": "partial_response"},
         {"type": "dbs", "completed": True, "outcome": "no_response"},
+        {"type": "ect", "sessions": 9, "completed": True, "outcome": "partial_response"},
     ],
     "bipolar": {
         "elevated_periods": False,
         "little_sleep_needed": False,
         "antidepressant_activation": False,
+        "antidepressant_switch": False,
         "family_history": False,
     },
     "trauma": {"exposure": False, "pc_ptsd5": None},

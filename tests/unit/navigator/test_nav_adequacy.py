@@ -56,11 +56,11 @@ CASES = [
     ("lithium", 900, 8, "most_days", "no_response", False, "unknown", False),
     # names resolved through the lexicon: brands, misspellings, formulations
     ("Zoloft", 50, 6, "most_days", "no_response", False, "adequate", True),
-    ("trazadone", 50, 8, "most_days", "no_response", False, "inadequate_dose", False),
+    ("trazadone", 50, 8, "most_days", "no_response", False, "not_a_trial", False),
     ("Wellbutrin XL", 150, 8, "most_days", "no_response", False, "inadequate_dose", False),
     ("Wellbutrin XL", 300, 8, "most_days", "no_response", False, "adequate", True),
-    ("amitryptiline", 25, 12, "most_days", "no_response", False, "inadequate_dose", False),
-    ("quetiapine", 25, 20, "most_days", "no_response", False, "inadequate_dose", False),
+    ("amitryptiline", 25, 12, "most_days", "no_response", False, "not_a_trial", False),
+    ("quetiapine", 25, 20, "most_days", "no_response", False, "not_a_trial", False),
     # a course shorter than 6 weeks by design (zuranolone: 14 days)
     ("zuranolone", 50, 2, "most_days", "no_response", False, "adequate", True),
     ("zuranolone", 50, 1, "most_days", "no_response", False, "inadequate_duration", False),

@@ -35,7 +35,7 @@ def test_valid_record_prints_the_result_json(tmp_path: Path, worked_through: dic
     result = json.loads(done.stdout)
     for key in ("flags", "layers", "trials", "measurement_plan", "questions", "sources"):
         assert key in result
-    assert result["flags"] == ["trd_criteria_met"]
+    assert result["flags"] == ["trd_criteria_met", "combination_tried"]
     assert [layer["id"] for layer in result["layers"]] == [
         "reframe",
         "optimise",

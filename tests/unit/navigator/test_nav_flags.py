@@ -13,7 +13,7 @@ Run = Callable[[Dict[str, Any]], Dict[str, Any]]
 
 def test_worked_through_record_raises_only_trd(run: Run, worked_through: dict) -> None:
     result = run(worked_through)
-    assert result["flags"] == ["trd_criteria_met"]
+    assert result["flags"] == ["trd_criteria_met", "combination_tried"]  # the aripiprazole add-on
     assert "sertraline" in result["flag_reasons"]["trd_criteria_met"][0]
     assert "venlafaxine" in result["flag_reasons"]["trd_criteria_met"][0]
 
@@ -138,7 +138,7 @@ def test_monoamine_only(run: Run, make_trial) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"other_treatments": [{"type": "tms", "completed": False}]},
+        {"other_treatments": [{"type": "tms", "sessions": 24, "completed": False}]},
         {"other_treatments": [{"type": "ketamine"}]},
         {"extra_trial": {"drug": "Auvelity"}},
         {"extra_trial": {"drug": "zuranolone"}},
@@ -194,13 +194,25 @@ def test_an_augmenting_antidepressant_counts_as_augmentation(
 
 
 @pytest.mark.parametrize(
-    "key", ["elevated_periods", "little_sleep_needed", "antidepressant_activation", "family_history"]
+    "key", ["elevated_periods", "little_sleep_needed", "antidepressant_switch", "family_history"]
 )
 def test_bipolar_features_any_one_answer(run: Run, worked_through: dict, key: str) -> None:
     worked_through["bipolar"][key] = True
     result = run(worked_through)
     assert "bipolar_features" in result["flags"]
     assert result["screens"]["bipolar"]["result"] == "positive"
+
+
+def test_ordinary_activation_alone_is_not_a_bipolar_feature(run: Run, worked_through: dict) -> None:
+    """Section 10: jittery or poor sleep on an antidepressant counts only beside another feature."""
+    worked_through["bipolar"]["antidepressant_activation"] = True
+    result = run(worked_through)
+    assert "bipolar_features" not in result["flags"]
+    assert result["screens"]["bipolar"]["result"] == "negative"
+    assert "ordinary activation" in result["screens"]["bipolar"]["reasons"][0]
+    worked_through["bipolar"]["family_history"] = True
+    reasons = run(worked_through)["screens"]["bipolar"]["reasons"][0]
+    assert "jittery" in reasons and "parent, brother or sister" in reasons
 
 
 @pytest.mark.parametrize(
@@ -329,8 +341,9 @@ def test_no_trauma_focused_therapy(run: Run, worked_through: dict) -> None:
     [
         ([3, 3, 3, 3, 2, 2, 2, 2, 0], False, True),  # total 20
         ([3, 3, 3, 3, 2, 2, 2, 1, 0], False, False),  # total 19, item 9 zero
-        ([0, 0, 0, 0, 0, 0, 0, 0, 1], False, True),  # any thought of being better off dead
-        ([0, 0, 0, 0, 0, 0, 0, 0, 0], True, True),  # suicidal thoughts now
+        # section 10, safety is not urgency: item 9 alone, or thoughts of unknown kind, is a safety check
+        ([0, 0, 0, 0, 0, 0, 0, 0, 1], False, False),
+        ([0, 0, 0, 0, 0, 0, 0, 0, 0], True, False),
         (None, None, False),
     ],
 )
@@ -340,7 +353,9 @@ def test_urgent(run: Run, worked_through: dict, phq9, thoughts, expected) -> Non
     result = run(worked_through)
     assert ("urgent" in result["flags"]) is expected
     assert result["urgency"]["urgent"] is expected
-    assert result["urgency"]["show_crisis_resources"] is expected
+    safety = (phq9 is not None and phq9[8] > 0) or thoughts is True
+    assert ("safety_check" in result["flags"]) is safety
+    assert result["urgency"]["show_crisis_resources"] is (expected or safety)
 
 
 @pytest.mark.parametrize(

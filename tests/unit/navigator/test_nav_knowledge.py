@@ -80,6 +80,8 @@ def test_fields_come_from_fixed_vocabularies() -> None:
             "adequate_weeks",
             "adequate_weeks_source",
             "max_plausible_mg",
+            "sleep_pain_dose",
+            "interaction_classes",
             "note",
         }, raw["generic"]
 
@@ -194,7 +196,20 @@ def test_lexicon_builder_refuses_collisions_and_missing_sources() -> None:
         "role": "antidepressant",
         "min_dose_mg": 10,
         "min_dose_source": "FDA label: 10 mg",
+        "interaction_classes": [],
     }
+    with pytest.raises(KnowledgeError, match="sleep_pain_dose.max_mg must be below"):
+        build_lexicon(
+            {
+                "drugs": [
+                    {
+                        "generic": "a",
+                        **base,
+                        "sleep_pain_dose": {"uses": ["sleep"], "max_mg": 10, "source": "x"},
+                    }
+                ]
+            }
+        )
     with pytest.raises(KnowledgeError, match="also names"):
         build_lexicon(
             {
@@ -278,8 +293,16 @@ def test_schema_copy_extends_the_design() -> None:
 # Section 10's fields (navigator.md), by the names and shapes section 10 and the held-out set use.
 V2_FIELDS = {
     "age_years": 71,
-    "perinatal": {"pregnant": False, "postpartum_within_year": True, "breastfeeding": None, "planning": False},
-    "current_medications": [{"drug": "tramadol", "dose_mg": 200}, {"drug": "st john's wort", "dose_mg": None}],
+    "perinatal": {
+        "pregnant": False,
+        "postpartum_within_year": True,
+        "breastfeeding": None,
+        "planning": False,
+    },
+    "current_medications": [
+        {"drug": "tramadol", "dose_mg": 200},
+        {"drug": "st john's wort", "dose_mg": None},
+    ],
     "psychosis_now": {"perceptions": False, "fixed_beliefs": None},
     "catatonia_signs": False,
     "suicide_history": {
@@ -328,7 +351,9 @@ def test_schema_accepts_every_section_10_field(knowledge: Knowledge) -> None:
         ({"follow_up": [{"date": "2025-03-03", "phq9": [0] * 8}]}, "follow_up[0].phq9"),
     ],
 )
-def test_schema_refuses_bad_section_10_values(knowledge: Knowledge, record: Dict[str, Any], field: str) -> None:
+def test_schema_refuses_bad_section_10_values(
+    knowledge: Knowledge, record: Dict[str, Any], field: str
+) -> None:
     with pytest.raises(Exception) as caught:
         knowledge.validator.validate(record)
     assert getattr(caught.value, "field", None) == field
@@ -338,3 +363,99 @@ def test_heldout_records_are_schema_valid(knowledge: Knowledge) -> None:
     cases = yaml.safe_load((Path(__file__).parent / "heldout_v2.yml").read_text(encoding="utf-8"))["cases"]
     for case in cases:
         knowledge.validator.validate(case["record"])
+
+
+# ------------------------------------------------------------------ issue 11: the knowledge fixes
+
+
+def test_tca_minimums_follow_the_files_conservative_rule(knowledge: Knowledge) -> None:
+    """About 150 mg imipramine-equivalent (MGH ATRQ), nortriptyline 75 mg or a blood level."""
+    lexicon = knowledge.lexicon
+    for generic in ("amitriptyline", "imipramine", "desipramine", "clomipramine", "doxepin", "trimipramine"):
+        assert lexicon.get(generic).min_dose_mg == 150, generic
+        assert "150" in str(lexicon.get(generic).min_dose_source), generic
+    nortriptyline = lexicon.get("nortriptyline")
+    assert nortriptyline.min_dose_mg == 75 and "blood level" in str(nortriptyline.min_dose_source)
+
+
+def test_aripiprazole_augmentation_floor_is_above_the_starting_dose(knowledge: Knowledge) -> None:
+    entry = knowledge.lexicon.get("aripiprazole")
+    assert entry.min_dose_mg == 5 and "Berman" in str(entry.min_dose_source)
+
+
+@pytest.mark.parametrize(
+    ("generic", "max_mg", "uses"),
+    [
+        ("trazodone", 149, {"sleep"}),
+        ("quetiapine", 149, {"sleep"}),
+        ("mirtazapine", 7.5, {"sleep"}),
+        ("amitriptyline", 50, {"sleep", "pain"}),
+        ("doxepin", 50, {"sleep"}),
+        ("nortriptyline", 50, {"sleep", "pain"}),
+    ],
+)
+def test_sleep_and_pain_dose_ranges_with_sources(
+    knowledge: Knowledge, generic: str, max_mg: float, uses: set
+) -> None:
+    low = knowledge.lexicon.get(generic).sleep_pain_dose
+    assert low is not None and low.max_mg == max_mg and set(low.uses) == uses and low.source
+
+
+def test_oral_selegiline_is_not_the_antidepressant_patch(knowledge: Knowledge) -> None:
+    assert knowledge.lexicon.lookup("Emsam").generic == "selegiline"
+    oral = knowledge.lexicon.lookup("Eldepryl")
+    assert oral is not None and oral.generic == "oral selegiline" and oral.role == "other"
+    assert "maoi" in oral.interaction_classes  # still an MAO inhibitor for interactions
+
+
+@pytest.mark.parametrize(
+    ("name", "group"),
+    [
+        ("Adderall", "stimulant"),
+        ("lisdexamfetamine", "stimulant"),
+        ("methylphenidate", "stimulant"),
+        ("Strattera", "nri"),
+        ("dextromethorphan-bupropion", "dextromethorphan"),
+        ("tramadol", "tramadol"),
+        ("Imitrex", "triptan"),
+        ("rizatriptan", "triptan"),
+        ("linezolid", "linezolid"),
+        ("Advil", "nsaid"),
+        ("lisinopril", "ace_inhibitor"),
+        ("hydrochlorothiazide", "thiazide"),
+        ("St John's wort", "st_johns_wort"),
+        ("Xanax", "benzodiazepine"),
+        ("dextromethorphan", "dextromethorphan"),
+        ("meperidine", "serotonergic_opioid"),
+        ("phenelzine", "maoi"),
+    ],
+)
+def test_new_medicines_have_an_interaction_class(knowledge: Knowledge, name: str, group: str) -> None:
+    entry = knowledge.lexicon.lookup(name)
+    assert entry is not None, name
+    assert group in entry.interaction_classes
+
+
+def test_ziprasidone_and_lurasidone_are_listed(knowledge: Knowledge) -> None:
+    assert knowledge.lexicon.get("ziprasidone").drug_class == "atypical_antipsychotic"
+    assert knowledge.lexicon.get("lurasidone").drug_class == "atypical_antipsychotic"
+
+
+def test_every_drug_lists_its_interaction_classes_and_each_is_a_group(knowledge: Knowledge) -> None:
+    groups = set(knowledge.interactions.groups)
+    for raw in RAW_DRUGS["drugs"]:
+        assert "interaction_classes" in raw, raw["generic"]
+        assert set(raw["interaction_classes"]) <= groups, raw["generic"]
+    for layer in knowledge.treatments.layers.values():
+        for option in layer.options:
+            assert set(option.interaction_classes) <= groups, option.id
+
+
+def test_every_interaction_rule_says_why_how_strong_and_its_source(knowledge: Knowledge) -> None:
+    table = knowledge.interactions
+    assert len(table.pairs) >= 10
+    for rule in (*table.pairs, *table.stacks):
+        assert rule.why and rule.strength in ("contraindicated", "major", "moderate") and rule.sources, (
+            rule.id
+        )
+    assert table.window("fluoxetine") == 5 and table.window("sertraline") == 2

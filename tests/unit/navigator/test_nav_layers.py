@@ -169,25 +169,28 @@ URGENT_ORDER = ["ect", "ketamine_esketamine", "tms", "maoi_tca"]
     [
         ({}, NORMAL_ORDER),
         ({"phq9": [3, 3, 3, 3, 2, 2, 2, 2, 0]}, URGENT_ORDER),
-        ({"phq9": [0, 0, 0, 0, 0, 0, 0, 0, 2]}, URGENT_ORDER),
-        ({"suicidal_thoughts_now": True}, URGENT_ORDER),
+        ({"phq9": [0, 0, 0, 0, 0, 0, 0, 0, 2]}, NORMAL_ORDER),  # section 10: a safety check, not urgency
+        ({"suicidal_thoughts_now": True}, NORMAL_ORDER),
+        ({"suicide_history": {"thoughts_now": "active"}}, URGENT_ORDER),
+        ({"function_impaired": True}, URGENT_ORDER),
         ({"phq9": [3, 3, 3, 3, 2, 2, 2, 1, 0]}, NORMAL_ORDER),
     ],
 )
 def test_urgency_raises_ect_and_ketamine_to_the_top(run: Run, worked_through: dict, changes, order) -> None:
     worked_through.update(changes)
     result = run(worked_through)
-    assert [o["id"] for o in layer(result, "mechanism")["option_details"]] == order
+    # treatment-resistance criteria are met, so the specialist referral follows (section 10)
+    assert [o["id"] for o in layer(result, "mechanism")["option_details"]] == [*order, "specialist_referral"]
     if order == URGENT_ORDER:
         assert result["questions"][0].startswith("Given how severe things are right now")
-        assert result["measurement_plan"]["safety"].startswith("Because of what you told us")
+        assert result["measurement_plan"]["safety"].startswith("Because things look urgent")
 
 
 def test_tried_treatments_are_marked(run: Run, worked_through: dict) -> None:
     details = {o["id"]: o for o in layer(run(worked_through), "mechanism")["option_details"]}
     assert details["tms"]["tried"] == "TMS (course completed, no response)"
     assert details["ketamine_esketamine"]["tried"] == "esketamine (course completed, a partial response)"
-    assert details["ect"]["tried"] is None
+    assert details["ect"]["tried"] == "ECT (course completed, 9 sessions, a partial response)"
 
 
 # ----------------------------------------------------------------- psychotherapy
@@ -301,7 +304,9 @@ def test_unanswered_cautions_are_listed_as_unknown_not_absent(run: Run) -> None:
     [
         ("cautions", "pregnant_or_planning", True, "pregnancy_caution", "lithium"),
         ("cautions", "can_attend_daily_visits", False, "daily_visits_caution", "tms"),
-        ("bipolar", "antidepressant_activation", True, "bipolar_caution", "antidepressant_combination"),
+        ("bipolar", "antidepressant_switch", True, "bipolar_caution", "antidepressant_combination"),
+        ("bipolar", "antidepressant_switch", True, "bipolar_caution", "tms"),
+        ("bipolar", "antidepressant_switch", True, "bipolar_caution", "ketamine_esketamine"),
     ],
 )
 def test_other_cautions(run: Run, worked_through: dict, section, key, value, caution, option) -> None:

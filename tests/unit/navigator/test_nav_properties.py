@@ -243,10 +243,11 @@ def test_p3_unknown_dose_weeks_or_adherence_never_makes_a_trial_count(record: Di
 def test_p4_urgency_rule_and_option_order(record: Dict[str, Any]) -> None:
     result = navigate(record, KNOWLEDGE)
     phq9 = record.get("phq9")
-    expected = (isinstance(phq9, list) and (sum(phq9) >= 20 or phq9[8] > 0)) or record.get(
-        "suicidal_thoughts_now"
-    ) is True
+    # section 10: a PHQ-9 of 20+ is urgent; item 9 or suicidal thoughts of unknown kind are a safety check
+    expected = isinstance(phq9, list) and sum(phq9) >= 20
+    safety = (isinstance(phq9, list) and phq9[8] > 0) or record.get("suicidal_thoughts_now") is True
     assert ("urgent" in result.flags) is expected
+    assert ("safety_check" in result.flags) is safety
     order = [option.id for option in result.layer("mechanism").options]
     assert order[:2] == (["ect", "ketamine_esketamine"] if expected else ["tms", "ketamine_esketamine"])
 

@@ -30,7 +30,7 @@ VISIBLE = [
     # path, layer that is no longer worked through (or None), where the unknown is shown
     (("bipolar", "elevated_periods"), "reframe", "unknowns"),
     (("bipolar", "little_sleep_needed"), "reframe", "unknowns"),
-    (("bipolar", "antidepressant_activation"), "reframe", "caution:bipolar_caution"),
+    (("bipolar", "antidepressant_switch"), "reframe", "caution:bipolar_caution"),
     (("bipolar", "family_history"), "reframe", "unknowns"),
     (("trauma", "exposure"), "psychotherapy", "unknowns"),
     (("medical", "labs_checked_past_year", "thyroid"), "reframe", "flag:medical_workup_incomplete"),
@@ -46,9 +46,7 @@ VISIBLE = [
     (("cautions", "psychosis_or_dissociation_history"), None, "caution:ketamine_caution"),
     (("cautions", "pregnant_or_planning"), None, "caution:pregnancy_caution"),
     (("cautions", "can_attend_daily_visits"), None, "caution:daily_visits_caution"),
-    (("psychotherapy", 0, "completed"), "psychotherapy", None),
     (("other_treatments", 0, "completed"), "mechanism", None),
-    (("other_treatments", 1, "completed"), "mechanism", None),
     (("other_treatments", 2, "completed"), "emerging", None),
     (("other_treatments", 3, "completed"), "emerging", None),
     (("other_treatments", 4, "completed"), "emerging", None),
@@ -92,6 +90,15 @@ UNCHANGED = [
     ("previous_episodes",),
     # a full trial is full whether or not it is still being taken
     ("trials", 0, "still_taking"),
+    # section 10: ordinary activation on an antidepressant is not a bipolar feature on its own
+    ("bipolar", "antidepressant_activation"),
+    # section 10: 16 sessions of CBT are a full course whether or not it is recorded as finished
+    ("psychotherapy", 0, "completed"),
+    # section 10: with ECT, ketamine and an MAOI tried, the mechanism layer does not need TMS too
+    ("other_treatments", 1, "completed"),
+    # the ECT course has 9 sessions (6 make a course) and is recorded as completed: either answer decides
+    ("other_treatments", 5, "completed"),
+    ("other_treatments", 5, "sessions"),
 ]
 
 
@@ -120,26 +127,59 @@ def test_inability_to_function_is_reported_as_not_asked(run: Run, worked_through
     worked_through["unable_to_function"] = True  # read only if the intake adds this field
     result = run(worked_through)
     assert result["urgency"]["urgent"] is True
-    assert "You said you cannot manage daily life right now." in result["urgency"]["reasons"]
+    assert (
+        "The intake records that work, study or looking after yourself or others is not possible right now."
+        in result["urgency"]["reasons"]
+    )
+    assert not any("You said" in r for r in result["urgency"]["reasons"])
 
 
 # Each screen lists exactly the questions still unanswered, in the words the summary shows.
 SCREEN_GAPS = [
     # changes to the worked-through record, screen, the questions listed as not yet answered
-    ({("bipolar", "elevated_periods"): None}, "bipolar",
-     ["periods of days with much more energy than usual, racing thoughts, or unusual risk-taking or "
-      "irritability"]),
-    ({("bipolar", "little_sleep_needed"): None, ("bipolar", "family_history"): None}, "bipolar",
-     ["periods of needing much less sleep than usual without feeling tired",
-      "a parent, brother or sister with bipolar disorder"]),
-    ({("trauma", "exposure"): None}, "trauma",
-     ["whether you have been through a frightening, horrible or traumatic event",
-      "the five PC-PTSD-5 questions"]),
+    (
+        {("bipolar", "elevated_periods"): None},
+        "bipolar",
+        [
+            "periods of days with much more energy than usual, racing thoughts, or unusual risk-taking or "
+            "irritability"
+        ],
+    ),
+    (
+        {("bipolar", "little_sleep_needed"): None, ("bipolar", "family_history"): None},
+        "bipolar",
+        [
+            "periods of needing much less sleep than usual without feeling tired",
+            "a parent, brother or sister with bipolar disorder",
+        ],
+    ),
+    (
+        {("trauma", "exposure"): None},
+        "trauma",
+        [
+            "whether you have been through a frightening, horrible or traumatic event",
+            "the five PC-PTSD-5 questions",
+        ],
+    ),
     ({("trauma", "exposure"): True}, "trauma", ["the five PC-PTSD-5 questions"]),
-    ({("adhd", "since_childhood"): None, ("adhd", "trouble_finishing"): True, ("adhd", "distractible"): True},
-     "adhd", ["trouble that goes back to childhood"]),
-    ({("adhd", "since_childhood"): True, ("adhd", "trouble_finishing"): True, ("adhd", "distractible"): None},
-     "adhd", ["being easily distracted"]),
+    (
+        {
+            ("adhd", "since_childhood"): None,
+            ("adhd", "trouble_finishing"): True,
+            ("adhd", "distractible"): True,
+        },
+        "adhd",
+        ["trouble that goes back to childhood"],
+    ),
+    (
+        {
+            ("adhd", "since_childhood"): True,
+            ("adhd", "trouble_finishing"): True,
+            ("adhd", "distractible"): None,
+        },
+        "adhd",
+        ["being easily distracted"],
+    ),
     ({("medical", "loud_snoring"): None}, "sleep_apnoea", ["loud snoring"]),
     ({("medical", "labs_checked_past_year", "thyroid"): None}, "medical", ["thyroid function"]),
 ]

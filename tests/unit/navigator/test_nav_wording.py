@@ -33,6 +33,8 @@ RULE_MODULES = sorted(
             "plan.py",
             "context.py",
             "common.py",
+            "current.py",
+            "staging.py",
         )
     ]
     + list((PACKAGE / "layers").glob("*.py"))

@@ -1,5 +1,6 @@
-"""Layer 4, psychotherapy medication cannot replace (navigator.md section 6): the flags no_psychotherapy
-and no_trauma_focused_therapy, and the layer."""
+"""Layer 4, psychotherapy medication cannot replace (navigator.md sections 6 and 10): the flags
+no_psychotherapy and no_trauma_focused_therapy, and the layer. A structured therapy counts as tried
+with 8 or more sessions (navigator_wording.yml `courses`); fewer is "a short course" (partly)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..common import tri_pick
 from ..context import Context
 from ..findings import Finding
 from ..model import CautionResult, LayerResult, Statement
+from ..trials import course
 
 ORDER = ["behavioural_activation", "cbt", "ipt", "trauma_focused", "dbt", "act"]
 
@@ -66,12 +68,19 @@ def layer(ctx: Context, trauma_result: str, cautions: Sequence[CautionResult]) -
         reasons.append(
             say("psychotherapy.recorded", therapies="; ".join(w for ws in described.values() for w in ws))
         )
-    completed_structured = any(
-        _structured(ctx, p.get("type")) and p.get("completed") is True for p in ctx.therapies
-    )
-    completed_trauma = any(
-        _trauma_focused(ctx, p.get("type")) and p.get("completed") is True for p in ctx.therapies
-    )
+
+    def full(p: object) -> bool:
+        return course(ctx, "psychotherapy", p.get("sessions"), p.get("completed")) is True  # type: ignore[attr-defined]
+
+    completed_structured = any(_structured(ctx, p.get("type")) and full(p) for p in ctx.therapies)
+    completed_trauma = any(_trauma_focused(ctx, p.get("type")) and full(p) for p in ctx.therapies)
+    short = [
+        p
+        for p in ctx.therapies
+        if _structured(ctx, p.get("type"))
+        and course(ctx, "psychotherapy", p.get("sessions"), p.get("completed")) is False
+        and isinstance(p.get("sessions"), int)
+    ]
 
     if not ctx.therapy_known:
         status = "open"
@@ -82,7 +91,22 @@ def layer(ctx: Context, trauma_result: str, cautions: Sequence[CautionResult]) -
         status = "worked_through"
     else:
         status = "partly"
-        if not completed_structured:
+        if short and not completed_structured:
+            reasons.append(
+                say(
+                    "psychotherapy.short_course",
+                    therapies="; ".join(
+                        render.phrase(
+                            "therapy.short",
+                            name=ctx.wording.therapies[str(p.get("type"))].name,
+                            sessions=p.get("sessions"),
+                        )
+                        for p in short
+                    ),
+                    needed=ctx.wording.courses.get("psychotherapy"),
+                )
+            )
+        elif not completed_structured:
             reasons.append(say("psychotherapy.not_finished"))
         if trauma_result == "incomplete" and not completed_trauma:
             reasons.append(say("psychotherapy.trauma_incomplete"))
