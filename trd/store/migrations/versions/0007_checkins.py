@@ -46,7 +46,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("link_token_hash", name="uq_trd_checkin_subscriptions_link_token_hash"),
     )
     op.create_index(
-        "ix_trd_checkin_subscriptions_sms_sender_id", "trd_checkin_subscriptions", ["sms_sender_id"], unique=False
+        "ix_trd_checkin_subscriptions_sms_sender_id",
+        "trd_checkin_subscriptions",
+        ["sms_sender_id"],
+        unique=False,
     )
     op.create_table(
         "trd_checkins",
@@ -95,7 +98,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_trd_checkin_attempts"),
     )
-    op.create_index("ix_trd_checkin_attempts_checkin_id", "trd_checkin_attempts", ["checkin_id"], unique=False)
+    op.create_index(
+        "ix_trd_checkin_attempts_checkin_id", "trd_checkin_attempts", ["checkin_id"], unique=False
+    )
     op.create_table(
         "trd_checkin_codes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -109,7 +114,9 @@ def upgrade() -> None:
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_trd_checkin_codes"),
     )
-    op.create_index("ix_trd_checkin_codes_conversation_id", "trd_checkin_codes", ["conversation_id"], unique=False)
+    op.create_index(
+        "ix_trd_checkin_codes_conversation_id", "trd_checkin_codes", ["conversation_id"], unique=False
+    )
     with op.batch_alter_table("trd_escalations") as batch:
         batch.alter_column("crisis_id", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("priority", sa.String(length=16), nullable=False, server_default="urgent"))
