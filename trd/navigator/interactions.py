@@ -296,6 +296,5 @@ def would_pair(
                 continue
             option_side = Medicine("(option)", (matched[0],), True)
             if _counts(table, rule, option_side, med):
-                out.append((med, rule, matched[0]))
-                break
+                out.append((med, rule, matched[0]))  # each rule once per medicine
     return out
