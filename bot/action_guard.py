@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Mapping, Optional
 
 _MARK = "_trd_action_guard"
@@ -33,6 +34,7 @@ SLOT_CRISIS_ACTIVE = "crisis_active"
 SLOT_RISK_CATEGORY = "risk_category"
 MAX_EXCERPT_CHARS = 500
 MAX_LABEL = 64
+WORKER_THREADS = 64
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +199,13 @@ def _warm_on_load() -> None:
         return
 
     async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        # Database calls run in the loop's default worker threads (the tracker store, the SMS
+        # inbox and outbox, web sessions); Python's default pool has cpu+4 threads, which a
+        # locked database fills in seconds (each waits up to 30 s), and then even a DNS lookup
+        # for the crisis SMS would queue behind them.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="trd-io")
+        )
         agent = await original(*args, **kwargs)
         app = args[3] if len(args) > 3 else kwargs.get("app")
         await crisis_now.warm_agent(app if app is not None else _Holder(agent))

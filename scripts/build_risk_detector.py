@@ -38,10 +38,11 @@ from trd.safety.detector import (  # noqa: E402
     DETECTOR_FILE,
     LABELS,
     MlpWeights,
+    RiskDetector,
     Thresholds,
     data_fingerprint,
     fit_mlp,
-    softmax_rows,
+    save_members,
 )
 from trd.safety.encoder import SentenceEncoder  # noqa: E402
 
@@ -55,8 +56,10 @@ CACHE = ROOT / "build" / "risk" / "embeddings.npz"
 SAFETY_INTENTS = {"crisis", "crisis_danger_now", "sos", "crisis_retract", "not_safe", "share_feelings"}
 # The network's settings, and the false-alarm budgets the thresholds are chosen for (the
 # share of the validation set's no-risk messages that may reach each tier).
+# "members": networks in the ensemble (seeds seed .. seed + members - 1).
 SETTINGS: Dict[str, float] = {
     "hidden": 128, "epochs": 40, "lr": 3e-3, "weight_decay": 1e-4, "dropout": 0.2, "seed": 0,
+    "members": 5,
     "clear_budget": 0.01, "possible_budget": 0.10, "other_budget": 0.01,
 }
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
@@ -104,7 +107,12 @@ def validation_examples() -> List[Tuple[str, str, str]]:
 
 
 class EmbeddingCache:
-    """Embeddings by text digest, kept in build/ so a rebuild embeds only new texts."""
+    """Embeddings by text digest, kept in build/ so a rebuild embeds only new texts.
+
+    It stands in for the encoder when the detector reads the validation set (``encode``).
+    """
+
+    dimension = SentenceEncoder.dimension
 
     def __init__(self, encoder: SentenceEncoder) -> None:
         self.encoder = encoder
@@ -125,6 +133,12 @@ class EmbeddingCache:
                 self.table[k] = self.encoder.encode(text)
             rows.append(self.table[k])
         return np.vstack(rows)
+
+    def encode(self, text: str) -> np.ndarray:
+        k = self.key(text)
+        if k not in self.table:
+            self.table[k] = self.encoder.encode(text)
+        return self.table[k]
 
     def save(self) -> None:
         CACHE.parent.mkdir(parents=True, exist_ok=True)
@@ -184,22 +198,28 @@ def choose_thresholds(
     return th, report
 
 
-def build() -> Tuple[Dict[str, object], MlpWeights]:
+def build() -> Tuple[Dict[str, object], List[MlpWeights]]:
     examples = training_examples()
     encoder = SentenceEncoder()
     cache = EmbeddingCache(encoder)
     x = cache.embed([t for t, _, _ in examples])
     y = np.array([LABELS.index(label) for _, label, _ in examples])
     counts = np.bincount(y, minlength=len(LABELS))
-    weights = fit_mlp(
-        x, y, len(LABELS), hidden=int(SETTINGS["hidden"]), epochs=int(SETTINGS["epochs"]),
-        lr=SETTINGS["lr"], weight_decay=SETTINGS["weight_decay"], dropout=SETTINGS["dropout"],
-        seed=int(SETTINGS["seed"]),
-    )
+    members = [
+        fit_mlp(
+            x, y, len(LABELS), hidden=int(SETTINGS["hidden"]), epochs=int(SETTINGS["epochs"]),
+            lr=SETTINGS["lr"], weight_decay=SETTINGS["weight_decay"], dropout=SETTINGS["dropout"],
+            seed=int(SETTINGS["seed"]) + i,
+        )
+        for i in range(int(SETTINGS["members"]))
+    ]
     val = validation_examples()
-    vx = cache.embed([t for t, _, _ in val])
+    # the validation set is read the way the guard reads a message (whole and by sentence)
+    unset = Thresholds(clear=2.0, possible=2.0, third_party=2.0, harm_to_others=2.0)
+    reader = RiskDetector(members, unset, encoder=cache)  # type: ignore[arg-type]
+    readings = [reader.read(t) for t, _, _ in val]
     cache.save()
-    prob = softmax_rows(weights.logits(vx))
+    prob = np.array([[r.probabilities[label] for label in LABELS] for r in readings])
     thresholds, report = choose_thresholds(
         prob, [lab for _, lab, _ in val], [c for _, _, c in val], engine_flags([t for t, _, _ in val])
     )
@@ -212,7 +232,7 @@ def build() -> Tuple[Dict[str, object], MlpWeights]:
         "thresholds": thresholds.__dict__,
         "validation": report,
     }
-    return about, weights
+    return about, members
 
 
 def fingerprint(examples: Sequence[Tuple[str, str, str]]) -> str:
@@ -240,10 +260,9 @@ def main(argv: List[str]) -> int:
                   "run `make generate`", file=sys.stderr)
             return 1
         return 0
-    about, weights = build()
+    about, members = build()
     npz = DETECTOR_FILE.with_suffix(".npz")
-    with npz.open("wb") as handle:
-        np.savez(handle, w1=weights.w1, b1=weights.b1, w2=weights.w2, b2=weights.b2)
+    save_members(npz, members)
     about["weights_sha256"] = hashlib.sha256(npz.read_bytes()).hexdigest()
     DETECTOR_FILE.write_text(json.dumps(about, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {DETECTOR_FILE.relative_to(ROOT)} and {npz.name}: thresholds {about['thresholds']}")

@@ -148,6 +148,7 @@ class SmsInbox:
         """Move spooled messages in, then handle the unhandled ones nobody holds; returns how many."""
         await asyncio.to_thread(self.spool.replay, self.queues.restore)
         pending = await asyncio.to_thread(self.queues.claim_pending, 20)
+        by_sender: Dict[str, List[InboxMessage]] = {}
         for message in pending:
             if message.message_sid in self._in_hand:
                 continue
@@ -156,7 +157,9 @@ class SmsInbox:
                 message.attempts,
                 message.sender_id,
             )
-            self.channel._spawn(self.process_pending(message))
+            by_sender.setdefault(message.sender_id, []).append(message)
+        for messages in by_sender.values():  # one person's messages one after another, in order
+            self.channel._spawn(self._process_in_order(messages))
         return len(pending)
 
     # --- accepting ------------------------------------------------------------------------------
@@ -189,12 +192,10 @@ class SmsInbox:
             "body": inbound.body,
             "num_media": inbound.num_media,
         }
-        await asyncio.to_thread(
-            self.spool.received,
-            inbound.message_sid,
-            inbound.sender_id,
-            payload,
-            datetime.now(timezone.utc).isoformat(),
+        # On the event loop, not in a worker thread: one small fsync'ed append, and the worker
+        # threads may all be waiting for the same database.
+        self.spool.received(
+            inbound.message_sid, inbound.sender_id, payload, datetime.now(timezone.utc).isoformat()
         )
         return Accepted(NEW, ContactState(inbound.sender_id, False), 1)
 
@@ -203,6 +204,10 @@ class SmsInbox:
         return accepted.outcome in (HANDLED, IN_HAND)
 
     # --- handling -------------------------------------------------------------------------------
+    async def _process_in_order(self, messages: List[InboxMessage]) -> None:
+        for message in messages:
+            await self.process_pending(message)
+
     async def process_pending(self, message: InboxMessage) -> None:
         from bot.channels.sms import Inbound
 

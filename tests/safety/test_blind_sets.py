@@ -1,7 +1,8 @@
 """The blind evaluation sets stay blind: well formed, big enough, and never in training.
 
-tests/safety/blind/ (the test sets) and tests/safety/validation/ (for choosing thresholds)
-were written by helpers that never saw the code, the lexicon or the training data. A line
+tests/safety/blind/ and tests/safety/blind2/ (the test sets of two rounds, by two writers)
+and tests/safety/validation/ (for choosing thresholds) were written by helpers that never
+saw the code, the lexicon or the training data. A line
 from them that shows up in data/nlu (the classifier's training data), in the risk
 detector's training messages (data/safety/risk_training/) or in the risk lexicon's
 examples would make every figure measured on them optimistic, so this test fails
@@ -24,6 +25,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 BLIND = ROOT / "tests" / "safety" / "blind"
 VALIDATION = ROOT / "tests" / "safety" / "validation" / "validation.yml"
+BLIND2 = ROOT / "tests" / "safety" / "blind2"  # the second blind round (a different writer)
+TEST_FOLDERS = (BLIND, BLIND2)
 
 CLEAR_CATEGORIES = {
     "intent", "plan_or_method", "preparatory_acts", "self_harm", "danger_now", "ambivalence",
@@ -42,22 +45,22 @@ def norm(text: str) -> str:
 
 
 def evaluation_lines() -> Iterator[Tuple[str, str]]:
-    """(file, text) for every message of every blind and validation set."""
-    for name in ("crisis_test.yml", "lookalike_test.yml"):
-        for m in _load(BLIND / name)["messages"]:
-            yield name, m["text"]
-    for c in _load(BLIND / "conversations_test.yml")["conversations"]:
-        for turn in c["turns"]:
-            # a greeting or a one-word reply ("hey", "no") inside a conversation carries no
-            # evaluation of its own and is bound to match a training line
-            if len(norm(turn).split()) > 2:
-                yield "conversations_test.yml", turn
+    """(file, text) for every message of every blind and validation set (both rounds)."""
+    for folder in TEST_FOLDERS:
+        for name in ("crisis_test.yml", "lookalike_test.yml"):
+            for m in _load(folder / name)["messages"]:
+                yield f"{folder.name}/{name}", m["text"]
+        for c in _load(folder / "conversations_test.yml")["conversations"]:
+            for turn in c["turns"]:
+                # a greeting or a one-word reply ("hey", "no") inside a conversation carries no
+                # evaluation of its own and is bound to match a training line
+                if len(norm(turn).split()) > 2:
+                    yield f"{folder.name}/conversations_test.yml", turn
     for path in sorted(VALIDATION.parent.glob("validation*.yml")):
         for m in _load(path)["messages"]:
             yield "validation.yml", m["text"]
-    conversations = VALIDATION.parent / "conversations_validation.yml"
-    if conversations.exists():
-        for c in _load(conversations)["conversations"]:
+    for path in sorted(VALIDATION.parent.glob("conversations_validation*.yml")):
+        for c in _load(path)["conversations"]:
             for turn in c["turns"]:
                 if len(norm(turn).split()) > 2:
                     yield "validation.yml", turn
@@ -101,6 +104,24 @@ def test_the_test_sets_are_big_enough_and_labelled() -> None:
     assert set(labels) == {"clear", "possible", "none"}
 
 
+def test_the_second_round_is_well_formed() -> None:
+    """blind2: a second writer's test part (about 65% per category; the rest is validation)."""
+    crisis = _load(BLIND2 / "crisis_test.yml")["messages"]
+    assert {m["category"] for m in crisis if m["tier"] == "clear"} == CLEAR_CATEGORIES
+    assert {m["category"] for m in crisis if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
+    assert len(crisis) >= 250 and len(_load(BLIND2 / "lookalike_test.yml")["messages"]) >= 250
+    convs = _load(BLIND2 / "conversations_test.yml")["conversations"]
+    assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
+    assert sum(c["at_risk"] for c in convs) >= 20
+    for c in convs:
+        assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
+        if not c["at_risk"]:
+            assert c["first_risk_turn"] is None and c["clear_risk_turn"] is None, c["id"]
+    for path in sorted(VALIDATION.parent.glob("validation*.yml")):
+        assert {m["label"] for m in _load(path)["messages"]} <= {
+            "clear", "possible", "third_party", "harm_to_others", "none"}, path.name
+
+
 def test_no_evaluation_line_is_in_the_training_data_or_the_lexicon() -> None:
     train = [norm(t) for t in training_lines()]
     exact = set(train)
@@ -116,12 +137,14 @@ def test_no_evaluation_line_is_in_the_training_data_or_the_lexicon() -> None:
 
 
 def test_the_validation_set_and_the_test_sets_do_not_share_lines() -> None:
-    val = {norm(m["text"]) for m in _load(VALIDATION)["messages"]}
+    val = {norm(m["text"]) for path in sorted(VALIDATION.parent.glob("validation*.yml"))
+           for m in _load(path)["messages"]}
     shared = [(s, t) for s, t in evaluation_lines() if s != "validation.yml" and norm(t) in val]
     assert shared == []
 
 
+@pytest.mark.parametrize("folder", TEST_FOLDERS, ids=lambda f: f.name)
 @pytest.mark.parametrize("name", ["crisis_test.yml", "lookalike_test.yml"])
-def test_no_set_repeats_a_message(name: str) -> None:
-    keys = Counter(norm(m["text"]) for m in _load(BLIND / name)["messages"])
+def test_no_set_repeats_a_message(folder: Path, name: str) -> None:
+    keys = Counter(norm(m["text"]) for m in _load(folder / name)["messages"])
     assert [k for k, n in keys.items() if n > 1] == []

@@ -94,6 +94,8 @@ class _Fixed:
         probabilities = {label: 1.0 if label == tier else 0.0 for label in det.LABELS}
         return det.Reading(probabilities=probabilities, tier=tier)
 
+    read_whole = read
+
 
 @pytest.fixture(scope="module")
 def engine() -> RiskEngine:
@@ -156,7 +158,7 @@ def test_said_to_be_safe_in_so_many_words_is_not_asked_on_the_detectors_word(eng
 
 def test_grief_and_someone_safe_now_are_not_read_as_someone_at_risk(engine: RiskEngine) -> None:
     # the detector's third-party reading is what the look-alike explains
-    grief = "i lost my brother last year, he took his own life in october"
+    grief = "we lost my cousin last year, she took her own life in march"
     assert _assess(engine, _Fixed({"brother": "third_party"}), [grief]) == "none"
     safe = "My brother attempted to kill himself two years ago. He's doing well now"
     assert _assess(engine, _Fixed({"brother": "third_party"}), [safe]) == "none"

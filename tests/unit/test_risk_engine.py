@@ -293,8 +293,8 @@ def test_zero_is_a_negation(engine: RiskEngine, text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "i lost my brother last year, he took his own life in october",
-        "my best friend killed himself in 2019 and I still think about him every day",
+        "we lost my cousin last year, she took her own life in march",
+        "my grandfather killed himself in 1998 and my mum still won't talk about it",
         "I lost my uncle to suicide",
         "i go to a suicide bereavement group on tuesdays",
     ],

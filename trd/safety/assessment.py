@@ -141,5 +141,5 @@ class RiskAssessor:
         recent = [m for m in messages[-CONTEXT_TURNS:] if len(m.split()) >= CONTEXT_MIN_WORDS]
         if len(recent) < 2:
             return None
-        reading = self.detector.read(" ".join(recent))
+        reading = self.detector.read_whole(" ".join(recent))
         return reading if reading.risk >= CONTEXT_THRESHOLD else None

@@ -14,7 +14,13 @@ chosen on a validation set nobody here wrote (``tests/safety/validation/``). Its
 * ``harm_to_others``: the person may harm a particular other person;
 * ``none``.
 
-The network is one hidden layer over the embedding. Its weights are in
+The model is an ensemble: several networks of one hidden layer over the embedding, trained
+with different seeds, whose probabilities are averaged (steadier near the thresholds than
+any one of them). A message of several sentences is read whole and sentence by sentence,
+and each risk probability is the highest of those readings, so a disclosure inside a long
+intake answer ("sertraline 100 for 3 months, no effect. keeping the rest to take all at
+once") is not averaged away by the rest of the message (:meth:`RiskDetector.read`);
+the last few messages joined are read whole (:meth:`RiskDetector.read_whole`). Its weights are in
 ``data/safety/risk_detector.npz`` and what a reviewer reads (labels, thresholds, the
 training data's fingerprint and size, the validation figures, the weights' sha256) in
 ``data/safety/risk_detector.json``; ``scripts/build_risk_detector.py`` (``make
@@ -27,9 +33,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -37,7 +44,25 @@ from trd.paths import DATA_DIR
 from trd.safety.encoder import SentenceEncoder, shared_encoder
 
 LABELS: Tuple[str, ...] = ("clear", "possible", "third_party", "harm_to_others", "none")
+RISK_LABELS: Tuple[str, ...] = LABELS[:4]  # read sentence by sentence too (the highest counts)
 DETECTOR_FILE = DATA_DIR / "safety" / "risk_detector.json"
+# A message is read sentence by sentence when it has at least two sentences of at least
+# PIECE_MIN_WORDS words; a very long one is read in at most MAX_PIECES runs of sentences
+# (each run a few consecutive sentences), which bounds the cost of a 2,000-character message.
+PIECE_MIN_WORDS = 3
+MAX_PIECES = 8
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+def pieces_of(text: str) -> List[str]:
+    """The sentences of a message read on their own (empty for a message of one sentence)."""
+    found = [p.strip() for p in _SENTENCE_BREAK.split(text) if len(p.split()) >= PIECE_MIN_WORDS]
+    if len(found) < 2:
+        return []
+    if len(found) > MAX_PIECES:
+        size = -(-len(found) // MAX_PIECES)  # ceiling division: runs of consecutive sentences
+        found = [" ".join(found[i:i + size]) for i in range(0, len(found), size)]
+    return found
 
 
 class DetectorUnavailable(RuntimeError):
@@ -156,15 +181,29 @@ def data_fingerprint(texts_and_labels: Iterable[Tuple[str, str]], settings: Mapp
 
 
 # --- serving ---------------------------------------------------------------------------------------
+def save_members(path: Path, members: Sequence[MlpWeights]) -> None:
+    """The ensemble's weights in one .npz (arrays stacked along a first axis, one per member)."""
+    with path.open("wb") as handle:
+        np.savez(handle, w1=np.stack([m.w1 for m in members]), b1=np.stack([m.b1 for m in members]),
+                 w2=np.stack([m.w2 for m in members]), b2=np.stack([m.b2 for m in members]))
+
+
+def _members_from(z: Mapping[str, np.ndarray]) -> List[MlpWeights]:
+    w1, b1, w2, b2 = z["w1"], z["b1"], z["w2"], z["b2"]
+    if w1.ndim == 2:  # a single network (the files before the ensemble)
+        return [MlpWeights(w1=w1, b1=b1, w2=w2, b2=b2)]
+    return [MlpWeights(w1=w1[i], b1=b1[i], w2=w2[i], b2=b2[i]) for i in range(w1.shape[0])]
+
+
 def read_detector_files(
     about_path: Path = DETECTOR_FILE, weights_path: Optional[Path] = None
-) -> Tuple[Dict[str, object], MlpWeights]:
-    """The sidecar (labels, thresholds, fingerprint, validation figures) and the weights."""
+) -> Tuple[Dict[str, object], List[MlpWeights]]:
+    """The sidecar (labels, thresholds, fingerprint, validation figures) and the ensemble's weights."""
     weights_path = weights_path or about_path.with_suffix(".npz")
     try:
         about = json.loads(about_path.read_text(encoding="utf-8"))
         with np.load(weights_path) as z:
-            weights = MlpWeights(w1=z["w1"], b1=z["b1"], w2=z["w2"], b2=z["b2"])
+            weights = _members_from(z)
     except (OSError, ValueError, KeyError) as exc:
         raise DetectorUnavailable(
             f"{about_path}: {exc} (run `make generate` to build the risk detector)"
@@ -181,14 +220,17 @@ class RiskDetector:
 
     def __init__(
         self,
-        weights: MlpWeights,
+        weights: Union[MlpWeights, Sequence[MlpWeights]],
         thresholds: Thresholds,
         encoder: Optional[SentenceEncoder] = None,
         labels: Sequence[str] = LABELS,
     ) -> None:
-        if weights.w1.shape[0] != SentenceEncoder.dimension or weights.w2.shape[1] != len(labels):
+        members = [weights] if isinstance(weights, MlpWeights) else list(weights)
+        if not members or any(
+            m.w1.shape[0] != SentenceEncoder.dimension or m.w2.shape[1] != len(labels) for m in members
+        ):
             raise DetectorUnavailable("the detector's weights do not fit the encoder and labels")
-        self.weights = weights
+        self.members = members
         self.thresholds = thresholds
         self.labels = tuple(labels)
         self._encoder = encoder
@@ -218,16 +260,32 @@ class RiskDetector:
             raise DetectorUnavailable(f"{path}: labels {labels} are not {LABELS}")
         return cls(weights, thresholds, encoder=encoder, labels=labels)
 
+    def probability_rows(self, embeddings: np.ndarray) -> np.ndarray:
+        """The ensemble's mean probabilities, one row per embedding (or one vector for one)."""
+        return np.mean([softmax_rows(m.logits(embeddings)) for m in self.members], axis=0)
+
     def probabilities_of(self, embedding: np.ndarray) -> Dict[str, float]:
-        p = softmax_rows(self.weights.logits(embedding))
+        p = self.probability_rows(embedding)
         return {label: float(p[i]) for i, label in enumerate(self.labels)}
 
     def read_embedding(self, embedding: np.ndarray) -> Reading:
         p = self.probabilities_of(embedding)
         return Reading(probabilities=p, tier=self.thresholds.tier(p))
 
-    def read(self, text: str) -> Reading:
+    def read_whole(self, text: str) -> Reading:
+        """The text read as one (the last few messages joined are read this way)."""
         return self.read_embedding(self.encoder.encode(text))
+
+    def read(self, text: str) -> Reading:
+        """One message: read whole and, when it has several sentences, sentence by sentence;
+        each risk probability is the highest of those readings (``none`` is the whole's)."""
+        p = self.probabilities_of(self.encoder.encode(text))
+        parts = pieces_of(text)
+        if parts:
+            rows = self.probability_rows(np.vstack([self.encoder.encode(part) for part in parts]))
+            for label in RISK_LABELS:
+                p[label] = max(p[label], float(rows[:, self.labels.index(label)].max()))
+        return Reading(probabilities=p, tier=self.thresholds.tier(p))
 
     def read_many(self, texts: Iterable[str]) -> List[Reading]:
         return [self.read(t) for t in texts]
