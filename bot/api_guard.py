@@ -12,6 +12,12 @@ builds its app) wraps ``rasa.server.create_app`` so that every API route:
 * checks ``?token=`` against the configured token with :func:`hmac.compare_digest`
   (Rasa compares with ``==``): a wrong or missing token gets 401 before Rasa's handler.
 
+* checks the JSON body of the routes that take one before Rasa reads it
+  (:func:`body_problem`): Rasa answers a malformed body there with a 500 and a traceback;
+  here it is a 400 that says what to send. ``/model/train`` and ``/model/test/...`` (training
+  and evaluating inside the serving process) are refused with 403: run ``rasa train`` /
+  ``rasa test`` offline.
+
 The channels' own routes (``/webhooks/...``), the chat page and the summary pages are not
 API routes and are untouched. ``scripts/run.sh`` enables the API only when
 ``RASA_ENABLE_API`` is 1 (``make run`` sets it; a deployment leaves it off).
@@ -21,7 +27,9 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import logging
+import re
 from typing import Any, Callable, Optional, Tuple
 
 logger = logging.getLogger(__name__)
@@ -60,8 +68,52 @@ def decide(
     if proxied or not is_loopback(peer):
         return 403
     if token:
-        if not provided or not hmac.compare_digest(provided.encode(), token.encode()):
+        if not provided or not hmac.compare_digest(provided.encode("utf-8", "surrogatepass"), token.encode()):
             return 401
+    return None
+
+
+_CONVERSATION_ROUTE = re.compile(r"^/conversations/[^/]+/(messages|tracker/events|trigger_intent|execute)$")
+NOT_SERVED = ("/model/train", "/model/test")
+
+
+def _is_object_with(body: Any, *keys: str) -> bool:
+    return isinstance(body, dict) and all(isinstance(body.get(k), str) and body.get(k) for k in keys)
+
+
+def body_problem(method: str, path: str, raw: bytes) -> Optional[Tuple[int, str]]:
+    """(status, what to send) for an API request Rasa would fail on with a 500; None when fine."""
+    if any(path == p or path.startswith(p + "/") for p in NOT_SERVED):
+        return (
+            403,
+            "Training and testing are not done by the serving process: run `rasa train` / `rasa test`.",
+        )
+    if method not in ("POST", "PUT"):
+        return None
+    found = _CONVERSATION_ROUTE.match(path)
+    route = found.group(1) if found else path
+    needs = {
+        "/model/parse": ("text",),
+        "messages": ("text", "sender"),
+        "trigger_intent": ("name",),
+        "execute": ("name",),
+        "/model": (),
+        "tracker/events": (),
+    }.get(route)
+    if needs is None:
+        return None
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return 400, "The body must be JSON."
+    if route == "tracker/events":
+        events = body if isinstance(body, list) else [body]
+        if not events or not all(_is_object_with(e, "event") for e in events):
+            return 400, 'Send an event, or a list of events, like {"event": "slot", "name": "x", "value": 1}.'
+        return None
+    if not _is_object_with(body, *needs):
+        fields = ", ".join(f'"{k}": "..."' for k in needs)
+        return 400, f"Send a JSON object{' like {' + fields + '}' if fields else ''}."
     return None
 
 
@@ -82,7 +134,14 @@ def guard_app(app: Any, token: Optional[str]) -> Any:
         proxied = any(h in request.headers for h in _PROXY_HEADERS)
         status = decide(request.path, _peer(request), request.args.get("token"), token, proxied)
         if status is None:
-            return None
+            if not is_api_path(request.path):
+                return None
+            problem = body_problem(request.method, request.path, getattr(request, "body", b"") or b"")
+            if problem is None:
+                return None
+            return response.json(
+                {"status": "failure", "reason": "BadRequest", "message": problem[1]}, status=problem[0]
+            )
         if status == 403:
             logger.warning(
                 "Rasa API refused for %s %s from a non-loopback address", request.method, request.path

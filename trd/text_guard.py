@@ -33,10 +33,18 @@ _INVISIBLE_EXTRA = re.compile("[\u034f\ufe00-\ufe0f\U000e0100-\U000e01ef\u115f\u
 
 
 def remove_invisible(text: str) -> str:
-    """``text`` without the characters that show nothing (see the module's docstring)."""
+    """``text`` without the characters that show nothing (see the module's docstring).
+
+    A lone surrogate (possible in JSON, ``"\\ud800"``, but not in UTF-8: no database or log
+    can store it) becomes U+FFFD, the replacement character.
+    """
     if text.isascii():
         return text
-    kept = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    kept = "".join(
+        "\ufffd" if category == "Cs" else ch
+        for ch, category in ((ch, unicodedata.category(ch)) for ch in text)
+        if category != "Cf"
+    )
     return _INVISIBLE_EXTRA.sub("", kept)
 
 

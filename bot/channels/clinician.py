@@ -68,7 +68,7 @@ def token_matches(given: Optional[str], expected: str) -> bool:
     """Constant-time comparison; an empty expected token never matches."""
     if not given or not expected:
         return False
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
 
 
 class ClinicianApi(InputChannel):

@@ -28,6 +28,7 @@ import hmac
 import json
 import logging
 import os
+import re
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -56,6 +57,9 @@ MAX_SENDER_CHARS = 128
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"error": code, "message": message}, status=status)
+
+
+_SENDER_CHARS = re.compile(r"[\x21-\x7e]+")
 
 
 class AuthenticatedRestInput(InputChannel):
@@ -88,7 +92,9 @@ class AuthenticatedRestInput(InputChannel):
             given = header[7:].strip()
         elif request.args.get("token"):
             given = str(request.args.get("token"))
-        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
+        return bool(given) and hmac.compare_digest(
+            given.encode("utf-8", "surrogatepass"), self.token.encode("utf-8")
+        )
 
     def _static_payloads(self, request: Request) -> FrozenSet[str]:
         agent = getattr(request.app.ctx, "agent", None)
@@ -184,13 +190,17 @@ class AuthenticatedRestInput(InputChannel):
                 return _error(401, "unauthorised", "Send the token: Authorization: Bearer <token>.")
             try:
                 body = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..."
                 return _error(400, "invalid_json", 'Send JSON like {"sender": "rest-1", "message": "hi"}.')
             if not isinstance(body, dict) or "message" not in body:
                 return _error(400, "missing_message", 'Send JSON like {"sender": "rest-1", "message": "hi"}.')
             raw_sender = body.get("sender")
             sender = raw_sender if isinstance(raw_sender, str) else ""
-            if not sender.startswith(SENDER_PREFIX) or len(sender) > MAX_SENDER_CHARS:
+            if (
+                not sender.startswith(SENDER_PREFIX)
+                or len(sender) > MAX_SENDER_CHARS
+                or not _SENDER_CHARS.fullmatch(sender)  # printable ASCII: it names database rows
+            ):
                 return _error(
                     403,
                     "sender_not_allowed",

@@ -631,7 +631,7 @@ class WebChatInput(InputChannel):
                     return _error(413, "too_large", "The request is too large.")
                 try:
                     body = json.loads(request.body)
-                except (ValueError, UnicodeDecodeError):
+                except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..."
                     return _error(400, "invalid_json", 'Send JSON like {"resume": true}, or nothing.')
             if isinstance(body, dict) and body.get("resume") is True:
                 try:
@@ -690,7 +690,7 @@ class WebChatInput(InputChannel):
                 return _error(413, "too_large", f"Please keep messages under {MAX_MESSAGE_CHARS} characters.")
             try:
                 body = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..."
                 return _error(400, "invalid_json", 'Send JSON like {"message": "hello"}.')
             if not isinstance(body, dict) or "message" not in body:
                 return _error(400, "missing_message", 'Send JSON like {"message": "hello"}.')

@@ -127,3 +127,32 @@ def test_install_wraps_rasas_create_app_once(monkeypatch: pytest.MonkeyPatch) ->
     api_guard.install()  # idempotent
     app = rasa.server.create_app(auth_token=TOKEN)
     assert len(calls) == 1 and len(app.request_middleware) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/model/parse", b"{not json", 400),
+        ("POST", "/model/parse", b"[1, 2]", 400),
+        ("POST", "/model/parse", b'{"message": "hi"}', 400),
+        ("POST", "/model/parse", b"[" * 5000 + b"]" * 5000, 400),
+        ("POST", "/model/parse", b'{"text": "hi"}', None),
+        ("POST", "/conversations/rest-1/messages", b'{"text": "hi"}', 400),
+        ("POST", "/conversations/rest-1/messages", b'{"text": "hi", "sender": "user"}', None),
+        ("POST", "/conversations/rest-1/tracker/events", b"[]", 400),
+        ("POST", "/conversations/rest-1/tracker/events", b'[{"event": "slot"}, 3]', 400),
+        ("PUT", "/conversations/rest-1/tracker/events", b'{"event": "restart"}', None),
+        ("POST", "/conversations/rest-1/trigger_intent", b'{"nam": "x"}', 400),
+        ("PUT", "/model", b'"x"', 400),
+        ("POST", "/model/train", b"{}", 403),
+        ("POST", "/model/test/intents", b"{}", 403),
+        ("GET", "/conversations/rest-1/tracker", b"", None),
+        ("POST", "/conversations/rest-1/predict", b"", None),
+    ],
+)
+def test_malformed_api_bodies_get_400_not_rasas_500(method: str, path: str, body: bytes, status: Any) -> None:
+    """#10 fuzz run: Rasa answers these with a 500 and a traceback; the guard says what to send."""
+    problem = api_guard.body_problem(method, path, body)
+    assert (problem[0] if problem else None) == status
+    if problem:
+        assert problem[1]  # a message that says what to send
