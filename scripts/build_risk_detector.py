@@ -55,12 +55,15 @@ CACHE = ROOT / "build" / "risk" / "embeddings.npz"
 # NLU intents whose examples are not plain "no risk" (their meaning is the safety path's).
 SAFETY_INTENTS = {"crisis", "crisis_danger_now", "sos", "crisis_retract", "not_safe", "share_feelings"}
 # The network's settings, and the false-alarm budgets the thresholds are chosen for (the
-# share of the validation set's no-risk messages that may reach each tier).
+# share of the validation set's no-risk messages that may reach each tier). The third-party
+# and harm-to-others tiers raise the full crisis block on the detector's word alone, and on
+# the validation conversations of people not at risk they were a main source of blocks
+# (someone talking about other people): half the clear tier's budget each.
 # "members": networks in the ensemble (seeds seed .. seed + members - 1).
 SETTINGS: Dict[str, float] = {
     "hidden": 128, "epochs": 40, "lr": 3e-3, "weight_decay": 1e-4, "dropout": 0.2, "seed": 0,
     "members": 5,
-    "clear_budget": 0.01, "possible_budget": 0.10, "other_budget": 0.01,
+    "clear_budget": 0.01, "possible_budget": 0.10, "other_budget": 0.005,
 }
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 

@@ -537,6 +537,9 @@ class Rule:
     not_examples: Tuple[str, ...] = ()
     source: str = ""
     unless: Optional[Pattern[str]] = None
+    # the word names the topic ("suicide"): alone, without the person's own state around it
+    # ("how many people die by suicide a year"), it is a mention, not a disclosure
+    mention: bool = False
 
 
 @dataclass(frozen=True)
@@ -563,6 +566,7 @@ class Lexicon:
     answers: Optional[Pattern[str]] = None
     question_cues: Optional[Pattern[str]] = None
     third_party_safe: Optional[Pattern[str]] = None
+    own_state: Optional[Pattern[str]] = None
 
 
 _MACRO_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -708,6 +712,7 @@ def build_lexicon(
                         not_examples=tuple(str(x) for x in entry.get("not_examples", []) or []),
                         source=str(entry["match"]),
                         unless=unless,
+                        mention=bool(entry.get("mention", False)),
                     )
                 )
         return rules
@@ -787,6 +792,7 @@ def build_lexicon(
         answers=opt_full_regex(neg.get("answers"), f"{where}: negation.answers"),
         question_cues=opt_regex(neg.get("question_cues"), f"{where}: negation.question_cues"),
         third_party_safe=opt_regex(neg.get("third_party_safe"), f"{where}: negation.third_party_safe"),
+        own_state=opt_regex(subj.get("own_state"), f"{where}: subjects.own_state"),
     )
     return lex
 
@@ -812,6 +818,9 @@ _QUESTION_AUX = frozenset({"do", "does", "did", "am", "is", "are", "was", "were"
 _SUBJECT_PRONOUNS = frozenset({"i", "you", "he", "she", "they", "we"})
 _FRAGMENT_WORDS = 8  # "suicidal? no", "thoughts of being better off dead or hurting myself - not at all"
 _QUESTION_MARKS = re.compile(r"[?:\-\u2013\u2014]")  # a question or a form's "label: answer"
+_OWN_PRONOUNS = frozenset({"i", "me", "myself", "im"})
+_OWN_BEFORE = frozenset({"my", "feel", "feeling", "felt", "feels", "so", "very", "really", "super", "getting",
+                         "get", "got", "been", "being", "am", "too", "quite", "pretty", "bit"})
 _ANSWERED_YES = re.compile(
     r"(?<![\w])(?:yes|yeah|yep|yup|yea|i do|i am|i have|i did|the truth|honestly|i could not say no)(?![\w])"
 )
@@ -830,9 +839,11 @@ class Hit:
     history: bool = False  # negated as history ("never been", "haven't ... in years")
     note: str = ""
     retracted: bool = False
+    mention: bool = False  # a topic word with nothing about the person's own state (Rule.mention)
 
     def as_dict(self) -> Dict[str, Any]:
         return {
+            "mention": self.mention,
             "rule": self.rule_id,
             "category": self.category,
             "text": self.text,
@@ -871,6 +882,11 @@ class RiskResult:
     @property
     def is_crisis(self) -> bool:
         return self.intent in (INTENT_CRISIS, INTENT_DANGER_NOW)
+
+    @property
+    def mention_only(self) -> bool:
+        """Every hit is a mention of the topic, about no one in particular (Rule.mention)."""
+        return bool(self.hits) and all(h.mention and not h.third_party for h in self.hits)
 
     @property
     def has_risk_signal(self) -> bool:
@@ -1069,6 +1085,23 @@ class RiskEngine:
         history = bool(lex.history_negators and lex.history_negators.search(" ".join(answer)))
         return True, history, "answered no (history)" if history else "denial: answered no"
 
+    def _is_mention(self, toks: List[str], first: int, last: int) -> bool:
+        """A topic word with nothing around it about the person's own state.
+
+        Own state: "I", "me" or "myself" in the clause before the word, "my", "feel", "so",
+        "been"... right before it ("my suicidal thoughts", "feeling suicidal"), or a present
+        marker in the sentence (``subjects.own_state``: "again", "tonight", "lately"...).
+        """
+        lex = self.lexicon
+        start = first
+        while start > 0 and toks[start - 1] not in (SENTENCE, CLAUSE):
+            start -= 1
+        if any(t in _OWN_PRONOUNS for t in toks[start:last]):
+            return False
+        if first > 0 and toks[first - 1] in _OWN_BEFORE:
+            return False
+        return not (lex.own_state is not None and lex.own_state.search(self._sentence(toks, first)))
+
     def _asked_by_someone_else(self, toks: List[str], first: int) -> bool:
         """The match is inside a question another person asked ("the nurse asked if I ...")."""
         lex = self.lexicon
@@ -1184,6 +1217,7 @@ class RiskEngine:
                 hit = Hit(
                     rule.id, category, m.group(0), s, e, third, negated, hist,
                     "; ".join(n for n in (note, neg_note) if n), self._retracted(toks, first, norm),
+                    mention=rule.mention and not third and self._is_mention(toks, first, last),
                 )
                 if negated and hist:
                     history.append(hit)
@@ -1217,7 +1251,7 @@ class RiskEngine:
             if safe_aff and not other_risk:
                 continue
             hits.append(Hit(d.rule_id, d.category, d.text, d.start, d.end, d.third_party, True, False,
-                            "denial (fires: safety first)", d.retracted))
+                            "denial (fires: safety first)", d.retracted, d.mention))
 
         # 4. outcome
         cats: List[str] = []
