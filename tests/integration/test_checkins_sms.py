@@ -237,7 +237,7 @@ def test_eight_weekly_check_ins_over_sms(deployment: Dict[str, Any]) -> None:
     note = receiver.wait_for_delivery(lambda r: r.payload.get("type") == "followup_notification", timeout=30)
     assert note.payload["reason"] == "worsening" and note.payload["priority"] == "routine"
     assert note.payload["phq9"]["previous"] == 8 and note.payload["phq9"]["latest"] == 14
-    assert me.phone not in note.body.decode()
+    assert note.payload["contact"]["phone"] == me.phone  # the delivery worker adds it: the care team can call
 
     # Week 5: item 9 above zero takes the crisis path at once, in the same turn, and is escalated.
     clock.to(at(6, 4, 14, 0))
@@ -253,7 +253,10 @@ def test_eight_weekly_check_ins_over_sms(deployment: Dict[str, Any]) -> None:
     assert crisis.index("988") < crisis.index("Are you safe right now?")
     alert = receiver.wait_for_delivery(lambda r: r.payload.get("type") == "crisis_escalation", timeout=30)
     assert alert.payload["risk_category"] == "suicidal_ideation"
-    assert me.say("I'm safe right now").startswith("I'm glad you're safe right now.")
+    after = me.say("I'm safe right now")  # the crisis is closed; the safety follow-up may ask more
+    assert after and not after.startswith("I'm really glad you told me")
+    if "Not now" in after:
+        me.say("not now")
 
     # STOP: no check-in is texted in week 6; START: week 7 comes.
     stop = me.say("STOP")
