@@ -24,6 +24,9 @@ from trd.checkins.store import ACTION_SEND, CheckinStore
 from trd.store.migrate import upgrade
 from trd.store.repository import InMemoryRepository
 
+# Every test migrates a database (SQLite, and PostgreSQL where marked): 0.3 s or more each.
+pytestmark = pytest.mark.slow
+
 NY = "America/New_York"
 SENDER = "sms-" + "c" * 32
 START = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)

@@ -22,6 +22,9 @@ from trd.checkins.store import CheckinStore
 from trd.store.migrate import upgrade
 from trd.store.sql import SqlRepository
 
+# Every test migrates a database (SQLite, and PostgreSQL where marked): 0.3 s or more each.
+pytestmark = pytest.mark.slow
+
 NY = "America/New_York"
 CONV = "web-" + "a" * 22
 START = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)

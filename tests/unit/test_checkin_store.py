@@ -20,6 +20,9 @@ from trd.store.checkin_models import SUB_ACTIVE, SUB_PAUSED, SUB_STOPPED
 from trd.store.escalation_models import KIND_FOLLOWUP, PRIORITY_ROUTINE, Escalation
 from trd.store.migrate import upgrade
 
+# Every test migrates a database (SQLite, and PostgreSQL where marked): 0.3 s or more each.
+pytestmark = pytest.mark.slow
+
 NY = "America/New_York"
 SENDER = "sms-" + "a" * 32
 

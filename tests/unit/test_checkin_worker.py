@@ -16,6 +16,9 @@ from trd.checkins.worker import Scheduler, TriggerResult
 from trd.store.checkin_models import SUB_PAUSED
 from trd.store.migrate import upgrade
 
+# Every test migrates a database (SQLite, and PostgreSQL where marked): 0.3 s or more each.
+pytestmark = pytest.mark.slow
+
 NY = "America/New_York"
 SENDER = "sms-" + "b" * 32
 START = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)  # Monday 10:00 in New York
