@@ -189,6 +189,21 @@ def _seconds(env: Any, name: str, default: int) -> int:
     return value
 
 
+def _session_registry(env: Any) -> SessionRegistry:
+    """The database's session registry (``DATABASE_URL``, the tracker store's); without one, this
+    process's memory, said plainly: revocations then hold only in this process until it stops."""
+    url = (env.get("DATABASE_URL", "") or "").strip()
+    if not url:
+        logger.warning(
+            "DATABASE_URL is not set: web chat sessions are kept in this process only, so ending one "
+            "does not hold across processes or restarts"
+        )
+        return InMemorySessionRegistry()
+    from trd.store.db import get_engine
+
+    return SqlSessionRegistry(lambda: get_engine(url))
+
+
 def _is_risk(message: Any) -> bool:
     """Whether the deterministic risk lexicon (trd/safety/risk.py) flags what the person typed."""
     return isinstance(message, str) and risk.assess(message[:MAX_MESSAGE_CHARS]).is_risk
@@ -247,7 +262,7 @@ class WebChatInput(InputChannel):
             cookie_path=f"{base_path}/chat",
             texts=load_web_texts(resources_file),
             limits=limits,
-            sessions=SqlSessionRegistry.from_env(),
+            sessions=_session_registry(env),
             idle_seconds=ttl,
             crisis_wait=crisis_now.wait_seconds(env),
         )

@@ -244,7 +244,17 @@ def test_an_sms_number_that_cannot_be_found_still_escalates(contacts: FakeContac
         lookup=contacts,
         now=NOW,
     )
-    assert payload["contact"] == {"phone": None, "sms_opted_out": None, "note": NOTE_SMS_UNKNOWN}
+    if contacts.error is not None:
+        # The store could not be read (e.g. the database is down and the crisis is spooled): the
+        # sender id stays, so the worker can still add the number when it sends (#10).
+        assert payload["contact"] == {
+            "phone": None,
+            "sms_sender": SMS_SENDER,
+            "sms_opted_out": None,
+            "note": NOTE_SMS,
+        }
+    else:
+        assert payload["contact"] == {"phone": None, "sms_opted_out": None, "note": NOTE_SMS_UNKNOWN}
     assert payload["risk_category"] == "plan" and payload["last_messages"]
 
 
