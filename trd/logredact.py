@@ -141,6 +141,10 @@ class _State:
         self.texts: Deque[str] = collections.deque(maxlen=REMEMBERED)
         self.text_set: Set[str] = set()
         self.installed = False
+        # the texts by their first MIN_REMEMBERED_CHARS characters (rebuilt when they change), so a
+        # line is checked against the few texts that could be in it, not all of them
+        self.by_prefix: Dict[str, List[str]] = {}
+        self.stale = False
         self.original: Optional[Callable[..., logging.LogRecord]] = None
 
 
@@ -182,6 +186,7 @@ def remember(text: Any) -> None:
             _state.text_set.discard(_state.texts[0])
         _state.texts.append(text)
         _state.text_set.add(text)
+        _state.stale = True
 
 
 def forget_all() -> None:
@@ -189,6 +194,7 @@ def forget_all() -> None:
     with _state.lock:
         _state.texts.clear()
         _state.text_set.clear()
+        _state.stale = True
 
 
 def _redact_json(value: Any) -> Any:
@@ -228,7 +234,22 @@ def redact(text: str, structured: bool = True) -> str:
             text = found
     with _state.lock:
         secrets = list(_state.secrets)
-        texts = sorted(_state.texts, key=len, reverse=True) if _state.texts else []
+        if _state.stale:
+            index: Dict[str, List[str]] = {}
+            for said in _state.texts:
+                index.setdefault(said[:MIN_REMEMBERED_CHARS], []).append(said)
+            _state.by_prefix = index
+            _state.stale = False
+        by_prefix = _state.by_prefix
+    texts: List[str] = []
+    if by_prefix:
+        width = MIN_REMEMBERED_CHARS
+        candidates = {
+            said
+            for i in range(len(text) - width + 1)
+            for said in by_prefix.get(text[i : i + width], ())
+        }
+        texts = sorted(candidates, key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, SECRET)
