@@ -56,6 +56,8 @@ def test_part_2_on_the_chat_page_ends_in_the_trials_the_clinician_sees(page: Any
     reply = say(page, "nausea")
     assert "Are you still taking Zoloft?" in reply
     reply = tap(page, "No")
+    assert "Was Zoloft taken on its own, or added on top of another medicine" in reply  # two named
+    reply = tap(page, "On its own")
     assert (
         "Zoloft (sertraline), up to 150 mg a day for about 8 weeks, taken most days; some improvement; "
         "side effects: nausea; not taking it now. Is that right?"
@@ -76,8 +78,10 @@ def test_part_2_on_the_chat_page_ends_in_the_trials_the_clinician_sees(page: Any
     tap(page, "Too early to tell")
     reply = tap(page, "None")
     assert "Are you still taking Lexapro?" in reply
-    reply = tap(page, "Yes")
+    tap(page, "Yes")
+    reply = say(page, "it was added to the zoloft")
     assert "Lexapro (escitalopram), up to 20 mg a day for an unknown time, doses often missed" in reply
+    assert "added on top of sertraline" in reply
 
     # a field fixed with its button: that question again, then the read-back
     reply = tap(page, "Change how long")
@@ -85,11 +89,16 @@ def test_part_2_on_the_chat_page_ends_in_the_trials_the_clinician_sees(page: Any
     reply = say(page, "about 3 weeks")
     assert (
         "Lexapro (escitalopram), up to 20 mg a day for about 3 weeks, doses often missed; too early to tell; "
-        "no side effects; still taking it. Is that right?"
+        "no side effects; still taking it; added on top of sertraline. Is that right?"
     ) in reply
     reply = tap(page, "Yes, that's right")
     assert "Have you taken any other medicines for depression" in reply
-    reply = tap(page, "No, that's all")
+    reply = tap(page, "No, that's all")  # "zoloft then lexapro": the order was given
+    assert "Part 2 of 5, continued: what you take now" in reply
+    assert "You said you're still taking Lexapro, so I've noted that." in reply
+    reply = say(page, "ibuprofen 400mg and St John's wort")
+    assert "Is that everything, and is it right?" in reply
+    reply = tap(page, "Yes, that's everything")
     assert "Part 3 of 5" in reply
     page.screenshot(path="/tmp/webchat-intake-part2.png", full_page=True)
 
@@ -111,6 +120,8 @@ def test_part_2_on_the_chat_page_ends_in_the_trials_the_clinician_sees(page: Any
             "side_effects": ["nausea"],
             "still_taking": False,
             "name_given": "zoloft",
+            "added_to": None,
+            "order": 1,
         },
         {
             "drug": "escitalopram",
@@ -122,9 +133,12 @@ def test_part_2_on_the_chat_page_ends_in_the_trials_the_clinician_sees(page: Any
             "side_effects": [],
             "still_taking": True,
             "name_given": "lexapro",
+            "added_to": "sertraline",
+            "order": 2,
         },
     ]
-    assert record["intake"]["parts_done"] == ["phq9", "episode", "medications"]
+    assert [m["drug"] for m in record["current_medications"]][:2] == ["escitalopram", "ibuprofen"]
+    assert record["intake"]["parts_done"] == ["phq9", "episode", "medications", "current_meds"]
     assert page.problems == []
 
 
@@ -142,7 +156,7 @@ def test_a_crisis_in_part_2_is_answered_first_then_the_same_medicine_and_questio
     say(page, "skip this part")
     reply = say(page, "prozac, then effexor")
     assert "What was the highest daily dose of Prozac you took?" in reply
-    for _ in range(6):  # every question about Prozac: "Not sure"
+    for _ in range(7):  # every question about Prozac (and "added on top of another?"): "Not sure"
         tap(page, "Not sure")
     reply = tap(page, "Yes, that's right")
     assert "What was the highest daily dose of Effexor you took?" in reply
@@ -153,6 +167,8 @@ def test_a_crisis_in_part_2_is_answered_first_then_the_same_medicine_and_questio
     assert "988" in reply
     assert "How long did you take" not in reply  # the crisis comes first, the form waits
     reply = tap(page, "I'm safe right now")
+    assert "a few gentle questions about these thoughts" in reply  # offered once, after the resources
+    reply = tap(page, "Not now")
     assert "Would you like to go on" in reply
     reply = tap(page, "Yes, let's go on")
     assert "How long did you take Effexor at that dose?" in reply  # same medicine, same question

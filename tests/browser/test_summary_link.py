@@ -177,11 +177,29 @@ def test_a_completed_intake_on_the_page_ends_with_the_summary_and_a_working_link
         assert "Part 1 of 5, continued" in say(page, "skip this part")
         assert "Part 2 of 5" in say(page, "skip this part")
         say(page, "zoloft then wellbutrin")
-        for answer in ["150 mg", "10 weeks", "most days", "no change", "none", "no", "yes",
-                       "300mg", "8 weeks", "most days", "some improvement", "none", "yes", "yes"]:
+        for answer in [
+            "150 mg",
+            "10 weeks",
+            "most days",
+            "no change",
+            "none",
+            "no",
+            "on its own",
+            "yes",
+            "300mg",
+            "8 weeks",
+            "most days",
+            "some improvement",
+            "none",
+            "yes",
+            "added to the zoloft",
+            "yes",
+        ]:
             reply = say(page, answer)
         assert "other medicines" in reply
-        assert "Part 3 of 5" in say(page, "no")
+        assert "Part 2 of 5, continued" in say(page, "no")
+        assert "Is that everything" in say(page, "nothing else")
+        assert "Part 3 of 5" in say(page, "yes")
         assert "Part 4 of 5" in say(page, "skip this part")
         assert "Part 5 of 5" in say(page, "skip this part")
         reply = say(page, "skip this part")

@@ -102,6 +102,12 @@ def test_a_complete_intake_typed_as_people_type_is_in_the_clinicians_record(stac
     reply = say(stack, sender, "about a year and a half")
     assert question("previous_episodes") in reply
     reply = say(stack, sender, "yes, twice before")
+    assert question("function_impaired") in reply
+    reply = say(stack, sender, "no")
+    assert question("psychosis_any") in reply
+    reply = say(stack, sender, "no")
+    assert question("catatonia") in reply
+    reply = say(stack, sender, "no")
     assert "Part 2 of 5: medicines you've tried" in reply
     reply = until(stack, sender, reply, "Part 3 of 5", PART2_ANSWERS)
     assert question("therapy_any") in reply
@@ -117,7 +123,8 @@ def test_a_complete_intake_typed_as_people_type_is_in_the_clinicians_record(stac
         ("Still going", "therapy_more"),
         ("no", "ot_tried"),
         ("TMS", "ot_completed"),
-        ("yes", "ot_outcome"),
+        ("yes", "ot_sessions"),
+        ("about 30", "ot_outcome"),
     ]:
         reply = say(stack, sender, text)
         assert question(expected) in reply, (text, reply)
@@ -128,8 +135,10 @@ def test_a_complete_intake_typed_as_people_type_is_in_the_clinicians_record(stac
     screens = [
         ("no", "bp_little_sleep"),
         ("nope", "bp_ad_activation"),
-        ("yes", "bp_family_history"),
-        ("I don't know", "trauma_exposure"),
+        ("yes", "bp_ad_switch"),
+        ("no, I just felt jittery", "bp_family_history"),
+        ("I don't know", "bp_family_suicide"),
+        ("no", "trauma_exposure"),
         ("no", "adhd_since_childhood"),
         ("no", "adhd_trouble_finishing"),
         ("yes", "adhd_distractible"),
@@ -144,12 +153,16 @@ def test_a_complete_intake_typed_as_people_type_is_in_the_clinicians_record(stac
         ("yes", "apnea_pauses"),
         ("no", "apnea_sleepy"),
         ("no", "heavy_substance"),
+        ("no", "sub_alcohol"),
+        ("about 3 a week", "sub_drugs"),
     ]
     for text, expected in screens:
         reply = say(stack, sender, text)
         assert question(expected) in reply, (text, reply)
-    reply = say(stack, sender, "no")
-    assert "Part 5 of 5" in reply and question("caution_bp_heart") in reply
+    reply = say(stack, sender, "neither")
+    assert "Part 5 of 5" in reply and question("age") in reply
+    reply = say(stack, sender, "52")
+    assert question("caution_bp_heart") in reply
     for text, expected in [
         ("no", "caution_psychosis"),
         ("no", "caution_substance"),
@@ -182,7 +195,9 @@ def test_a_complete_intake_typed_as_people_type_is_in_the_clinicians_record(stac
             "description": "just counselling with my GP's counsellor",
         },
     ]
-    assert record["other_treatments"] == [{"type": "tms", "completed": True, "outcome": "partial_response"}]
+    assert record["other_treatments"] == [
+        {"type": "tms", "completed": True, "outcome": "partial_response", "sessions": 30}
+    ]
     assert (
         record["other_treatments_tried"]["tms"] is True and record["other_treatments_tried"]["ect"] is False
     )
@@ -191,6 +206,8 @@ def test_a_complete_intake_typed_as_people_type_is_in_the_clinicians_record(stac
         "little_sleep_needed": False,
         "antidepressant_activation": True,
         "family_history": None,
+        "antidepressant_switch": False,
+        "family_history_suicide": False,
     }
     assert record["trauma"] == {
         "exposure": False,
@@ -226,14 +243,188 @@ def test_a_complete_intake_typed_as_people_type_is_in_the_clinicians_record(stac
     }
     assert record["suicidal_thoughts_now"] is False
     assert record["intake"]["status"] == "complete"
+    assert record["substance"] == {
+        "alcohol_drinks_per_week": 3.0,
+        "cannabis_use": False,
+        "other_drugs": False,
+    }
+    assert record["age_years"] == 52 and record["function_impaired"] is False
+    assert record["psychosis_now"] == {"perceptions": False, "fixed_beliefs": False}
+    assert record["catatonia_signs"] is False
+    assert record["current_medications"] == []  # part 2 skipped, then "none" taken now
     assert record["intake"]["parts_done"] == [
         "phq9",
         "episode",
         "medications",
+        "current_meds",
         "therapy",
         "screens",
         "cautions",
     ]
+
+
+def test_every_version_2_question_reaches_the_clinicians_record(stack: Stack) -> None:
+    """navigator.md section 10's new fields, each asked in the project's words and read back
+    where it matters: the intake typed as a person types, then GET /intake/<id>."""
+    sender = new_sender("intake-v2")
+    start(stack, sender)
+    reply = answer_phq9(stack, sender, ["2", "2", "1", "2", "1", "2", "1", "0", "Several days"])
+    assert message("utter_intake_item9") in reply and "988" in reply and "Are you safe right now?" in reply
+    assert question("sh_offer") not in reply  # never before the resources and the check
+    reply = say(stack, sender, "I'm safe right now")
+    assert question("sh_offer") in reply
+    for text, expected in [
+        ("Okay", "sh_thoughts"),
+        ("Passing thoughts", "sh_plan"),
+        ("no", "sh_means"),
+        ("yes", "sh_attempt"),
+        ("no", "sh_hospital"),
+    ]:
+        reply = say(stack, sender, text)
+        assert question(expected) in reply, (text, reply)
+    reply = say(stack, sender, "no")
+    assert message("utter_intake_sh_thanks") in reply and "Would you like to go on" in reply
+    reply = say(stack, sender, "yes")
+    assert "Part 1 of 5, continued: this episode" in reply
+
+    for text, expected in [
+        ("about 10 months", "previous_episodes"),
+        ("no", "function_impaired"),
+        ("yes, I can't work at the moment", "psychosis_any"),
+        ("yes", "psychosis_kind"),
+        ("Strong beliefs", "catatonia"),
+    ]:
+        reply = say(stack, sender, text)
+        assert question(expected) in reply, (text, reply)
+    reply = say(stack, sender, "no")
+    assert "Part 2 of 5: medicines you've tried" in reply
+
+    reply = say(stack, sender, "prozac, then wellbutrin and trazodone")
+    assert "What was the highest daily dose of Prozac you took?" in reply
+    for text in ("40mg", "12 weeks", "most days"):
+        say(stack, sender, text)
+    reply = say(stack, sender, "Improved, then it came back")
+    assert "were you still taking Prozac at the same dose?" in reply
+    for text in ("Yes, same dose", "none", "no"):
+        reply = say(stack, sender, text)
+    assert "Was Prozac taken on its own, or added on top of another medicine" in reply
+    reply = say(stack, sender, "On its own")
+    assert "improved, then it came back while still taking it" in reply
+    reply = say(stack, sender, "yes")
+    assert "Wellbutrin" in reply
+    for text in ("300mg", "10 weeks", "most days", "No change", "none", "yes"):
+        reply = say(stack, sender, text)
+    reply = say(stack, sender, "it was added to the prozac")
+    assert "added on top of fluoxetine" in reply
+    reply = say(stack, sender, "yes")
+    assert "What was trazodone for: depression, sleep or pain?" in reply  # a drug with a sleep dose
+    reply = say(stack, sender, "Sleep")
+    assert "highest daily dose of trazodone" in reply
+    reply = say(stack, sender, "50mg at night")
+    assert "Are you still taking trazodone?" in reply  # for sleep: no weeks, outcome or side effects
+    for text in ("yes", "on its own"):
+        reply = say(stack, sender, text)
+    assert "Trazodone, for sleep, up to 50 mg a day; still taking it." in reply
+    reply = say(stack, sender, "yes")
+    assert "other medicines" in reply
+    reply = say(stack, sender, "no, that's all")
+    assert "You named Prozac, Wellbutrin and trazodone. Which did you take first?" in reply
+    reply = say(stack, sender, "In the same order")
+    assert "Part 2 of 5, continued: what you take now" in reply
+    assert "You said you're still taking Wellbutrin and trazodone, so I've noted that." in reply
+    reply = say(stack, sender, "lithium 600 mg, and St John's wort")
+    assert "- lithium, 600 mg a day" in reply and "Is that everything" in reply
+    reply = say(stack, sender, "and ibuprofen 400mg")
+    assert message("utter_intake_cm_changed") in reply and "400 mg a day" in reply
+    reply = say(stack, sender, "Yes, that's everything")
+    assert "Part 3 of 5" in reply
+
+    for text, expected in [
+        ("yes", "therapy_type"),
+        ("CBT", "therapy_sessions"),
+        ("6", "therapy_completed"),
+        ("No, I stopped early", "therapy_more"),
+        ("no", "ot_tried"),
+        ("TMS and ketamine", "ot_completed"),
+        ("Yes, I finished it", "ot_sessions"),
+        ("36", "ot_outcome"),
+        ("It didn't help", "ot_completed"),
+        ("No, I stopped early", "ot_sessions"),
+        ("4", "ot_outcome"),
+    ]:
+        reply = say(stack, sender, text)
+        assert question(expected) in reply, (text, reply)
+    reply = say(stack, sender, "It helped somewhat")
+    assert "Part 4 of 5" in reply
+
+    for text, expected in [
+        ("no", "bp_little_sleep"),
+        ("no", "bp_ad_activation"),
+        ("yes", "bp_ad_switch"),
+        ("yes, I barely slept for a week and felt on top of the world", "bp_family_history"),
+        ("no", "bp_family_suicide"),
+        ("yes, my brother", "trauma_exposure"),
+    ]:
+        reply = say(stack, sender, text)
+        assert question(expected) in reply, (text, reply)
+    reply = until(stack, sender, reply, question("sub_alcohol"), ["no"])
+    reply = say(stack, sender, "2 a day")
+    assert question("sub_drugs") in reply
+    reply = say(stack, sender, "cannabis")
+    assert "Part 5 of 5" in reply and question("age") in reply
+    reply = say(stack, sender, "in my 40s")
+    assert question("caution_bp_heart") in reply
+    reply = until(stack, sender, reply, question("caution_pregnancy"), ["no"])
+    reply = say(stack, sender, "planning a pregnancy")
+    assert question("caution_daily_visits") in reply
+    reply = say(stack, sender, "yes")
+    assert "That's all five parts." in reply and "/summary/" in reply
+
+    record = get_intake(stack, sender).json()
+    assert record["suicide_history"] == {
+        "thoughts_now": "passive",
+        "plan_or_intent": False,
+        "past_attempt": False,
+        "hospitalised": False,
+        "access_to_means": True,
+    }
+    assert record["function_impaired"] is True
+    assert record["psychosis_now"] == {"perceptions": False, "fixed_beliefs": True}
+    assert record["catatonia_signs"] is False
+    trials = {t["drug"]: t for t in record["trials"]}
+    assert [(t["drug"], t["order"]) for t in record["trials"]] == [
+        ("fluoxetine", 1),
+        ("bupropion", 2),
+        ("trazodone", 3),
+    ]
+    assert trials["fluoxetine"]["outcome"] == "response_then_relapse"
+    assert trials["fluoxetine"]["relapse_while_taking"] is True
+    assert trials["fluoxetine"]["added_to"] is None
+    assert trials["bupropion"]["added_to"] == "fluoxetine"
+    assert trials["trazodone"]["purpose"] == "sleep" and trials["trazodone"]["max_dose_mg"] == 50.0
+    current = {m["drug"]: m["dose_mg"] for m in record["current_medications"]}
+    assert current["bupropion"] == 300.0 and current["trazodone"] == 50.0
+    assert current["lithium"] == 600.0 and current["ibuprofen"] == 400.0
+    assert len(record["current_medications"]) == 5  # and St John's wort
+    assert record["psychotherapy"] == [{"type": "cbt", "sessions": 6, "completed": False}]
+    assert [(t["type"], t["sessions"]) for t in record["other_treatments"]] == [("tms", 36), ("ketamine", 4)]
+    assert record["bipolar"]["antidepressant_switch"] is True
+    assert record["bipolar"]["family_history_suicide"] is True
+    assert record["substance"] == {
+        "alcohol_drinks_per_week": 14.0,
+        "cannabis_use": True,
+        "other_drugs": False,
+    }
+    assert record["age_years"] == 44 and record["age_range"] == {"min_years": 40, "max_years": 49}
+    assert record["notes"] == ["age_years is the midpoint of the age range given (40-49)"]
+    assert record["perinatal"] == {
+        "pregnant": False,
+        "postpartum_within_year": False,
+        "breastfeeding": False,
+        "planning": True,
+    }
+    assert record["cautions"]["pregnant_or_planning"] is True
+    assert record["safety"]["phq9_item9_positive"] is True
 
 
 def test_the_clinician_api_needs_the_token_and_a_known_conversation(stack: Stack) -> None:
@@ -286,7 +477,9 @@ def test_a_crisis_mid_form_goes_to_the_safety_path_and_the_intake_resumes_at_the
     reply = say(stack, sender, "continue")  # not yet: the crisis is still open
     assert "Are you safe right now?" in reply and question("phq9_q2") not in reply
     reply = say(stack, sender, "I'm safe right now")
-    assert "Would you like to go on" in reply
+    assert question("sh_offer") in reply  # a few gentle questions, offered once, after the resources
+    reply = say(stack, sender, "not now")
+    assert message("utter_intake_sh_declined") in reply and "Would you like to go on" in reply
     reply = say(stack, sender, "yes")
     assert question("phq9_q2") in reply  # the same question again
     reply = say(stack, sender, "0")
@@ -304,6 +497,8 @@ def test_phq9_item_9_above_zero_checks_in_at_once_and_goes_on_only_when_safe(sta
     assert "988" in reply and "Are you safe right now?" in reply
     assert "Part 1 of 5, continued" not in reply
     reply = say(stack, sender, "I'm safe")
+    assert question("sh_offer") in reply
+    reply = say(stack, sender, "Not now")
     assert "Would you like to go on" in reply
     reply = say(stack, sender, "yes")
     assert "Part 1 of 5, continued: this episode" in reply and question("episode_months") in reply

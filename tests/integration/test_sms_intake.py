@@ -48,22 +48,28 @@ def test_a_full_intake_over_sms(sms_stack: Stack) -> None:
         reply = say(sms_stack, phone, answer)
     assert "Part 1 of 5, continued" in reply
     say(sms_stack, phone, "about a year and a half")
-    reply = say(sms_stack, phone, "yes, twice before")
+    say(sms_stack, phone, "yes, twice before")
+    for answer in ["no", "no", "no"]:  # work and self-care, psychotic experiences, catatonia
+        reply = say(sms_stack, phone, answer)
     assert "Part 2 of 5" in reply
 
     reply = say(sms_stack, phone, "zoloft then lexapro")
     assert "Zoloft" in reply and "Lexapro" in reply
-    for answer in ["150mg", "8 weeks", "most days", "some improvement", "nausea", "no"]:
+    for answer in ["150mg", "8 weeks", "most days", "some improvement", "nausea", "no", "on its own"]:
         reply = say(sms_stack, phone, answer)
     assert "Is that right?" in reply and re.search(r"\b1\b", reply), reply  # numbered options
     reply = say(sms_stack, phone, "1")  # "Yes, that's right"
     assert "Lexapro" in reply
-    for answer in ["20 mg", "12 weeks", "most days", "no change", "none", "yes"]:
+    for answer in ["20 mg", "12 weeks", "most days", "no change", "none", "yes", "added to the zoloft"]:
         reply = say(sms_stack, phone, answer)
     assert "Is that right?" in reply
     reply = say(sms_stack, phone, "yes")
     assert "other medicines" in reply
     reply = say(sms_stack, phone, "no")
+    assert "Part 2 of 5, continued" in reply and "still taking Lexapro" in reply
+    reply = say(sms_stack, phone, "lisinopril 10 mg")
+    assert "Is that everything" in reply
+    reply = say(sms_stack, phone, "yes")
     assert "Part 3 of 5" in reply
     for part in ("Part 4 of 5", "Part 5 of 5"):
         reply = say(sms_stack, phone, "skip this part")
@@ -84,6 +90,11 @@ def test_a_full_intake_over_sms(sms_stack: Stack) -> None:
     assert [(t["drug"], t["max_dose_mg"], t["weeks_at_dose"], t["outcome"]) for t in trials] == [
         ("sertraline", 150.0, 8.0, "partial_response"),
         ("escitalopram", 20.0, 12.0, "no_response"),
+    ]
+    assert [(t["order"], t["added_to"]) for t in trials] == [(1, None), (2, "sertraline")]
+    assert [(m["drug"], m["dose_mg"]) for m in record["current_medications"]] == [
+        ("escitalopram", 20.0),
+        ("lisinopril", 10.0),
     ]
     assert phone not in r.text  # the record is keyed by the hashed sender id, never the number
 
