@@ -42,6 +42,7 @@ from trd.sms.queues import CLAIMED, HANDLED, IN_HAND, NEW, Accepted, InboxMessag
 from trd.sms.sender import SmsSendError
 from trd.sms.spool import InboxSpool, default_spool_dir
 from trd.sms.store import ContactState, SmsConfigError, SmsStore
+from trd.summary.links import expand_references
 
 if TYPE_CHECKING:
     from bot.channels.sms import Inbound, TwilioSmsInput
@@ -322,7 +323,9 @@ class SmsInbox:
             if event.get("event") == "user":
                 break
             if event.get("event") == "bot":
-                messages.append({"text": event.get("text"), **(event.get("data") or {})})
+                # a summary link is stored as a reference; the link is added on the way out (#10)
+                text = expand_references(str(event.get("text") or ""))
+                messages.append({"text": text, **(event.get("data") or {})})
         parts, _ = render_replies(messages)
         return parts
 
