@@ -1,7 +1,7 @@
 """Two check-in schedulers and a kill -9 of one mid-batch: every due check-in is texted exactly once.
 
-On SQLite and on PostgreSQL (where the due rows are claimed FOR UPDATE SKIP LOCKED). Sixty
-people are due at once; two workers take batches of five; when the first texts have gone
+On SQLite and on PostgreSQL (where the due rows are claimed FOR UPDATE SKIP LOCKED). Twenty
+people are due at once; two workers take batches of three; when the first texts have gone
 out, one worker is killed with SIGKILL and a new one is started in its place (a restart).
 The rows the dead worker held come back when their lease (3 s here) runs out. At the end
 every person has received the week's first question exactly once, every check-in is
@@ -34,7 +34,7 @@ ACCOUNT_SID = "AC" + uuid.uuid4().hex
 AUTH_TOKEN = uuid.uuid4().hex
 SERVICE = "+15550100888"
 START = datetime(2026, 6, 1, 14, 0, tzinfo=timezone.utc)  # Monday 10:00 in New York
-PEOPLE = 60
+PEOPLE = 20
 FIRST_QUESTION = "(1 of 9) Little interest or pleasure in doing things"
 
 
@@ -50,7 +50,7 @@ def run_scenario(make_stack: Callable[..., Stack], tmp_path: Path, database_url:
                 "TWILIO_FROM_NUMBER": SERVICE,
                 "TWILIO_API_BASE": fake.base_url, "SMS_REPLY_MODE": "rest",
                 "CHECKIN_CLOCK_FILE": str(clock_file), "CHECKIN_POLL_SECONDS": "0.2",
-                "CHECKIN_BATCH_SIZE": "5", "CHECKIN_LEASE_SECONDS": "3",
+                "CHECKIN_BATCH_SIZE": "3", "CHECKIN_LEASE_SECONDS": "3",
             },
         )
         engine = make_engine(stack.database_url)
@@ -68,7 +68,7 @@ def run_scenario(make_stack: Callable[..., Stack], tmp_path: Path, database_url:
         try:
             workers.start("w1")
             workers.start("w2")
-            fake.wait_for(lambda msgs: len(msgs) >= 8, timeout=120)
+            fake.wait_for(lambda msgs: len(msgs) >= 5, timeout=120)
             assert workers.stop("w1", signal.SIGKILL) == -signal.SIGKILL  # mid-batch
             workers.start("w3")  # a restart
             fake.wait_for(
