@@ -26,7 +26,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import yaml
@@ -165,9 +165,14 @@ def _lowest(score: np.ndarray, none: np.ndarray, budget: float) -> float:
 
 
 def choose_thresholds(
-    prob: np.ndarray, labels: Sequence[str], categories: Sequence[str], engine: Sequence[bool]
+    prob: np.ndarray,
+    labels: Sequence[str],
+    categories: Sequence[str],
+    engine: Sequence[bool],
+    read: Optional[Callable[[Thresholds], List[str]]] = None,
 ) -> Tuple[Thresholds, Dict[str, object]]:
-    """Thresholds from the validation set's no-risk messages; figures for the sidecar."""
+    """Thresholds from the validation set's no-risk messages; figures for the sidecar (the
+    tiers ``read`` gives with those thresholds, when given: the detector's own reading)."""
     idx = {label: i for i, label in enumerate(LABELS)}
     none = np.array([lab == "none" for lab in labels])
     p_clear = prob[:, idx["clear"]]
@@ -178,7 +183,10 @@ def choose_thresholds(
         third_party=_lowest(prob[:, idx["third_party"]], none, SETTINGS["other_budget"]),
         harm_to_others=_lowest(prob[:, idx["harm_to_others"]], none, SETTINGS["other_budget"]),
     )
-    tiers = [th.tier({label: float(row[i]) for i, label in enumerate(LABELS)}) for row in prob]
+    if read is not None:
+        tiers = read(th)
+    else:
+        tiers = [th.tier({label: float(row[i]) for i, label in enumerate(LABELS)}) for row in prob]
     eng = np.array(engine)
     det_clear = np.array([t == "clear" for t in tiers])
     det_any = np.array([t != "none" for t in tiers])
@@ -223,8 +231,12 @@ def build() -> Tuple[Dict[str, object], List[MlpWeights]]:
     readings = [reader.read(t) for t, _, _ in val]
     cache.save()
     prob = np.array([[r.probabilities[label] for label in LABELS] for r in readings])
+    def read(th: Thresholds) -> List[str]:
+        reader.thresholds = th
+        return [reader.read(t).tier for t, _, _ in val]
+
     thresholds, report = choose_thresholds(
-        prob, [lab for _, lab, _ in val], [c for _, _, c in val], engine_flags([t for t, _, _ in val])
+        prob, [lab for _, lab, _ in val], [c for _, _, c in val], engine_flags([t for t, _, _ in val]), read
     )
     about: Dict[str, object] = {
         "about": "Written by scripts/build_risk_detector.py (make generate); see trd/safety/detector.py.",

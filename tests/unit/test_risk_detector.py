@@ -162,3 +162,51 @@ def test_grief_and_someone_safe_now_are_not_read_as_someone_at_risk(engine: Risk
     assert _assess(engine, _Fixed({"brother": "third_party"}), [grief]) == "none"
     safe = "My brother attempted to kill himself two years ago. He's doing well now"
     assert _assess(engine, _Fixed({"brother": "third_party"}), [safe]) == "none"
+
+
+class _Table(det.RiskDetector):
+    """A detector whose probabilities for each text (whole or sentence) are given."""
+
+    def __init__(self, table: Dict[str, Dict[str, float]]) -> None:
+        self.table = table
+        self.texts = list(table)
+        self.thresholds = THRESHOLDS
+        self.labels = det.LABELS
+        self._encoder = self  # type: ignore[assignment]
+
+    def encode(self, text: str) -> np.ndarray:
+        return np.array([float(self.texts.index(text))])
+
+    def probability_rows(self, embeddings: np.ndarray) -> np.ndarray:
+        rows = np.atleast_2d(embeddings)[:, 0].astype(int)
+        out = np.array([[self.table[self.texts[i]][label] for label in det.LABELS] for i in rows])
+        return out if np.ndim(embeddings) == 2 else out[0]
+
+
+WHOLE = "sertraline 100 for 3 months, no effect. keeping the rest to take all at once."
+FIRST, SECOND = "sertraline 100 for 3 months, no effect.", "keeping the rest to take all at once."
+
+
+@pytest.mark.parametrize(
+    ("whole", "sentence", "tier"),
+    [
+        (_probs(clear=0.5), _probs(clear=0.99), "clear"),  # the whole message leans that way too
+        (_probs(clear=0.1), _probs(clear=0.99), "possible"),  # only the sentence: asked, not blocked
+        (_probs(), _probs(possible=0.8), "possible"),
+        (_probs(), _probs(third_party=0.99), "none"),  # a sentence alone never raises someone else's risk
+        (_probs(), _probs(), "none"),
+    ],
+)
+def test_a_sentence_read_alone_raises_a_long_message(
+    whole: Dict[str, float], sentence: Dict[str, float], tier: str
+) -> None:
+    reader = _Table({WHOLE: whole, FIRST: _probs(), SECOND: sentence})
+    assert det.pieces_of(WHOLE) == [FIRST, SECOND]
+    assert reader.read(WHOLE).tier == tier
+    assert reader.read_whole(WHOLE).tier == THRESHOLDS.tier(whole)
+
+
+def test_a_very_long_message_is_read_in_a_bounded_number_of_pieces() -> None:
+    text = " ".join(f"This is sentence number {i} of the message." for i in range(40))
+    assert len(det.pieces_of(text)) <= det.MAX_PIECES
+    assert det.pieces_of("one short sentence only, nothing else") == []

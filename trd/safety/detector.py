@@ -51,6 +51,11 @@ DETECTOR_FILE = DATA_DIR / "safety" / "risk_detector.json"
 # (each run a few consecutive sentences), which bounds the cost of a 2,000-character message.
 PIECE_MIN_WORDS = 3
 MAX_PIECES = 8
+# A sentence alone raises a message to the crisis block only when the whole message reads at
+# least this much clear risk (else to the question): chosen on the validation sets (0.2, 0.4,
+# 0.6 and never were tried: 0.4 blocked the fewest not-at-risk conversations, 9 of 47, with
+# the most clear-risk messages blocked; every value missed the same clear-risk messages).
+PIECE_CONFIRM = 0.4
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
@@ -277,15 +282,30 @@ class RiskDetector:
         return self.read_embedding(self.encoder.encode(text))
 
     def read(self, text: str) -> Reading:
-        """One message: read whole and, when it has several sentences, sentence by sentence;
-        each risk probability is the highest of those readings (``none`` is the whole's)."""
-        p = self.probabilities_of(self.encoder.encode(text))
+        """One message: read whole and, when it has several sentences, sentence by sentence.
+
+        Each risk probability is the highest of those readings (``none`` is the whole's). A
+        sentence read on its own has lost its context, so what only a sentence shows is less
+        certain than what the whole message shows: a sentence alone raises the message to the
+        possible tier (the direct question, 988 in view), and to the crisis block only when
+        the whole message reads at least PIECE_CONFIRM as clear risk; it never raises the
+        third-party or harm-to-others tiers (their own readings of the whole decide).
+        """
+        whole = self.probabilities_of(self.encoder.encode(text))
         parts = pieces_of(text)
-        if parts:
-            rows = self.probability_rows(np.vstack([self.encoder.encode(part) for part in parts]))
-            for label in RISK_LABELS:
-                p[label] = max(p[label], float(rows[:, self.labels.index(label)].max()))
-        return Reading(probabilities=p, tier=self.thresholds.tier(p))
+        if not parts:
+            return Reading(probabilities=whole, tier=self.thresholds.tier(whole))
+        p = dict(whole)
+        rows = self.probability_rows(np.vstack([self.encoder.encode(part) for part in parts]))
+        for label in RISK_LABELS:
+            p[label] = max(p[label], float(rows[:, self.labels.index(label)].max()))
+        tier, whole_tier = self.thresholds.tier(p), self.thresholds.tier(whole)
+        if tier == "clear" and whole_tier != "clear" and whole["clear"] < PIECE_CONFIRM:
+            tier = "possible"
+        elif tier in ("third_party", "harm_to_others") and whole_tier != tier:
+            risk = p["clear"] + p["possible"] >= self.thresholds.possible
+            tier = whole_tier if whole_tier != "none" else ("possible" if risk else "none")
+        return Reading(probabilities=p, tier=tier)
 
     def read_many(self, texts: Iterable[str]) -> List[Reading]:
         return [self.read(t) for t in texts]
