@@ -72,6 +72,9 @@ class IntakeStore:
     def save_intake(self, conversation_id: str, record: Dict[str, Any]) -> None:
         self.saved[conversation_id] = record
 
+    def intake(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+        return self.saved.get(conversation_id)  # a save merges into what was stored (#10)
+
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
