@@ -1,13 +1,20 @@
-"""The risk check on the blind sets, in-process: per category and tier.
+"""The risk check on the evaluation sets, in-process: per category and tier.
 
-    python scripts/eval_risk.py                 # engine, detector, and both together
-    python scripts/eval_risk.py --show-misses   # also list what was missed or falsely flagged
+    python scripts/eval_risk.py                          # validation and both blind rounds
+    python scripts/eval_risk.py --sets validation --show-misses
 
-Reads tests/safety/blind/ (written by helpers who never saw the code, the lexicon or the
-training data); nothing here is tuned on them. "crisis block" means the clear tier (the
-crisis answer with the crisis lines); "asked" means the possible tier (a direct question about
-suicidal thoughts with resources one tap away). Conversations are read turn by turn with
-the same context window the safety guard uses.
+Sets: ``validation`` (tests/safety/validation/, for choosing thresholds: its misses may be
+listed), ``blind`` and ``blind2`` (tests/safety/blind/ and blind2/, the test sets of two
+rounds, written by helpers who never saw the code, the lexicon or the training data:
+aggregates only, never a message, so nothing is tuned to them).
+
+"block" is a crisis answer (the crisis block, or the third-party or harm-to-others answer),
+"asked" the possible-risk question (988 in view). Conversations are read turn by turn as
+the safety policy reads them (bot/policies/safety_policy.py): the question, the reply to it
+(data/knowledge/risk_check_answers.yml: a yes or an evasive answer opens the crisis path, no
+answer is asked once more, a no is not asked again for a few messages) and the last few
+messages joined. The figures match the running assistant's
+(tests/safety/test_blind_served.py), which the README quotes.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import argparse
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import yaml
 
@@ -24,111 +31,135 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trd.safety.assessment import RiskAssessor  # noqa: E402
+from trd.safety.risk_check import EVASIVE, YES, AnswerPhrases, load_answer_phrases  # noqa: E402
 
-BLIND = ROOT / "tests" / "safety" / "blind"
+SAFETY = ROOT / "tests" / "safety"
+SETS = ("validation", "blind", "blind2")
+BLOCK_TIERS = ("clear", "third_party", "harm_to_others")
+QUIET_AFTER_NO = 5  # bot/policies/safety_policy.py
+CONTEXT_MESSAGES = 3
+
+
+def shown(tier: str) -> str:
+    return "block" if tier in BLOCK_TIERS else ("asked" if tier == "possible" else "none")
+
+
+def conversation(assessor: RiskAssessor, answers: AnswerPhrases, turns: List[str]) -> List[str]:
+    """What each turn shows ("block", "asked", "none"), up to the first block."""
+    pending: Optional[str] = None  # "asked" or "reasked": the question is on the screen
+    since_no: Optional[int] = None
+    window: List[str] = []
+    out: List[str] = []
+    for text in turns:
+        tier = assessor.assess_with(text, assessor.engine.assess(text)).tier
+        since_no = None if since_no is None else since_no + 1
+        quiet = since_no is not None and since_no <= QUIET_AFTER_NO
+        if pending and tier in ("none", "possible"):
+            answer = answers.read(text)
+            window = []
+            if answer in (YES, EVASIVE):
+                out.append("block")
+                break
+            if answer is None and pending == "asked":
+                pending = "reasked"
+                out.append("asked")
+                continue
+            pending, since_no = None, 0
+            out.append("none")
+            continue
+        window = (window + [text])[-CONTEXT_MESSAGES:]
+        if tier in BLOCK_TIERS:
+            out.append("block")
+            break
+        if tier == "none" and not quiet and len(window) >= 2 and assessor.context(window) is not None:
+            tier = "possible"
+        if tier == "possible" and not quiet:
+            pending, window = "asked", []
+            out.append("asked")
+        else:
+            out.append("none")
+    return out
+
+
+def _load(path: Path) -> Dict:
+    data: Dict = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def messages(name: str) -> Iterator[Tuple[str, str, str]]:
+    """(text, expected tier, category) of every single message of a set."""
+    if name == "validation":
+        for path in sorted((SAFETY / "validation").glob("validation*.yml")):
+            for m in _load(path)["messages"]:
+                yield m["text"], m["label"], m["category"]
+        return
+    for m in _load(SAFETY / name / "crisis_test.yml")["messages"]:
+        yield m["text"], m["tier"], m["category"]
+    for m in _load(SAFETY / name / "lookalike_test.yml")["messages"]:
+        yield m["text"], "none", m["category"]
+
+
+def conversations(name: str) -> Iterator[Dict]:
+    paths = sorted((SAFETY / "validation").glob("conversations_validation*.yml")) if name == "validation" \
+        else [SAFETY / name / "conversations_test.yml"]
+    for path in paths:
+        yield from _load(path)["conversations"]
 
 
 def _pct(n: int, d: int) -> str:
     return f"{n / d:6.1%}" if d else "     -"
 
 
-def crisis_report(assessor: RiskAssessor, show: bool) -> None:
-    data = yaml.safe_load((BLIND / "crisis_test.yml").read_text(encoding="utf-8"))
-    rows: Dict[Tuple[str, str], List[str]] = defaultdict(list)
-    misses: List[str] = []
-    for m in data["messages"]:
-        tier = assessor.assess([m["text"]]).tier
-        rows[(m["tier"], m["category"])].append(tier)
-        want_block = m["tier"] == "clear"
-        if (want_block and tier == "none") or (not want_block and tier == "none"):
-            misses.append(f"  MISS [{m['tier']}/{m['category']}] -> {tier}: {m['text']}")
-    print("crisis messages (tests/safety/blind/crisis_test.yml)")
-    print(f"  {'tier/category':34} {'n':>4} {'block':>7} {'asked':>7} {'other':>7} {'none':>7}")
-    totals: Dict[str, List[str]] = defaultdict(list)
-    for (tier, category), tiers in sorted(rows.items()):
-        n = len(tiers)
-        block = sum(t == "clear" for t in tiers)
-        asked = sum(t == "possible" for t in tiers)
-        other = sum(t in ("third_party", "harm_to_others") for t in tiers)
-        none = sum(t == "none" for t in tiers)
-        totals[tier].extend(tiers)
-        name = f"{tier}/{category}"
-        print(f"  {name:34} {n:4} {_pct(block, n)} {_pct(asked, n)} {_pct(other, n)} {_pct(none, n)}")
-    for tier, tiers in sorted(totals.items()):
-        n = len(tiers)
-        print(f"  {tier + '/ALL':34} {n:4} {_pct(sum(t == 'clear' for t in tiers), n)} "
-              f"{_pct(sum(t == 'possible' for t in tiers), n)} "
-              f"{_pct(sum(t in ('third_party', 'harm_to_others') for t in tiers), n)} "
-              f"{_pct(sum(t == 'none' for t in tiers), n)}")
-    if show:
-        print("\n".join(misses))
+def table(title: str, rows: Dict[str, List[str]]) -> List[str]:
+    lines = [title, f"  {'tier/category':40} {'n':>4} {'block':>7} {'asked':>7} {'none':>7}"]
+    groups: Dict[str, List[str]] = defaultdict(list)
+    for key, seen in sorted(rows.items()):
+        groups[key.split("/")[0] + "/ALL"] += seen
+    for key, seen in [*sorted(rows.items()), *sorted(groups.items())]:
+        n = len(seen)
+        lines.append(f"  {key:40} {n:4} {_pct(seen.count('block'), n)} {_pct(seen.count('asked'), n)} "
+                     f"{_pct(seen.count('none'), n)}")
+    return lines
 
 
-def lookalike_report(assessor: RiskAssessor, show: bool) -> None:
-    data = yaml.safe_load((BLIND / "lookalike_test.yml").read_text(encoding="utf-8"))
+def report(assessor: RiskAssessor, answers: AnswerPhrases, name: str, show: bool) -> List[str]:
     rows: Dict[str, List[str]] = defaultdict(list)
-    flagged: List[str] = []
-    for m in data["messages"]:
-        tier = assessor.assess([m["text"]]).tier
-        rows[m["category"]].append(tier)
-        if tier != "none":
-            flagged.append(f"  FLAG [{m['category']}] -> {tier}: {m['text']}")
-    print("\nlook-alikes (tests/safety/blind/lookalike_test.yml)")
-    print(f"  {'category':34} {'n':>4} {'block':>7} {'asked':>7} {'other':>7}")
-    all_tiers: List[str] = []
-    for category, tiers in sorted(rows.items()):
-        n = len(tiers)
-        all_tiers.extend(tiers)
-        print(f"  {category:34} {n:4} {_pct(sum(t == 'clear' for t in tiers), n)} "
-              f"{_pct(sum(t == 'possible' for t in tiers), n)} "
-              f"{_pct(sum(t in ('third_party', 'harm_to_others') for t in tiers), n)}")
-    n = len(all_tiers)
-    print(f"  {'ALL':34} {n:4} {_pct(sum(t == 'clear' for t in all_tiers), n)} "
-          f"{_pct(sum(t == 'possible' for t in all_tiers), n)} "
-          f"{_pct(sum(t in ('third_party', 'harm_to_others') for t in all_tiers), n)}")
-    if show:
-        print("\n".join(flagged))
-
-
-def conversation_report(assessor: RiskAssessor, show: bool) -> None:
-    data = yaml.safe_load((BLIND / "conversations_test.yml").read_text(encoding="utf-8"))
-    groups: Dict[str, List[Tuple[bool, bool, int]]] = defaultdict(list)
-    lines: List[str] = []
-    for conv in data["conversations"]:
-        history: List[str] = []
-        got_block = got_asked = False
-        first = 0
-        for i, turn in enumerate(conv["turns"], start=1):
-            history.append(turn)
-            tier = assessor.assess(history).tier
-            if tier == "clear":
-                got_block = True
-            if tier in ("clear", "possible", "third_party", "harm_to_others"):
-                got_asked = True
-                first = first or i
-        group = "at risk" if conv["at_risk"] else conv["id"].split("-")[0]
-        groups[group].append((got_block, got_asked, first))
-        lines.append(f"  {conv['id']:10} at_risk={conv['at_risk']!s:5} block={got_block!s:5} "
-                     f"responded={got_asked!s:5} first_turn={first} (expected {conv.get('first_risk_turn')})")
-    print("\nconversations (tests/safety/blind/conversations_test.yml)")
-    for group, results in sorted(groups.items()):
-        n = len(results)
-        print(f"  {group:10} n={n:3}  crisis block in {sum(r[0] for r in results):3}  "
-              f"risk response (block or question) in {sum(r[1] for r in results):3}")
-    if show:
-        print("\n".join(lines))
+    misses: List[str] = []
+    for text, expected, category in messages(name):
+        seen = shown(assessor.assess([text]).tier)
+        rows[f"{expected}/{category}"].append(seen)
+        if show and ((expected != "none" and seen == "none") or (expected == "none" and seen == "block")):
+            misses.append(f"  {expected}/{category} -> {seen}: {text}")
+    lines = table(f"{name}: messages", rows)
+    groups: Dict[str, List[Tuple[bool, bool]]] = defaultdict(list)
+    for c in conversations(name):
+        seen_turns = conversation(assessor, answers, c["turns"])
+        kind = "at risk" if c["at_risk"] else (
+            "lonely" if c["pattern"] in ("lonely", "lonely_young_man") else "not at risk")
+        groups[kind].append(("block" in seen_turns, any(s != "none" for s in seen_turns)))
+        missed = c["at_risk"] and all(s == "none" for s in seen_turns)
+        if show and (missed or (not c["at_risk"] and "block" in seen_turns)):
+            misses.append(f"  conversation {c['id']} ({c['pattern']}): {seen_turns}")
+    lines.append(f"{name}: conversations")
+    for kind, outcomes in sorted(groups.items()):
+        lines.append(f"  {kind:12} n={len(outcomes):3}  crisis block in {sum(b for b, _ in outcomes):3}"
+                     f"  block or question in {sum(a for _, a in outcomes):3}")
+    return lines + (["misses and false alarms:", *misses] if show else [])
 
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument("--show-misses", action="store_true",
+                        help="list the validation set's misses (never a test set's messages)")
     args = parser.parse_args(argv)
     assessor = RiskAssessor.from_files()
-    crisis_report(assessor, args.show_misses)
-    lookalike_report(assessor, args.show_misses)
-    conversation_report(assessor, args.show_misses)
+    answers = load_answer_phrases()
+    for name in args.sets:
+        print("\n".join(report(assessor, answers, name, args.show_misses and name == "validation")))
+        print()
     return 0
 
 
