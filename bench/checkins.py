@@ -1,7 +1,7 @@
 """Cost of one check-in scheduler pass, and how it grows with the number of people.
 
     .venv/bin/python -m bench.checkins                         # SQLite in a temporary file
-    .venv/bin/python -m bench.checkins --database-url postgresql+psycopg2://...   # an EMPTY database
+    .venv/bin/python -m bench.checkins --database-url postgresql+psycopg2://...  # no check-ins in it
     .venv/bin/python -m bench.checkins --sizes 1000,10000 --batch 50
 
 For each size N it schedules N people (their next check-ins spread evenly over one week,
@@ -163,6 +163,34 @@ def run_size(url: str, n: int, batch: int, repeat: int) -> dict:
     }
 
 
+CHECKIN_TABLES = ("trd_checkin_attempts", "trd_checkins", "trd_checkin_codes", "trd_checkin_subscriptions")
+
+
+def _empty(url: str) -> bool:
+    import sqlalchemy as sa
+
+    from trd.store.db import make_engine
+    from trd.store.migrate import upgrade
+
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM trd_checkin_subscriptions")).scalar_one()
+    engine.dispose()
+    return int(count) == 0
+
+
+def _clear(url: str) -> None:
+    import sqlalchemy as sa
+
+    from trd.store.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE " + ", ".join(CHECKIN_TABLES)))
+    engine.dispose()
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.checkins", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,2500,5000,10000")
@@ -177,19 +205,15 @@ def main(argv: List[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-checkins-") as tmp:
         for n in sizes:
             if args.database_url:
-                from sqlalchemy import create_engine, text
-
-                base = create_engine(args.database_url)
-                with base.begin() as conn:
-                    conn.execute(
-                        text(
-                            "DROP TABLE IF EXISTS trd_checkin_attempts, trd_checkins, "
-                            "trd_checkin_codes, trd_checkin_subscriptions CASCADE"
-                        )
-                    )
-                    conn.execute(text("DROP TABLE IF EXISTS trd_alembic_version"))
-                base.dispose()
                 url = args.database_url
+                if not results and not _empty(url):
+                    print(
+                        "refusing: the database already has check-ins (use an empty database)",
+                        file=sys.stderr,
+                    )
+                    return 2
+                if results:
+                    _clear(url)  # the rows the previous size wrote
             else:
                 url = f"sqlite:///{Path(tmp) / f'bench-{n}.sqlite3'}"
             results.append(run_size(url, n, args.batch, args.repeat))
