@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
 
-from tests.support import navigator_heldout, safety_report
+from tests.support import answers_blind, navigator_heldout, safety_report
 from tests.support.postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.support.servers import PUBLIC_HOST, ROOT, Stack
 
@@ -88,6 +88,7 @@ _SERVER_FIXTURES = {"trained_model", "make_stack", "sms_stacks", "fault_stack"} 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
     safety_report.note_collected(config, items)
     navigator_heldout.note_collected(config, items)
+    answers_blind.note_collected(config, items)
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & _SHARED_STACK_FIXTURES:
@@ -104,14 +105,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
 def pytest_sessionfinish(session: pytest.Session) -> None:
     safety_report.hand_over(session.config)
     navigator_heldout.hand_over(session.config)
+    answers_blind.hand_over(session.config)
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: only called when xdist runs
 def pytest_testnodedown(node: Any, error: Any) -> None:
     safety_report.take_over(node.config, getattr(node, "workeroutput", {}) or {})
     navigator_heldout.take_over(node.config, getattr(node, "workeroutput", {}) or {})
+    answers_blind.take_over(node.config, getattr(node, "workeroutput", {}) or {})
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     safety_report.terminal_summary(terminalreporter, config)
     navigator_heldout.terminal_summary(terminalreporter, config)
+    answers_blind.terminal_summary(terminalreporter, config)
