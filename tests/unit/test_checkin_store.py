@@ -287,3 +287,19 @@ def test_web_link_subscriptions_and_codes(make_store: Callable[..., CheckinStore
     assert store.check_code("web-abc", "654321", "secret-key-123456789") is None  # too many tries
     assert store.delete_conversation("web-abc") >= 3
     assert store.subscription("web-abc") is None
+
+
+def test_an_intake_save_keeps_the_follow_up_series(url: str) -> None:
+    from trd.store.repository import InMemoryRepository
+    from trd.store.sql import SqlRepository
+
+    sql = SqlRepository.from_url(url)
+    for repo in (InMemoryRepository(), sql):
+        series = [{"date": "2026-03-09", "phq9": [1] * 9}]
+        repo.save_intake("conv-f", {"phq9": [2] * 9, "follow_up": series, "follow_up_incomplete": []})
+        repo.save_intake("conv-f", {"phq9": [3] * 9})  # the intake saves again, without the series
+        stored = repo.intake("conv-f")
+        assert stored is not None and stored["phq9"] == [3] * 9 and stored["follow_up"] == series
+        repo.save_intake("conv-f", {"phq9": [3] * 9, "follow_up": []})  # the check-ins rewrite it
+        assert repo.intake("conv-f")["follow_up"] == []  # type: ignore[index]
+    sql.dispose()

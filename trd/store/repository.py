@@ -290,7 +290,11 @@ class Repository(Protocol):
         """The saved plan, or None."""
 
     def save_intake(self, conversation_id: str, record: Dict[str, Any]) -> None:
-        """Create or replace the intake record (intake.schema.json) of a conversation."""
+        """Create or replace the intake record (intake.schema.json) of a conversation.
+
+        A record without the check-ins' keys (:data:`FOLLOW_UP_KEYS`) keeps the stored ones:
+        the intake, built from the conversation's slots, never drops the follow-up series.
+        """
 
     def intake(self, conversation_id: str) -> Dict[str, Any] | None:
         """The stored intake record, or None."""
