@@ -63,3 +63,24 @@ def test_merge_rules() -> None:
         {"crisis_in_conversation": True, "risk_categories": ["plan"]},
         {"crisis_in_conversation": False, "risk_categories": ["sos"]},
     ) == {"crisis_in_conversation": True, "risk_categories": ["plan", "sos"]}
+
+
+def test_a_list_of_medicines_taken_now_cleared_by_the_person_is_saved_empty() -> None:
+    """'Nothing now' after a list was saved is an answer ([]), not unknown; unknown keeps the list."""
+    repo = InMemoryRepository()
+    lithium = {"drug": "lithium", "dose_mg": 900.0, "name_given": "lithium", "recognised": True}
+    _save(repo, {**ANSWERS, "current_meds": [lithium]})
+    record = repo.intake("conv-1")
+    assert record is not None and [m["drug"] for m in record["current_medications"]] == ["lithium"]
+    _save(repo, {**ANSWERS, "current_meds": None})  # not answered in this turn's slots: kept
+    record = repo.intake("conv-1")
+    assert record is not None and [m["drug"] for m in record["current_medications"]] == ["lithium"]
+    _save(repo, {**ANSWERS, "current_meds": []})  # "I stopped all of them"
+    record = repo.intake("conv-1")
+    assert record is not None and record["current_medications"] == []
+    assert record["episode_months"] == 14 and record["previous_episodes"] is True
+    # the other lists keep their rule: the record builder writes [] for a list nobody was asked about
+    assert merge_known({"trials": [{"drug": "x"}]}, {"trials": []}) == {"trials": [{"drug": "x"}]}
+    assert merge_known({"current_medications": [{"drug": "x"}]}, {"current_medications": None}) == {
+        "current_medications": [{"drug": "x"}]
+    }

@@ -23,6 +23,9 @@ RepositoryFactory = Callable[[], Repository]
 
 
 _STATUS_ORDER = {"not_started": 0, "in_progress": 1, "complete": 2}
+# Lists the record builder leaves null until the person answers, so an empty one is an answer
+# ("nothing now", "I stopped all of them"): it replaces what was stored.
+EMPTY_LIST_IS_AN_ANSWER = frozenset({"current_medications"})
 
 
 def merge_known(stored: Any, new: Any) -> Any:
@@ -30,7 +33,9 @@ def merge_known(stored: Any, new: Any) -> Any:
 
     - None (unknown) keeps what was stored;
     - mappings merge key by key (a key only in the stored record is kept);
-    - an empty list keeps a stored non-empty one; two lists of the same length with
+    - an empty list keeps a stored non-empty one (the record builder writes [] for a list
+      nobody was asked about), except under a key of :data:`EMPTY_LIST_IS_AN_ANSWER`, which
+      is null until asked: there [] is what the person said; two lists of the same length with
       unknowns in the new one (e.g. the nine PHQ-9 answers) merge item by item;
     - the intake's status never goes back (not started < in progress < complete), and a
       crisis once recorded in the conversation stays recorded;
@@ -40,6 +45,9 @@ def merge_known(stored: Any, new: Any) -> Any:
         return stored
     if isinstance(new, Mapping) and isinstance(stored, Mapping):
         out = {key: merge_known(stored.get(key), new.get(key)) for key in {**stored, **new}}
+        for key in EMPTY_LIST_IS_AN_ANSWER:
+            if new.get(key) == []:
+                out[key] = []
         status = out.get("status")
         if isinstance(stored.get("status"), str) and isinstance(status, str):
             if _STATUS_ORDER.get(stored["status"], -1) > _STATUS_ORDER.get(status, -1):
