@@ -256,6 +256,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     parser.add_argument("--once", action="store_true", help="act on what is due now, then exit")
     args = parser.parse_args(argv)
+    from trd import logredact
+
+    logredact.install()  # no phone number, message text, token or secret in any log line (#10)
     logging.basicConfig(
         stream=sys.stdout,
         level=os.environ.get("LOG_LEVEL", "INFO"),
