@@ -175,3 +175,22 @@ def test_secrets_come_from_the_settings() -> None:
         {"WEBCHAT_SECRET": "w" * 64, "CLINICIAN_TOKEN": "short", "DATABASE_URL": "sqlite:////tmp/x.db"}
     )
     assert found == ["w" * 64]  # too short to be a real secret: left out; no password in the URL
+
+
+@pytest.mark.parametrize(
+    ("entry", "call"),
+    [
+        ("bot/__main__.py", "log_privacy.install()"),
+        ("actions/server.py", "log_privacy.install()"),
+        ("trd/escalation/worker.py", "logredact.install()"),
+        ("trd/checkins/worker.py", "logredact.install()"),
+    ],
+)
+def test_every_process_installs_the_redaction_before_logging(entry: str, call: str) -> None:
+    from trd.paths import REPO_ROOT
+
+    source = (REPO_ROOT / entry).read_text(encoding="utf-8")
+    main = source[source.index("def main(") :]
+    assert call in main
+    configured = main.find("logging.basicConfig")
+    assert configured == -1 or main.index(call) < configured
