@@ -201,7 +201,7 @@ def main(argv: List[str]) -> int:
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    results = []
+    results: List[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-checkins-") as tmp:
         for n in sizes:
             if args.database_url:
