@@ -10,6 +10,8 @@ pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || tr
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -f /usr/share/dict/words ] || need+=(wamerican)  # checks the drug stoplist covers English words
 # The clinician summary's PDF is set in DejaVu Sans Condensed to fit one page.
+# Weekly check-ins keep to the person's local daytime: zoneinfo reads the system's time zone data.
+[ -f /usr/share/zoneinfo/America/New_York ] || need+=(tzdata)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf ] || need+=(fonts-dejavu-extra)
 
