@@ -199,9 +199,7 @@ def _session_registry(env: Any) -> SessionRegistry:
             "does not hold across processes or restarts"
         )
         return InMemorySessionRegistry()
-    from trd.store.db import get_engine
-
-    return SqlSessionRegistry(lambda: get_engine(url))
+    return SqlSessionRegistry.for_url(url)
 
 
 def _is_risk(message: Any) -> bool:
@@ -287,6 +285,7 @@ class WebChatInput(InputChannel):
         self.signer = signer
         self.sessions: SessionRegistry = sessions if sessions is not None else InMemorySessionRegistry()
         self.idle = timedelta(seconds=idle_seconds)
+        self._touches: Set[asyncio.Future] = set()
         self.allowed_origins = frozenset(allowed_origins)
         self.secure_cookie = secure_cookie
         self.web_dir = web_dir
@@ -343,7 +342,17 @@ class WebChatInput(InputChannel):
             raise TokenError("server_error", 503) from None
         if state != ACTIVE:
             raise TokenError("session_ended" if state != "expired" else "session_expired", 401)
+        # Marked used in the background: a busy database never holds a message up for it.
+        task = asyncio.ensure_future(self._touch(session))
+        self._touches.add(task)
+        task.add_done_callback(self._touches.discard)
         return session
+
+    async def _touch(self, session: Session) -> None:
+        try:
+            await asyncio.to_thread(self.sessions.touch, session.session_id, datetime.now(timezone.utc))
+        except Exception:  # noqa: BLE001 - only the idle clock is late; tried again next message
+            logger.warning("web chat: a session could not be marked used (the database is busy?)")
 
     async def _issue(self) -> Session:
         session = self.signer.issue()

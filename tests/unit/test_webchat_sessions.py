@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from bot.channels.webchat import COOKIE_NAME, WebChatInput, parse_allowed_origins
 from bot.channels.webchat_session import SessionSigner
@@ -190,6 +191,35 @@ def test_a_session_in_use_is_touched_at_most_once_a_minute(db_url: str) -> None:
         idle = timedelta(minutes=10)
         # Used every 5 minutes for an hour: never idle for 10 minutes, so still active.
         for step in range(1, 13):
-            assert registry.check("s", now + timedelta(minutes=5 * step), idle) == ACTIVE
+            when = now + timedelta(minutes=5 * step)
+            assert registry.check("s", when, idle) == ACTIVE
+            registry.touch("s", when)  # the channel does this in the background
     finally:
         engine.dispose()
+
+
+def test_a_write_locked_database_never_holds_a_message_up(tmp_path: Path) -> None:
+    """Another process holds SQLite's write lock (a long migration, a stuck writer): reading a
+    session does not wait for it, and the registry's own writes give up after a few seconds."""
+    import sqlite3
+    import time as clock
+
+    url = f"sqlite:///{tmp_path / 'trd.sqlite3'}"
+    upgrade(url)
+    registry = SqlSessionRegistry.for_url(url)
+    now = datetime.now(timezone.utc)
+    registry.create("s", now - timedelta(minutes=5))
+    locker = sqlite3.connect(str(tmp_path / "trd.sqlite3"), timeout=1)
+    locker.execute("BEGIN IMMEDIATE")  # holds the write lock
+    try:
+        started = clock.monotonic()
+        assert registry.check("s", now, timedelta(hours=2)) == ACTIVE
+        assert clock.monotonic() - started < 1.0
+        started = clock.monotonic()
+        with pytest.raises(sa.exc.OperationalError):
+            registry.touch("s", now)
+        assert clock.monotonic() - started < 10  # the project's 30 s busy wait is not used here
+    finally:
+        locker.rollback()
+        locker.close()
+        registry.engine.dispose()

@@ -9,8 +9,12 @@ honoured only while its row says ``active``:
   deleted -> refused for good (the conversation it named can never be reopened with it);
 - ``expired``: not used for longer than the idle lifetime (``WEBCHAT_SESSION_TTL``) ->
   refused, and revoked so it stays refused;
-- ``active``: used now; ``last_seen_at`` moves on (written at most every
+- ``active``: used now; :meth:`touch` moves ``last_seen_at`` on (written at most every
   :data:`TOUCH_EVERY`, so a chatty session does not write on every message).
+
+:meth:`check` only reads (a SQLite file write-locked by another process does not hold a
+message up: WAL readers never wait), and the channel touches in the background; the
+registry's SQLite connections wait at most :data:`SQLITE_WAIT_SECONDS` for a write lock.
 
 Rows live in the database every process shares, so a revocation holds across restarts and
 across several Rasa server processes. Synchronous (SQLAlchemy); async callers use
@@ -22,7 +26,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Dict, Optional, Protocol
+from typing import Any, Callable, Dict, Optional, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -35,6 +39,7 @@ EXPIRED = "expired"
 UNKNOWN = "unknown"
 TOUCH_EVERY = timedelta(seconds=60)
 MAX_REASON = 32
+SQLITE_WAIT_SECONDS = 3
 
 
 class SessionRegistry(Protocol):
@@ -42,7 +47,11 @@ class SessionRegistry(Protocol):
         """Record a newly issued session."""
 
     def check(self, session_id: str, now: datetime, idle: timedelta) -> str:
-        """``active`` (and mark it used), ``revoked``, ``expired`` or ``unknown``."""
+        """``active``, ``revoked``, ``expired`` or ``unknown`` (reads only, but for marking an
+        expired session revoked, best effort)."""
+
+    def touch(self, session_id: str, now: datetime) -> None:
+        """Mark an active session used now (at most every TOUCH_EVERY)."""
 
     def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
         """End a session at once; False when it was not active."""
@@ -80,9 +89,13 @@ class InMemorySessionRegistry:
             if now - row.last_seen_at > idle:
                 row.revoked_at, row.reason = now, "idle"
                 return EXPIRED
-            if now - row.last_seen_at >= TOUCH_EVERY:
-                row.last_seen_at = now
             return ACTIVE
+
+    def touch(self, session_id: str, now: datetime) -> None:
+        with self._lock:
+            row = self._rows.get(session_id)
+            if row is not None and row.revoked_at is None and now - row.last_seen_at >= TOUCH_EVERY:
+                row.last_seen_at = now
 
     def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
         with self._lock:
@@ -108,10 +121,24 @@ class SqlSessionRegistry:
         self._engine: Optional[Engine] = None
 
     @classmethod
-    def from_env(cls) -> SqlSessionRegistry:
-        from trd.store.db import get_engine
+    def for_url(cls, url: str) -> SqlSessionRegistry:
+        """A registry with its own engine: on SQLite, writes wait at most SQLITE_WAIT_SECONDS."""
 
-        return cls(get_engine)
+        def factory() -> Engine:
+            from sqlalchemy import event
+
+            from trd.store.db import is_sqlite, make_engine, parse_database_url
+
+            engine = make_engine(url)
+            if is_sqlite(parse_database_url(url)):
+
+                def short_wait(dbapi_connection: Any, _record: Any) -> None:
+                    dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_WAIT_SECONDS * 1000}")
+
+                event.listen(engine, "connect", short_wait)  # after the project's own pragmas
+            return engine
+
+        return cls(factory)
 
     @property
     def engine(self) -> Engine:
@@ -129,26 +156,39 @@ class SqlSessionRegistry:
 
     def check(self, session_id: str, now: datetime, idle: timedelta) -> str:
         table = WebSession.__table__
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(table.c.last_seen_at, table.c.revoked_at).where(table.c.session_id == session_id)
             ).first()
-            if row is None:
-                return UNKNOWN
-            if row.revoked_at is not None:
-                return REVOKED
-            if now - row.last_seen_at > idle:
-                conn.execute(
-                    sa.update(table)
-                    .where(table.c.session_id == session_id, table.c.revoked_at.is_(None))
-                    .values(revoked_at=now, revoke_reason="idle")
+        if row is None:
+            return UNKNOWN
+        if row.revoked_at is not None:
+            return REVOKED
+        if now - row.last_seen_at > idle:
+            try:  # so it stays ended even if its owner comes back in time by the clock's measure
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        sa.update(table)
+                        .where(table.c.session_id == session_id, table.c.revoked_at.is_(None))
+                        .values(revoked_at=now, revoke_reason="idle")
+                    )
+            except sa.exc.OperationalError:
+                pass  # the database is busy: refused now, and refused again next time anyway
+            return EXPIRED
+        return ACTIVE
+
+    def touch(self, session_id: str, now: datetime) -> None:
+        table = WebSession.__table__
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(table)
+                .where(
+                    table.c.session_id == session_id,
+                    table.c.revoked_at.is_(None),
+                    table.c.last_seen_at <= now - TOUCH_EVERY,
                 )
-                return EXPIRED
-            if now - row.last_seen_at >= TOUCH_EVERY:
-                conn.execute(
-                    sa.update(table).where(table.c.session_id == session_id).values(last_seen_at=now)
-                )
-            return ACTIVE
+                .values(last_seen_at=now)
+            )
 
     def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
         table = WebSession.__table__
