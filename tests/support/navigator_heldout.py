@@ -23,10 +23,6 @@ import yaml
 
 HELDOUT = Path(__file__).resolve().parents[1] / "unit" / "navigator" / "heldout_v2.yml"
 
-NO_CHANGE_WORD = (
-    "section 10 names no status for a change under 5 points: no_change or no_meaningful_change "
-    "is the lead's call"
-)
 # case id -> why it is expected to fail. Keep this empty unless a case contradicts section 10.
 XFAIL: Dict[str, str] = {
     "sequencing-two-failed-classes-opens-mechanism": (
@@ -38,10 +34,6 @@ XFAIL: Dict[str, str] = {
         "the case's own arithmetic: severity 1-4 + duration 2 + failed trials 1 (+0 augmentation, +0 ECT) "
         "is 4-7 under section 10's Maudsley parts, not the 5-8 it expects"
     ),
-    # Section 10 names four follow-up results and no word for "none of them"; the held-out set says
-    # no_change, the follow-up part (issue 12, trd/navigator/follow_up.py) says no_meaningful_change.
-    "follow-up-no-change": NO_CHANGE_WORD,
-    "follow-up-latest-point-counts": NO_CHANGE_WORD,
 }
 FOLLOW_UP_PENDING = (
     "follow-up status is issue 12's part (trd/navigator/follow_up.py), not built in this checkout yet"

@@ -45,7 +45,7 @@ RECORD: Dict[str, Any] = {
         (20, 4, "remission"),
         (20, 10, "response"),
         (20, 15, "meaningful_change"),
-        (20, 16, "no_meaningful_change"),
+        (20, 16, "no_change"),
         (6, 3, "remission"),
         (0, 0, "remission"),
         (8, 4, "remission"),

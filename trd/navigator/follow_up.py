@@ -11,7 +11,7 @@ baseline; without a complete intake PHQ-9, the first check-in's):
 - item 9 above zero at any point is listed, with its date.
 
 ``status`` is one word, the strongest that holds, in this order: ``worsening``,
-``remission``, ``response``, ``meaningful_change``, ``no_meaningful_change``. The seeds'
+``remission``, ``response``, ``meaningful_change``, ``no_change``. The seeds'
 measurement plan reads it at about 4 weeks (an early signal) and 8 weeks (a full trial).
 The navigator's result carries ``follow_up: {baseline, latest, change, status, ...}``; the
 clinician summary plots the series (trd/summary/chart.py).
@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Mapping, Optional
 MEANINGFUL = 5
 REMISSION_BELOW = 5
 RESPONSE_FRACTION = 0.5
-STATUS_ORDER = ("worsening", "remission", "response", "meaningful_change", "no_meaningful_change")
+STATUS_ORDER = ("worsening", "remission", "response", "meaningful_change", "no_change")
 
 
 @dataclass(frozen=True)

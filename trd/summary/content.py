@@ -484,7 +484,7 @@ FOLLOW_UP_STATUS = {
     "remission": "in the remission range (under 5)",
     "response": "a response: 50% or more below the intake",
     "meaningful_change": "a meaningful improvement: 5 points or more below the intake",
-    "no_meaningful_change": "no meaningful change yet (under 5 points either way)",
+    "no_change": "no meaningful change yet (under 5 points either way)",
 }
 
 
