@@ -9,7 +9,7 @@ rounds, written by helpers who never saw the code, the lexicon or the training d
 aggregates only, never a message, so nothing is tuned to them).
 
 "block" is a crisis answer (the crisis block, or the third-party or harm-to-others answer),
-"asked" the possible-risk question (988 in view). Conversations are read turn by turn as
+"asked" the possible-risk question (the crisis line in view). Conversations are read turn by turn as
 the safety policy reads them (bot/policies/safety_policy.py): the question, the reply to it
 (data/knowledge/risk_check_answers.yml: a yes or an evasive answer opens the crisis path, no
 answer is asked once more, a no is not asked again for a few messages) and the last few

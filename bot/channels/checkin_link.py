@@ -35,15 +35,28 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from trd.checkins import page
+from trd.summary.resources import default_resources, fill
 
 logger = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 MAX_BODY = 16 * 1024
-CRISIS_LINE = (
-    "Not an emergency service. If you are in danger, call or text 988 (988 Suicide & Crisis Lifeline), "
-    "or call 911."
+# The crisis numbers live only in data/knowledge/crisis_resources.yml: these fill them in.
+CRISIS_LINE_TEMPLATE = (
+    "Not an emergency service. If you are in danger, call or text {lifeline_number} ({lifeline_name}), "
+    "or call {emergency_number}."
 )
+GLAD_SAFE_TEMPLATE = "I'm glad you're safe right now. If that changes, call or text {lifeline_number} any time."
+
+
+def crisis_line() -> str:
+    return fill(CRISIS_LINE_TEMPLATE, default_resources(), "checkin page crisis line")
+
+
+def glad_safe() -> str:
+    return fill(GLAD_SAFE_TEMPLATE, default_resources(), "checkin page glad-safe line")
+
+
 POSSIBLE_QUESTION = "Some of what you wrote sounds very heavy. Are you having thoughts of ending your life?"
 
 
@@ -104,10 +117,10 @@ class CheckinLinks(InputChannel):
 
     def _page(self, status: int, kind: str, **values: Any) -> HTTPResponse:
         try:
-            body = page.render(kind, crisis_line=CRISIS_LINE, **values)
+            body = page.render(kind, crisis_line=crisis_line(), **values)
         except Exception:  # noqa: BLE001 - still answer
             logger.exception("checkin page: could not render %s", kind)
-            body = f"<!doctype html><title>Check-in</title><p>{CRISIS_LINE}</p>"
+            body = f"<!doctype html><title>Check-in</title><p>{crisis_line()}</p>"
         return response.html(body, status=status, headers=headers())
 
     def _message(self, status: int, *paragraphs: str) -> HTTPResponse:
@@ -218,11 +231,11 @@ class CheckinLinks(InputChannel):
                 category = risk_category or (tier if tier != "clear" else "suicidal_ideation")
                 excerpt = form["note"]
             await self._escalate(sub, category, excerpt)
-            crisis = self._texts(request, "utter_crisis", [CRISIS_LINE])
+            crisis = self._texts(request, "utter_crisis", [crisis_line()])
             question = " ".join(self._texts(request, "utter_crisis_check", ["Are you safe right now?"]))
             return self._page(200, "crisis", crisis=crisis, question=question, action=f"/checkin/{token}")
         if tier == "possible":
-            crisis = self._texts(request, "utter_crisis", [CRISIS_LINE])
+            crisis = self._texts(request, "utter_crisis", [crisis_line()])
             return self._page(
                 200, "crisis", crisis=crisis, question=POSSIBLE_QUESTION, action=f"/checkin/{token}"
             )
@@ -235,7 +248,7 @@ class CheckinLinks(InputChannel):
         answer = str((request.form or {}).get("answer") or "")
         if answer == "not_safe":
             await self._escalate(sub, "danger_now", "not safe (weekly check-in page)")
-            return self._message(200, *self._texts(request, "utter_crisis_not_safe", [CRISIS_LINE]))
+            return self._message(200, *self._texts(request, "utter_crisis_not_safe", [crisis_line()]))
         if answer == "safe":
             try:
                 repository = await asyncio.to_thread(self._repository_factory)
@@ -244,7 +257,7 @@ class CheckinLinks(InputChannel):
                 logger.exception("checkin page: could not resolve the crisis")
             return self._message(
                 200,
-                "I'm glad you're safe right now. If that changes, call or text 988 any time.",
+                glad_safe(),
                 "Thank you for checking in. You can come back to this page each week.",
             )
         return self._message(400, "Please choose one of the two buttons.")
