@@ -115,13 +115,11 @@ def _excerpt(tracker: Any) -> str:
 
 def record_crisis_here(tracker: Any) -> None:
     """action_record_crisis on the Rasa server (blocking: run it in a thread)."""
-    from trd.escalation.enqueue import Escalator, record_crisis_and_escalate
+    from trd.escalation.enqueue import Escalator, record_crisis_and_escalate, spool_crisis
     from trd.store import get_repository
 
     message_id = getattr(_latest(tracker), "message_id", None)
-    outcome = record_crisis_and_escalate(
-        get_repository(),
-        Escalator(),
+    crisis: Dict[str, Any] = dict(
         conversation_id=tracker.sender_id,
         input_channel=(tracker.get_latest_input_channel() or "unknown")[:MAX_LABEL],
         category=crisis_category(tracker),
@@ -129,6 +127,13 @@ def record_crisis_here(tracker: Any) -> None:
         events=[e.as_dict() for e in tracker.events],
         message_id=message_id if isinstance(message_id, str) and message_id.strip() else None,
     )
+    escalator = Escalator()
+    try:
+        outcome = record_crisis_and_escalate(get_repository(), escalator, **crisis)
+    except Exception:  # noqa: BLE001 - the database is down too: the escalation journal (#10)
+        logger.exception("the crisis in %s could not be written to the database", tracker.sender_id)
+        spool_crisis(escalator, **crisis)  # raises only when the journal cannot be written either
+        return
     logger.warning(
         "crisis %s recorded by the Rasa server (the action server did not answer); escalation: %s",
         outcome.record.id,

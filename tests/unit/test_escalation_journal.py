@@ -155,3 +155,29 @@ def test_an_entry_not_delivered_before_the_database_came_back_goes_out_through_t
     finally:
         worker.outbox.dispose()
         repo.dispose()
+
+
+def test_the_rasa_server_spools_the_crisis_it_records_itself_when_the_database_is_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The action server hung (bot/action_guard.py records the crisis itself) and the database
+    is down too: the crisis still goes to the journal."""
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    import trd.store
+    from bot.action_guard import record_crisis_here
+
+    def down() -> Any:
+        raise ConnectionError("could not connect to the database")
+
+    monkeypatch.setattr(trd.store, "get_repository", down)
+    monkeypatch.setenv("ESCALATION_WEBHOOK_URL", "https://care.example.org/e")
+    monkeypatch.setenv("ESCALATION_WEBHOOK_SECRET", SECRET)
+    tracker = DialogueStateTracker.from_events(
+        "rest-hung-1", [UserUttered(CRISIS_TEXT, {"name": "crisis", "confidence": 1.0}, input_channel="rest")]
+    )
+    record_crisis_here(tracker)
+    [entry] = Journal().pending()
+    assert (entry.conversation_id, entry.deliver, list(entry.payloads)) == ("rest-hung-1", True, ["webhook"])
+    assert entry.excerpt == CRISIS_TEXT
