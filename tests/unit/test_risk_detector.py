@@ -210,3 +210,23 @@ def test_a_very_long_message_is_read_in_a_bounded_number_of_pieces() -> None:
     text = " ".join(f"This is sentence number {i} of the message." for i in range(40))
     assert len(det.pieces_of(text)) <= det.MAX_PIECES
     assert det.pieces_of("one short sentence only, nothing else") == []
+
+
+def test_character_features_read_spelling_not_layout() -> None:
+    idx, val = det.char_features("Wnt 2  die")
+    again_idx, again_val = det.char_features("  wnt 2 die ")
+    assert np.array_equal(idx, again_idx) and np.allclose(val, again_val)  # case and spacing
+    assert abs(float(np.linalg.norm(val)) - 1.0) < 1e-9
+    assert idx.max() < 1 << det.CHAR_BITS
+    empty_idx, _ = det.char_features("")
+    assert empty_idx.size == 0
+
+
+def test_the_character_model_is_mixed_in_by_its_share() -> None:
+    labels = len(det.LABELS)
+    coef = np.zeros((labels, 1 << det.CHAR_BITS), dtype=np.float32)
+    chars = det.CharModel(coef=coef, intercept=np.log(np.array([0.9, 0.025, 0.025, 0.025, 0.025])))
+    assert np.allclose(chars.probabilities("anything at all"), [0.9, 0.025, 0.025, 0.025, 0.025])
+    reader = _Table({"anything at all": _probs()})
+    reader.chars, reader.char_weight = chars, 0.5
+    assert abs(reader.read_whole("anything at all").probabilities["clear"] - 0.45) < 1e-9

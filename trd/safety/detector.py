@@ -16,7 +16,11 @@ chosen on a validation set nobody here wrote (``tests/safety/validation/``). Its
 
 The model is an ensemble: several networks of one hidden layer over the embedding, trained
 with different seeds, whose probabilities are averaged (steadier near the thresholds than
-any one of them). A message of several sentences is read whole and sentence by sentence,
+any one of them), mixed with a second kind of model that reads the spelling rather than
+the meaning: a logistic regression over hashed character n-grams (3 to 5 characters), which
+knows SMS spelling, typos and words in other languages the English encoder reads poorly
+(:class:`CharModel`; its share, ``char_weight`` in the sidecar, was chosen on validation).
+A message of several sentences is read whole and sentence by sentence,
 and each risk probability is the highest of those readings, so a disclosure inside a long
 intake answer ("sertraline 100 for 3 months, no effect. keeping the rest to take all at
 once") is not averaged away by the rest of the message (:meth:`RiskDetector.read`);
@@ -34,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -57,6 +62,44 @@ MAX_PIECES = 8
 # the most clear-risk messages blocked; every value missed the same clear-risk messages).
 PIECE_CONFIRM = 0.4
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+CHAR_BITS = 18  # hashed character n-grams: 2**18 buckets
+CHAR_SIZES = (3, 4, 5)
+_SPACES = re.compile(r"\s+")
+
+
+def char_features(text: str) -> Tuple[np.ndarray, np.ndarray]:
+    """(bucket indices, values) of a text's character n-grams: 1 + log(count), unit length.
+
+    Lower case, runs of white space made one space, a space added at both ends; each n-gram's
+    bucket is its CRC-32 modulo 2**CHAR_BITS (the same in training and at serve time).
+    """
+    padded = " " + _SPACES.sub(" ", text.lower()).strip() + " "
+    counts: Dict[int, int] = {}
+    mask = (1 << CHAR_BITS) - 1
+    for n in CHAR_SIZES:
+        for i in range(len(padded) - n + 1):
+            bucket = zlib.crc32(padded[i:i + n].encode("utf-8")) & mask
+            counts[bucket] = counts.get(bucket, 0) + 1
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    val = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+    return idx, val / np.linalg.norm(val)
+
+
+@dataclass(frozen=True)
+class CharModel:
+    """A logistic regression over :func:`char_features` (one row of weights per label)."""
+
+    coef: np.ndarray  # (len(LABELS), 2**CHAR_BITS)
+    intercept: np.ndarray  # (len(LABELS),)
+
+    def probabilities(self, text: str) -> np.ndarray:
+        idx, val = char_features(text)
+        logits = self.coef[:, idx].astype(np.float64) @ val + self.intercept
+        return softmax_rows(logits)
 
 
 def pieces_of(text: str) -> List[str]:
@@ -186,11 +229,16 @@ def data_fingerprint(texts_and_labels: Iterable[Tuple[str, str]], settings: Mapp
 
 
 # --- serving ---------------------------------------------------------------------------------------
-def save_members(path: Path, members: Sequence[MlpWeights]) -> None:
-    """The ensemble's weights in one .npz (arrays stacked along a first axis, one per member)."""
+def save_members(path: Path, members: Sequence[MlpWeights], chars: Optional[CharModel] = None) -> None:
+    """The ensemble's weights in one .npz (arrays stacked along a first axis, one per member),
+    with the character model's (``char_coef`` in float16, ``char_intercept``)."""
+    arrays = {"w1": np.stack([m.w1 for m in members]), "b1": np.stack([m.b1 for m in members]),
+              "w2": np.stack([m.w2 for m in members]), "b2": np.stack([m.b2 for m in members])}
+    if chars is not None:
+        arrays["char_coef"] = chars.coef.astype(np.float16)
+        arrays["char_intercept"] = chars.intercept.astype(np.float32)
     with path.open("wb") as handle:
-        np.savez(handle, w1=np.stack([m.w1 for m in members]), b1=np.stack([m.b1 for m in members]),
-                 w2=np.stack([m.w2 for m in members]), b2=np.stack([m.b2 for m in members]))
+        np.savez_compressed(handle, **arrays)
 
 
 def _members_from(z: Mapping[str, np.ndarray]) -> List[MlpWeights]:
@@ -202,13 +250,18 @@ def _members_from(z: Mapping[str, np.ndarray]) -> List[MlpWeights]:
 
 def read_detector_files(
     about_path: Path = DETECTOR_FILE, weights_path: Optional[Path] = None
-) -> Tuple[Dict[str, object], List[MlpWeights]]:
-    """The sidecar (labels, thresholds, fingerprint, validation figures) and the ensemble's weights."""
+) -> Tuple[Dict[str, object], List[MlpWeights], Optional[CharModel]]:
+    """The sidecar (labels, thresholds, fingerprint, validation figures), the ensemble's
+    weights and the character model (None in files written before it)."""
     weights_path = weights_path or about_path.with_suffix(".npz")
     try:
         about = json.loads(about_path.read_text(encoding="utf-8"))
         with np.load(weights_path) as z:
             weights = _members_from(z)
+            chars = (
+                CharModel(coef=z["char_coef"], intercept=z["char_intercept"].astype(np.float64))
+                if "char_coef" in z.files else None
+            )
     except (OSError, ValueError, KeyError) as exc:
         raise DetectorUnavailable(
             f"{about_path}: {exc} (run `make generate` to build the risk detector)"
@@ -217,11 +270,14 @@ def read_detector_files(
         digest = hashlib.sha256(weights_path.read_bytes()).hexdigest()
         if about.get("weights_sha256") != digest:
             raise DetectorUnavailable(f"{weights_path} is not the file {about_path.name} describes")
-    return about, weights
+    return about, weights, chars
 
 
 class RiskDetector:
     """Reads texts with the sentence encoder and the trained weights."""
+
+    chars: Optional[CharModel] = None
+    char_weight: float = 0.0
 
     def __init__(
         self,
@@ -229,6 +285,8 @@ class RiskDetector:
         thresholds: Thresholds,
         encoder: Optional[SentenceEncoder] = None,
         labels: Sequence[str] = LABELS,
+        chars: Optional[CharModel] = None,
+        char_weight: float = 0.0,
     ) -> None:
         members = [weights] if isinstance(weights, MlpWeights) else list(weights)
         if not members or any(
@@ -236,6 +294,11 @@ class RiskDetector:
         ):
             raise DetectorUnavailable("the detector's weights do not fit the encoder and labels")
         self.members = members
+        fits = chars is None or (chars.coef.shape == (len(labels), 1 << CHAR_BITS) and 0 <= char_weight <= 1)
+        if not fits:
+            raise DetectorUnavailable("the character model does not fit the labels, or its share is not 0..1")
+        self.chars = chars
+        self.char_weight = char_weight if chars is not None else 0.0
         self.thresholds = thresholds
         self.labels = tuple(labels)
         self._encoder = encoder
@@ -248,8 +311,11 @@ class RiskDetector:
 
     @classmethod
     def from_file(cls, path: Path = DETECTOR_FILE, encoder: Optional[SentenceEncoder] = None) -> RiskDetector:
-        about, weights = read_detector_files(path)
+        about, weights, chars = read_detector_files(path)
         try:
+            settings = about.get("settings") or {}
+            assert isinstance(settings, dict)
+            char_weight = float(settings.get("char_weight", 0.0))
             labels: Tuple[str, ...] = tuple(str(x) for x in about["labels"])  # type: ignore[attr-defined]
             t = about["thresholds"]
             assert isinstance(t, dict)
@@ -263,7 +329,7 @@ class RiskDetector:
             raise DetectorUnavailable(f"{path}: {exc!r} (run `make generate`)") from exc
         if labels != LABELS:
             raise DetectorUnavailable(f"{path}: labels {labels} are not {LABELS}")
-        return cls(weights, thresholds, encoder=encoder, labels=labels)
+        return cls(weights, thresholds, encoder=encoder, labels=labels, chars=chars, char_weight=char_weight)
 
     def probability_rows(self, embeddings: np.ndarray) -> np.ndarray:
         """The ensemble's mean probabilities, one row per embedding (or one vector for one)."""
@@ -273,13 +339,24 @@ class RiskDetector:
         p = self.probability_rows(embedding)
         return {label: float(p[i]) for i, label in enumerate(self.labels)}
 
+    def text_probabilities(self, text: str) -> np.ndarray:
+        """The ensemble's reading of the text's embedding mixed with the character model's."""
+        p = self.probability_rows(self.encoder.encode(text))
+        if self.chars is None or self.char_weight == 0.0:
+            return p
+        return (1.0 - self.char_weight) * p + self.char_weight * self.chars.probabilities(text)
+
+    def _named(self, row: np.ndarray) -> Dict[str, float]:
+        return {label: float(row[i]) for i, label in enumerate(self.labels)}
+
     def read_embedding(self, embedding: np.ndarray) -> Reading:
         p = self.probabilities_of(embedding)
         return Reading(probabilities=p, tier=self.thresholds.tier(p))
 
     def read_whole(self, text: str) -> Reading:
         """The text read as one (the last few messages joined are read this way)."""
-        return self.read_embedding(self.encoder.encode(text))
+        p = self._named(self.text_probabilities(text))
+        return Reading(probabilities=p, tier=self.thresholds.tier(p))
 
     def read(self, text: str) -> Reading:
         """One message: read whole and, when it has several sentences, sentence by sentence.
@@ -291,12 +368,12 @@ class RiskDetector:
         the whole message reads at least PIECE_CONFIRM as clear risk; it never raises the
         third-party or harm-to-others tiers (their own readings of the whole decide).
         """
-        whole = self.probabilities_of(self.encoder.encode(text))
+        whole = self._named(self.text_probabilities(text))
         parts = pieces_of(text)
         if not parts:
             return Reading(probabilities=whole, tier=self.thresholds.tier(whole))
         p = dict(whole)
-        rows = self.probability_rows(np.vstack([self.encoder.encode(part) for part in parts]))
+        rows = np.vstack([self.text_probabilities(part) for part in parts])
         for label in RISK_LABELS:
             p[label] = max(p[label], float(rows[:, self.labels.index(label)].max()))
         tier, whole_tier = self.thresholds.tier(p), self.thresholds.tier(whole)
