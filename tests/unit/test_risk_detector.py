@@ -230,3 +230,22 @@ def test_the_character_model_is_mixed_in_by_its_share() -> None:
     reader = _Table({"anything at all": _probs()})
     reader.chars, reader.char_weight = chars, 0.5
     assert abs(reader.read_whole("anything at all").probabilities["clear"] - 0.45) < 1e-9
+
+
+def test_the_word_suicide_alone_is_a_mention_the_detector_reads(engine: RiskEngine) -> None:
+    title = "is the word suicidal in that song title"
+    assert _assess(engine, _Fixed({}), [title]) == "possible"  # at least asked
+    assert _assess(engine, _Fixed({"title": "clear"}), [title]) == "clear"
+    assert _assess(engine, _Fixed({}), ["I feel suicidal again"]) == "clear"  # the person's own state
+    # people in general, not a particular person at risk
+    assert _assess(engine, _Fixed({}), ["how many people die by suicide in a year in this country"]) == "none"
+
+
+def test_someone_elses_risk_told_as_history_is_the_detectors_to_read(engine: RiskEngine) -> None:
+    past = "my roommate was suicidal in college"
+    assert _assess(engine, _Fixed({}), [past]) == "none"
+    assert _assess(engine, _Fixed({"roommate": "third_party"}), [past]) == "third_party"
+    # now: the lexicon's floor
+    assert _assess(engine, _Fixed({}), ["my brother is suicidal"]) == "third_party"
+    in_hospital = "my sister attempted suicide last week and is still in hospital"
+    assert _assess(engine, _Fixed({}), [in_hospital]) == "third_party"

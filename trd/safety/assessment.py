@@ -100,12 +100,14 @@ class RiskAssessor:
             # a question someone else asked the person ("my therapist asked me if I'd ever want
             # to kill myself"), with no answer given: ask them, do not assume
             return Assessment(tier="possible", source="lexicon", engine=result, notes=("asked",))
-        if floor == "clear" and result.mention_only and result.intent != INTENT_SOS:
+        if floor in ("clear", "third_party") and result.mention_only and result.intent != INTENT_SOS:
             # the topic word with nothing about the person's own state ("how many people die
             # by suicide a year"): the detector decides between the block and the question,
-            # and the question (988 in view) is the least a mention gets
+            # and the question (988 in view) is the least a mention gets; someone else's risk
+            # told as history ("my roommate was suicidal in college") is the detector's to read
             reading = self.detector.read(text)
-            tier = reading.tier if reading.tier != "none" else "possible"
+            least = "none" if result.about_someone_else else "possible"
+            tier = reading.tier if reading.tier != "none" else least
             return Assessment(tier=tier, source="detector", engine=result, reading=reading,
                               notes=("mention",))
         if floor != "none":

@@ -819,6 +819,12 @@ _SUBJECT_PRONOUNS = frozenset({"i", "you", "he", "she", "they", "we"})
 _FRAGMENT_WORDS = 8  # "suicidal? no", "thoughts of being better off dead or hurting myself - not at all"
 _QUESTION_MARKS = re.compile(r"[?:\-\u2013\u2014]")  # a question or a form's "label: answer"
 _OWN_PRONOUNS = frozenset({"i", "me", "myself", "im"})
+_GENERIC_PEOPLE = frozenset({"people", "someone", "somebody", "anyone", "anybody", "everyone", "everybody",
+                             "person", "who", "men", "women", "teens", "teenagers", "kids", "veterans"})
+_SOMEONE_CLOSE = re.compile(r"(?:i know|i love|close to me|in my|at my|from my|i work|i live|i care)")
+_NOW = re.compile(
+    r"(?<![\w])(?:now|again|still|tonight|today|currently|lately|recently|this week|right now)(?![\w])"
+)
 _OWN_BEFORE = frozenset({"my", "feel", "feeling", "felt", "feels", "so", "very", "really", "super", "getting",
                          "get", "got", "been", "being", "am", "too", "quite", "pretty", "bit"})
 _ANSWERED_YES = re.compile(
@@ -885,8 +891,13 @@ class RiskResult:
 
     @property
     def mention_only(self) -> bool:
-        """Every hit is a mention of the topic, about no one in particular (Rule.mention)."""
-        return bool(self.hits) and all(h.mention and not h.third_party for h in self.hits)
+        """Every hit is a mention of the topic (Rule.mention): about no one in particular, or
+        someone else's risk told as history."""
+        return bool(self.hits) and all(h.mention for h in self.hits)
+
+    @property
+    def about_someone_else(self) -> bool:
+        return bool(self.hits) and all(h.third_party for h in self.hits)
 
     @property
     def has_risk_signal(self) -> bool:
@@ -1102,6 +1113,30 @@ class RiskEngine:
             return False
         return not (lex.own_state is not None and lex.own_state.search(self._sentence(toks, first)))
 
+    def _generic_subject(self, toks: List[str], first: int) -> bool:
+        """The word is about people in general ("how many people die by suicide a year"), not a
+        particular person ("someone I know", "my friend")."""
+        s, _ = self._sentence_bounds(toks, first)
+        before = toks[s:first]
+        for j in range(len(before) - 1, -1, -1):
+            t = before[j]
+            if t in self.lexicon.relation_nouns or t in self.lexicon.first_person:
+                return False
+            if t in _GENERIC_PEOPLE:
+                return not _SOMEONE_CLOSE.match(" ".join(before[j + 1:]))
+            if t in self.lexicon.third_person:
+                return False
+        return False
+
+    def _past_third_party(self, toks: List[str], first: int) -> bool:
+        """Someone else's risk told as history ("my roommate was suicidal in college", "a guy
+        I worked with attempted suicide years ago"): a mention, not someone at risk now."""
+        lex = self.lexicon
+        sentence = self._sentence(toks, first)
+        if lex.danger_now_past is None or not lex.danger_now_past.search(sentence):
+            return False
+        return not (lex.own_state is not None and _NOW.search(sentence))
+
     def _asked_by_someone_else(self, toks: List[str], first: int) -> bool:
         """The match is inside a question another person asked ("the nurse asked if I ...")."""
         lex = self.lexicon
@@ -1217,7 +1252,10 @@ class RiskEngine:
                 hit = Hit(
                     rule.id, category, m.group(0), s, e, third, negated, hist,
                     "; ".join(n for n in (note, neg_note) if n), self._retracted(toks, first, norm),
-                    mention=rule.mention and not third and self._is_mention(toks, first, last),
+                    mention=rule.mention and (
+                        (self._past_third_party(toks, first) or self._generic_subject(toks, first))
+                        if third else self._is_mention(toks, first, last)
+                    ),
                 )
                 if negated and hist:
                     history.append(hit)
