@@ -329,6 +329,29 @@ def test_claims_take_the_oldest_due_rows_up_to_the_limit(sql_url: str) -> None:
         box.dispose()
 
 
+def test_urgent_rows_are_claimed_before_routine_ones_due_earlier(sql_url: str) -> None:
+    """A crisis page never waits behind follow-up notifications (priority routine, issue 12)."""
+    ids = _enqueue(sql_url, 3)
+    engine = sa.create_engine(sql_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE trd_escalations SET priority = 'routine', next_attempt_at = :early "
+                    "WHERE id IN (:a, :b)"
+                ),
+                {"early": datetime(2000, 1, 1), "a": ids[0], "b": ids[1]},
+            )
+    finally:
+        engine.dispose()
+    box = _outbox(sql_url, Clock(), "w")
+    try:
+        assert [c.id for c in box.claim_due(1, 60)] == [ids[2]]
+        assert {c.id for c in box.claim_due(5, 60)} == {ids[0], ids[1]}
+    finally:
+        box.dispose()
+
+
 def _race(url: str, workers: int, rows: int) -> Dict[str, List[str]]:
     """``workers`` outboxes (own engines, like processes) claim all ``rows`` at once."""
     _enqueue(url, rows, conversation="conv-race")

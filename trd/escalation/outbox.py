@@ -48,6 +48,7 @@ from trd.store.escalation_models import (
     OUTCOME_FAILED,
     OUTCOME_IN_PROGRESS,
     OUTCOME_RELEASED,
+    PRIORITY_URGENT,
     STATUS_DELIVERED,
     STATUS_PENDING,
     Escalation,
@@ -150,7 +151,8 @@ class SqlOutbox:
 
     # -- claiming -----------------------------------------------------------------------------
     def claim_due(self, limit: int, lease_seconds: float) -> List[Claim]:
-        """Take up to ``limit`` due rows for one attempt each (oldest due first)."""
+        """Take up to ``limit`` due rows for one attempt each: urgent ones (crises) before routine
+        ones (follow-up notifications), then the oldest due first."""
         if limit < 1:
             return []
         now = self._clock()
@@ -158,7 +160,11 @@ class SqlOutbox:
         due = (
             sa.select(Escalation.id, Escalation.attempts)
             .where(Escalation.status == STATUS_PENDING, Escalation.next_attempt_at <= now)
-            .order_by(Escalation.next_attempt_at, Escalation.created_at)
+            .order_by(
+                sa.case((Escalation.priority == PRIORITY_URGENT, 0), else_=1),
+                Escalation.next_attempt_at,
+                Escalation.created_at,
+            )
             .limit(limit)
         )
         if self._postgres:
