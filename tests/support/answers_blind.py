@@ -86,12 +86,20 @@ def _lexicon() -> Any:
     return default_lexicon()
 
 
+@lru_cache(maxsize=1)
+def _names() -> Any:
+    from trd.answers.medicines import taken_now_lexicon
+
+    return taken_now_lexicon(_lexicon())
+
+
 def _name(name: Any) -> str:
-    """A medicine's name for comparing: the lexicon's generic when it knows the name."""
+    """A medicine's name for comparing: the generic when the lexicon of "what do you take now"
+    (drugs.yml and other_medicines.yml) knows the name ("cbd" and "cannabidiol" are one)."""
     from trd.navigator.lexicon import normalise_name
 
     text = str(name or "")
-    entry = _lexicon().lookup(text)
+    entry = _names().lookup(text)
     key = entry.generic if entry is not None else normalise_name(text).replace("'", "")
     key = re.sub(r"[^\w]+", " ", key).strip()
     for group in SAME_MEDICINE:

@@ -338,3 +338,117 @@ def test_every_new_kind_is_registered_with_a_canonical_check() -> None:
     for kind, value in new.items():
         assert is_canonical(kind, value), kind
         assert not is_canonical(kind, "raw text typed by the person"), kind
+
+
+# --- mends after the blind set (tests/unit/test_answers_v2_blind.py): each a general gap, with
+# examples of our own -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind, text",
+    [
+        ("age", "I'd rather not share how old I am"),
+        ("drinks_per_week", "not comfortable answering this"),
+        ("recreational_drugs", "I don't want to go into that"),
+        ("psychosis_kind", "prefer not to discuss it"),
+        ("current_medicines", "I'd rather not say what I take"),
+        ("perinatal", "no comment"),
+        ("thoughts_now", "I don't want to talk about it"),
+    ],
+)
+def test_declining_in_ones_own_words_is_a_skip(kind: str, text: str) -> None:
+    assert read(kind, text).unknown
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("I'd rather not be here", "passive"),  # not a decline: only verbs of telling are
+        ("I would rather not wake up some days", "passive"),
+    ],
+)
+def test_rather_not_about_living_is_never_read_as_a_skip(text: str, value: str) -> None:
+    assert read("thoughts_now", text).value == value
+
+
+def _meds(text: str) -> Any:
+    value = read("current_medicines", text).value
+    if not isinstance(value, dict):
+        return value
+    return [(m["drug"], m["dose_mg"], m["recognised"]) for m in value["medicines"]]
+
+
+@pytest.mark.parametrize(
+    "text, items",
+    [
+        # common medicines and supplements that are not depression treatments (other_medicines.yml)
+        (
+            "Lipitor 40, Glucophage 850 mg twice daily",
+            [("atorvastatin", 40.0, True), ("metformin", 1700.0, True)],
+        ),
+        ("percocet and lyrica 75mg", [("oxycodone", None, True), ("pregabalin", 75.0, True)]),
+        ("paracetamol, cod liver oil", [("acetaminophen", None, True), ("fish oil", None, True)]),
+        (
+            "nexplanon implant, zoloft 50",
+            [("hormonal contraceptive", None, True), ("sertraline", 50.0, True)],
+        ),
+        # a name with an apostrophe, four words to the word pattern
+        ("only saint john's wort tablets", [("st johns wort", None, True)]),
+        # a dose in digits below one milligram, a dose said in the am or pm
+        (
+            "ativan .5 at bedtime, concerta 36 in the am",
+            [("lorazepam", 0.5, True), ("methylphenidate", 36.0, True)],
+        ),
+        ("lorazepam 0.5mg", [("lorazepam", 0.5, True)]),
+        # a dose with its unit said after a comma, before the next name
+        (
+            "naproxen if my knee flares, 500 mg I think, and lithium",
+            [("naproxen", 500.0, True), ("lithium", None, True)],
+        ),
+        # a dose written after "daily" is still its dose
+        ("citalopram 20mg daily and lisinopril", [("citalopram", 20.0, True), ("lisinopril", None, True)]),
+        # what follows the end of a list is not a medicine
+        ("lithium 400mg, that's all, the clinic checks my levels", [("lithium", 400.0, True)]),
+        # what a medicine is for is not another medicine's name
+        ("ibuprofen when my back aches", [("ibuprofen", None, True)]),
+    ],
+)
+def test_everything_taken_now_more_names_and_doses(text: str, items: Any) -> None:
+    assert _meds(text) == items
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nothing at the moment, I came off them over the summer",
+        "none atm",
+        "I stopped all my meds last year",
+        "not on anything now",
+    ],
+)
+def test_nothing_taken_now_said_with_a_reason_or_a_time(text: str) -> None:
+    assert read("current_medicines", text).value == {"medicines": [], "none": True}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("skip", UNKNOWN),  # never an unknown medicine called "skip"
+        ("I really can't recall, there are loads", UNKNOWN),
+        ("something for my thyroid and a water tablet", INVALID),  # described, not named: which?
+        ("lexapro and the small pink one for my nerves", INVALID),
+        ("sertraline and a pill for cholesterol, I forget its name", INVALID),
+    ],
+)
+def test_a_medicine_described_but_not_named_is_asked_again_never_a_name(text: str, value: Any) -> None:
+    assert read("current_medicines", text).value is value
+
+
+def test_nothing_any_more_at_the_read_back_clears_the_list() -> None:
+    items = read("current_medicines", "zoloft 50, lithium 900 mg").value["medicines"]
+    for text in ("I stopped all of them", "none of those now", "I don't take any of them anymore"):
+        value = read("current_confirm", text).value
+        assert value == {"edits": [{"op": "clear"}]}, text
+        assert apply_edits(items, value["edits"]) == []
+    assert read("current_confirm", "none").invalid  # may mean "no changes": asked again
+    assert read("current_confirm", "no").value == {"which": True}

@@ -81,7 +81,8 @@ def test_the_blind_answers_stay_out_of_the_readers_their_data_and_their_tests() 
     """Evaluate blind: no answer of five words or more is copied into what it measures (shorter ones,
     "rather not say", "the first one", and the questions' own words were there before the set)."""
     sources = sorted((ROOT / "trd" / "answers").glob("*.py"))
-    sources += [ROOT / "tests" / "unit" / "test_answers_v2.py", ROOT / "data" / "knowledge" / "drugs.yml"]
+    sources += [ROOT / "tests" / "unit" / "test_answers_v2.py"]
+    sources += [ROOT / "data" / "knowledge" / name for name in ("drugs.yml", "other_medicines.yml")]
     corpus = "\n".join(_words(path.read_text(encoding="utf-8")) for path in sources)
     # the questions and their buttons, which the set's writer saw, may be answered in their own words
     asked = _words((ROOT / "data" / "knowledge" / "intake_questions.yml").read_text(encoding="utf-8"))

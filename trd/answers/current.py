@@ -1,8 +1,9 @@
 """The medicines someone takes now, every one (navigator.md section 10, for interactions):
 several in one message, each with its dose when given, read back for a yes or a change.
 
-Pure Python (no Rasa). Names come from :mod:`trd.answers.medicines` (the drug lexicon and
-the NLU's ``drug`` entities): a name the lexicon knows is stored as its generic; another
+Pure Python (no Rasa). Names come from :mod:`trd.answers.medicines` (the drug lexicon with the
+medicines and supplements of data/knowledge/other_medicines.yml, and the NLU's ``drug``
+entities): a name the lexicon knows is stored as its generic; another
 name is kept as typed (lower case) and marked unrecognised, never matched to a drug. A dose
 is read from the words next to its name ("sertraline 100 mg"; "100 mg of sertraline"); a
 bare number counts as milligrams only beside a name the lexicon knows ("zoloft 50").
@@ -16,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from trd.answers.common import normalise_answer
 from trd.answers.doses import parse_dose
 from trd.answers.intake import is_unknown, parse_yes_no, strip_filler, unknownish
-from trd.answers.medicines import MAX_NAME_CHARS, Located, default_lexicon, locate_medicines
+from trd.answers.medicines import MAX_NAME_CHARS, Located, locate_medicines, taken_now_lexicon
 from trd.answers.readback import join_names
 from trd.answers.values import INVALID, UNKNOWN
 from trd.navigator.lexicon import Lexicon, normalise_name
@@ -73,7 +74,61 @@ def _dose(item: Located) -> Optional[float]:
         mg = parse_dose(words)
         if mg is not None:
             return mg
+    if item.mention.generic is not None and not re.search(r"\d", item.after):
+        # "naproxen for my knee, 500 mg I think": a dose with its unit, in a stretch of its own
+        # before the next name
+        doses = [parse_dose(part) for part in _SEPARATOR.split(item.tail) if _MASS_UNIT.search(part)]
+        found = [mg for mg in doses if mg is not None]
+        if len(found) == 1:
+            return found[0]
     return None
+
+
+_SEPARATOR = re.compile(r"[,;\n]|\.(?=\s|$)|\band\b|\bplus\b|\+")
+# Said after the list: what follows is not part of it ("lithium 400mg, that's all, the clinic checks").
+_LIST_END = re.compile(
+    r"\b(?:nothing else|thats (?:all|it|everything)|that is (?:all|it|everything)|nothing more|no others)\b",
+    re.IGNORECASE,
+)
+# "nothing at present, I came off all of them last spring", "I stopped all of them", "nothing now"
+_NOW_WORDS = re.compile(
+    r"\b(?:rn|atm|now|right now|currently|at the moment|at present|these days|anymore|any more|lately"
+    r"|really|at all|thanks|thank you|tbh|honestly)\b"
+)
+_STOPPED_ALL = re.compile(
+    r"\b(?:came|come|coming|got|am|im|i am|been) off (?:everything|all (?:of )?(?:them|it|my \w+)|all)\b"
+    r"|\b(?:stopped|quit|stopped taking|dropped) (?:everything|all (?:of )?(?:them|my \w+)|them all|all)\b"
+    r"|\b(?:dont|do not) take (?:anything|any of (?:them|those|it))(?: any ?more| now)?\b"
+    r"|\bnot (?:on|taking) (?:anything|any)\b"
+)
+# Nothing any more, said at the read-back (a bare "none" there may mean "no changes": asked again)
+_NONE_NOW = re.compile(
+    r"^(?:(?:i )?(?:take |taking )?(?:none|nothing|no (?:meds|medicines|medications|pills))"
+    r"(?: of (?:them|those|it))?)"
+    r"\s+(?:now|anymore|any more|at the moment|these days|currently|right now|at all now)$"
+)
+# A medicine described without its name ("something for my thyroid", "the small pink one"):
+# a pharmacist would ask which; so does the form.
+_UNNAMED = re.compile(
+    r"\bsomething (?:for|starting|beginning|called|else for|to help)\b"
+    r"|\b(?:cant|can not|cannot|dont|do not) (?:remember|recall|know) (?:the |its |their |what )?"
+    r"(?:names?|its called)\b"
+    r"|\bforg[eo]t(?:ten)? (?:the |its |their )?names?\b"
+    r"|\bnot sure (?:of |about )?(?:the |its )?names?\b"
+    r"|\bthe (?:little |small |tiny |big )?(?:white|blue|yellow|pink|orange|green|red|purple|brown)"
+    r" (?:one|pill|tablet)s?\b"
+    r"|\b(?:a|one|some) (?:pill|tablet|medicine|medication|med) for\b"
+)
+
+
+def _none_answer(text: str) -> bool:
+    """Nothing taken now, in a few words ("nothing atm, stopped them all in the autumn")."""
+    t = strip_filler(text)
+    if t in _NONE or normalise_answer(text) in _NONE or parse_yes_no(text) is False:
+        return True
+    first = re.split(r"[,;.]", text, maxsplit=1)[0]
+    short = " ".join(_NOW_WORDS.sub(" ", strip_filler(first)).split())
+    return short in _NONE or bool(_STOPPED_ALL.search(normalise_answer(text)))
 
 
 def medicine_item(item: Located) -> Dict[str, Any]:
@@ -91,7 +146,7 @@ def _items(
     text: str, message: Optional[Mapping[str, Any]], lexicon: Optional[Lexicon]
 ) -> List[Dict[str, Any]]:
     items: List[Dict[str, Any]] = []
-    for located in locate_medicines(text, message, lexicon):
+    for located in locate_medicines(text, message, taken_now_lexicon(lexicon)):
         item = medicine_item(located)
         same = next((i for i in items if i["drug"] == item["drug"]), None)
         if same is None:
@@ -105,15 +160,22 @@ def read_current_medicines(
     text: str, message: Optional[Mapping[str, Any]] = None, lexicon: Optional[Lexicon] = None
 ) -> Any:
     """{"medicines": [{drug, dose_mg, name_given, recognised}], "none": False}; none: {"medicines": [],
-    "none": True}; UNKNOWN; INVALID."""
-    items = _items(text, message, lexicon)
+    "none": True}; UNKNOWN; INVALID (asked again: also when a medicine is described, not named)."""
+    end = _LIST_END.search(text)
+    listed = text[: end.start()] if end and end.start() > 0 else text
+    items = _items(listed, message if listed == text else None, lexicon)
+    if not any(item["recognised"] for item in items):
+        # a skip, "not sure" or "none" is never read as an unknown name ("skip", "honestly")
+        if is_unknown(text):
+            return UNKNOWN
+        if _none_answer(text):
+            return {"medicines": [], "none": True}
+        if unknownish(text):
+            return UNKNOWN
+    if _UNNAMED.search(normalise_answer(text)):
+        return INVALID
     if items:
         return {"medicines": items, "none": False}
-    t = strip_filler(text)
-    if t in _NONE or normalise_answer(text) in _NONE or parse_yes_no(text) is False:
-        return {"medicines": [], "none": True}
-    if unknownish(text):
-        return UNKNOWN
     return INVALID
 
 
@@ -180,9 +242,10 @@ def read_current_confirm(
     text: str, message: Optional[Mapping[str, Any]] = None, lexicon: Optional[Lexicon] = None
 ) -> Any:
     """True (everything is right); {"edits": [{"op": "set"|"remove", ...item}]} ("also ibuprofen",
-    "sertraline is 50 mg", "I stopped the lisinopril"); {"which": True} for a bare "no";
-    UNKNOWN; INVALID."""
-    located = locate_medicines(text, message, lexicon)
+    "sertraline is 50 mg", "I stopped the lisinopril"); {"edits": [{"op": "clear"}]} when nothing
+    is taken now any more ("I stopped all of them"); {"which": True} for a bare "no"; UNKNOWN;
+    INVALID."""
+    located = locate_medicines(text, message, taken_now_lexicon(lexicon))
     if located:
         edits: List[Dict[str, Any]] = []
         for item in located:
@@ -193,6 +256,8 @@ def read_current_confirm(
     t = normalise_answer(text)
     if t in _YES or strip_filler(text) in _YES:
         return True
+    if _STOPPED_ALL.search(t) or _NONE_NOW.search(t):
+        return {"edits": [{"op": "clear"}]}  # "I stopped all of them", "nothing now"
     if _NO.match(t):
         return {"which": True}
     if is_unknown(text):
@@ -212,6 +277,9 @@ def apply_edits(
     """The list after the changes a read-back answer names (a dose given replaces the old one)."""
     result = [dict(m) for m in current]
     for edit in edits:
+        if edit.get("op") == "clear":
+            result = []  # nothing taken now
+            continue
         key = normalise_name(str(edit.get("drug") or ""))
         found = next((m for m in result if normalise_name(str(m.get("drug") or "")) == key), None)
         if edit.get("op") == "remove":
@@ -239,7 +307,7 @@ def _label(item: Mapping[str, Any], lexicon: Optional[Lexicon]) -> str:
     said = str(item.get("name_given") or drug)
     if not item.get("recognised", True):
         return f"{said} (a name I don't know, kept as you typed it)"
-    lex = lexicon or default_lexicon()
+    lex = taken_now_lexicon(lexicon)
     entry = lex.lookup(drug)
     if entry is None:
         return said or drug

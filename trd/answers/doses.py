@@ -62,11 +62,14 @@ _FREQUENCIES: Tuple[Tuple[re.Pattern[str], float], ...] = tuple(
             r"(?<![a-z])(?:once )?(?:(?:a|per|each|every) |/ ?)day\b|"
             r"\bonce daily\b|\bdaily\b|\bqd\b|\bod\b|\bnightly\b|"
             r"\bonce\b|\bevery (?:morning|night|evening)\b|\bat (?:night|bedtime)\b|"
-            r"\bin the (?:morning|evening)\b|\bbefore bed\b",
+            r"\bin the (?:morning|evening|am|pm)\b|\bevery (?:am|pm)\b|\bbefore bed\b",
             1.0,
         ),
     )
 )
+
+
+_DECIMAL_BELOW_ONE = re.compile(r"(?<![\d/])0?\.\d+\b")
 
 
 def _frequency(rendered: str) -> Tuple[Optional[float], str]:
@@ -132,8 +135,8 @@ def _parse_dose(text: str) -> Optional[float]:
         if any(isinstance(x, str) and (x in MONTHS or x in ("since", "ago", "and")) for x in items):
             return None
         numbers = [x for x in items if isinstance(x, float)]
-        if len(numbers) == 1 and numbers[0] < 1:
-            return None
+        if len(numbers) == 1 and numbers[0] < 1 and not _DECIMAL_BELOW_ONE.search(low):
+            return None  # "half", "1/2": a part of a pill; ".5", "0.25" written in digits are mg
         with_unit = _add_virtual_unit(items)
         if with_unit is None:
             return None

@@ -94,7 +94,22 @@ _FILLER_PREFIXES = (
     "like",
     "just",
 )
-_FILLER_SUFFIXES = ("i think", "i guess", "probably", "or so", "i suppose", "roughly", "thanks", "thank you")
+_FILLER_SUFFIXES = (
+    "i think",
+    "i guess",
+    "probably",
+    "or so",
+    "i suppose",
+    "roughly",
+    "thanks",
+    "thank you",
+    "honestly",
+    "tbh",
+    "to be honest",
+    "lol",
+    "haha",
+    "sorry",
+)
 
 
 def strip_filler(text: str) -> str:
@@ -114,9 +129,24 @@ def strip_filler(text: str) -> str:
     return t.strip()
 
 
+# Declining in one's own words ("I'd prefer not to give my age", "not answering that one"): a skip.
+# Only verbs of telling: "I'd rather not be here" is no decline.
+_DECLINE = re.compile(
+    r"\b(?:(?:prefer|rather|like) not|(?:dont|do not|wont|will not) (?:want|wish|care) to|not (?:going|gonna|"
+    r"comfortable|willing|happy|ready)(?: to)?|not keen (?:on|to))\s+(?:to\s+)?"
+    r"(?:answer|say|tell|share|give|talk|discuss|list|go into|get into|disclose|type|write|put|answering"
+    r"|saying|sharing|talking|giving|listing|going into)\b"
+    r"|\bnot answering\b|\bno comment\b|\bnone of (?:your|ur) business\b|\bpass on (?:this|that)\b"
+    r"|\bskip(?:ping)? (?:this|that|it)\b"
+)
+MAX_DECLINE_WORDS = 12
+
+
 def is_unknown(text: str) -> bool:
     t = normalise_answer(text)
-    return t in UNKNOWN_PHRASES or strip_filler(text) in UNKNOWN_PHRASES
+    if t in UNKNOWN_PHRASES or strip_filler(text) in UNKNOWN_PHRASES:
+        return True
+    return len(t.split()) <= MAX_DECLINE_WORDS and bool(_DECLINE.search(t))
 
 
 _UNKNOWN_WORDS = re.compile(

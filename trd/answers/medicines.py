@@ -13,10 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+import yaml
+
 from trd.answers.common import normalise_answer
 from trd.answers.intake import is_unknown, parse_yes_no, strip_filler, unknownish
 from trd.answers.values import INVALID, UNKNOWN
 from trd.navigator.lexicon import Lexicon, normalise_name
+from trd.paths import KNOWLEDGE_DIR
 
 MAX_NAME_CHARS = 60
 MAX_MENTIONS = 30  # names read from one answer
@@ -28,6 +31,28 @@ def default_lexicon() -> Lexicon:
     from trd.navigator import default_knowledge
 
     return default_knowledge().lexicon
+
+
+OTHER_MEDICINES = KNOWLEDGE_DIR / "other_medicines.yml"
+_TAKEN_NOW: Dict[int, Tuple[Lexicon, Lexicon]] = {}
+
+
+def taken_now_lexicon(lexicon: Optional[Lexicon] = None) -> Lexicon:
+    """``lexicon`` (the drug lexicon by default) with the medicines and supplements of
+    data/knowledge/other_medicines.yml: the names read in a list of everything taken now."""
+    base = lexicon or default_lexicon()
+    cached = _TAKEN_NOW.get(id(base))
+    if cached is not None and cached[0] is base:
+        return cached[1]
+    from trd.navigator.lexicon import build_entry
+
+    with OTHER_MEDICINES.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    entries = [build_entry(item, i) for i, item in enumerate(raw["drugs"])]
+    known = {entry.generic for entry in base.entries}
+    combined = Lexicon(list(base.entries) + [e for e in entries if e.generic not in known])
+    _TAKEN_NOW[id(base)] = (base, combined)
+    return combined
 
 
 # --- finding medicine names ------------------------------------------------------------------
@@ -80,8 +105,15 @@ _CONTEXT_WORDS = frozenset(
     anymore needed occasionally usually regularly prn mostly sometimes
     blue white yellow pink orange green red purple brown grey gray little small big tiny new old
     different another same kind type sort one ones
+    coil iud implant ring shot jab gummies gummy
+    january february march april june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    honestly tbh rn atm haha literally obviously definitely
     """.split()
 )
+# Words after which a list item says what a medicine is for or when it is taken ("a tablet for
+# cholesterol", "naproxen if my knee is bad"): the words that follow are not a medicine's name.
+_PURPOSE_WORDS = frozenset({"for", "when", "whenever", "before", "because", "cause", "if", "as", "to"})
 _IGNORED_WORDS = _STOP_WORDS | _CONTEXT_WORDS
 
 # What separates one medicine from the next in a list; the "before" ones reverse the order.
@@ -94,9 +126,11 @@ _SEPARATOR = re.compile(
 )
 _BEFORE = re.compile(r"\bbefore\b|\bprior\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
+_SPOKEN_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")  # "don't" is one word, not "don"
 _COMPOUND = re.compile(r"[^\W_]+(?:[-/+][^\W_]+)+")
 _JOINERS = frozenset({"and", "or", "with", "then", "plus", "also"})
-_MAX_NGRAM = 3
+_DOSE_WORDS = frozenset({"mg", "mgs", "mcg", "daily"})
+_MAX_NGRAM = 4  # "st john's wort" is four words to the word pattern
 
 
 @dataclass(frozen=True)
@@ -161,14 +195,17 @@ def _lexicon_spans(text: str, lexicon: Lexicon, taken: List[_Span]) -> List[_Spa
                 if any(w.group().lower() in _JOINERS for w in group):
                     continue
                 gaps = [text[a.end() : b.start()] for a, b in zip(group, group[1:], strict=False)]
-                if any(g.strip(" -") for g in gaps):
+                if any(g.strip(" -'\u2019") for g in gaps):
                     continue
             phrase = text[start:end]
             entry = lexicon.lookup(phrase)
             if entry is not None and not phrase.isdigit():
-                # "sertraline 100mg": the name as said, without the dose the lookup ignored
+                # "sertraline 100mg daily": the name as said, without the dose the lookup ignored
+                # (a formulation word stays: "wellbutrin xl", "emsam patch")
                 said = group
-                while len(said) > 1 and re.search(r"\d", said[-1].group()):
+                while len(said) > 1 and (
+                    re.search(r"\d", said[-1].group()) or said[-1].group().lower() in _DOSE_WORDS
+                ):
                     said = said[:-1]
                 spans.append(_Span(start, end, entry.generic, text[start : said[-1].end()]))
                 i += n
@@ -181,10 +218,12 @@ def _lexicon_spans(text: str, lexicon: Lexicon, taken: List[_Span]) -> List[_Spa
 
 def _candidate_words(text: str, start: int, end: int, drugs: Sequence[_Span]) -> List[_Span]:
     """Words between ``start`` and ``end`` that stand where a medicine's name stands."""
-    words = [w for w in _WORD.finditer(text, start, end) if not _overlaps(w.start(), w.end(), drugs)]
+    words = [w for w in _SPOKEN_WORD.finditer(text, start, end) if not _overlaps(w.start(), w.end(), drugs)]
+    cut = next((w.start() for w in words if w.group().lower() in _PURPOSE_WORDS), end)
+    words = [w for w in words if w.start() < cut]
 
     def content(w: re.Match[str]) -> bool:
-        token = w.group().lower()
+        token = re.sub(r"['\u2019]", "", w.group().lower())
         return (
             3 <= len(token) <= MAX_NAME_WORD
             and not any(c.isdigit() for c in token)
@@ -247,6 +286,7 @@ class Located:
     end: int
     before: str  # the words between the separator (or name) before it and its name
     after: str  # the words between its name and the next separator (or name)
+    tail: str = ""  # the words between its name and the next name, separators included
 
 
 _TRAILING_DOSE = re.compile(
@@ -291,6 +331,7 @@ def locate_medicines(
         right = min([segment[1]] + [s.start for s in items[index + 1 :] if s.start >= span.end])
         name = _TRAILING_DOSE.sub("", span.said).strip() or span.said.strip()
         said_end = span.start + len(name)
+        following = min([len(text)] + [s.start for s in items[index + 1 :] if s.start >= span.end])
         located.append(
             Located(
                 Mention(name, span.generic),
@@ -298,6 +339,7 @@ def locate_medicines(
                 span.end,
                 text[left : span.start],
                 text[said_end:right] if said_end <= right else "",
+                text[said_end:following] if said_end <= following else "",
             )
         )
     return located[:MAX_MENTIONS]
