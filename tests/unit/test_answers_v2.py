@@ -452,3 +452,26 @@ def test_nothing_any_more_at_the_read_back_clears_the_list() -> None:
         assert apply_edits(items, value["edits"]) == []
     assert read("current_confirm", "none").invalid  # may mean "no changes": asked again
     assert read("current_confirm", "no").value == {"which": True}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        # said to say it has not gone further: passive, never active, never none
+        ("I wish I could vanish but I'd never make a plan", "passive"),
+        ("no real plan", "passive"),
+        ("wishing it was over, I wouldn't act on them", "passive"),
+        # gone further: a way, a method, means put by, "both", "further" said first
+        ("further, I've been researching methods", "active"),
+        ("I've googled how to do it", "active"),
+        ("I keep tablets stashed in a drawer", "active"),
+        ("I think about stepping in front of a train", "active"),
+        ("both really", "active"),
+        ("they got further a few days ago, calmer now", "active"),
+        # not now
+        ("they don't really happen these days", "none"),
+        ("haven't had any in a while", "none"),
+    ],
+)
+def test_thoughts_now_in_more_words(text: str, value: str) -> None:
+    assert read("thoughts_now", text).value == value

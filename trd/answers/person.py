@@ -372,6 +372,31 @@ _ACTIVE = re.compile(
     r"|active(?: thoughts)?|the second|second|the second one|worse than that|beyond that)$"
     r"|\bend(?:ing)? (?:my|it|things|my life)\b|\bkill(?:ing)? myself\b|\bhow i (?:would|could|might)\b"
     r"|\bthinking about doing it\b|\bact(?:ing)? on (?:it|them)\b|\bplan"
+    # gone further: "both", "further" said first, a way or a method thought about, means put by
+    r"|\bboth\b|^further\b|\b(?:gone|went|go|going|got) further\b|\bhow id\b|\bhow to do it\b"
+    r"|\b(?:look|looking|looked|search|searching|searched|research|researching|researched|googl\w*)"
+    r"(?: up)? (?:ways|how|methods)\b|\bways to (?:die|do it|end it|kill)\b"
+    r"|\b(?:pills|tablets|meds|medication) (?:saved|stored|put by|hidden|stashed)\b"
+    r"|\bsav(?:e|ed|ing) up (?:pills|tablets|meds)\b"
+    r"|\bstockpil\w*|\b(?:bought|got|have) a (?:rope|gun)\b"
+    r"|\b(?:driv\w*|crash\w*|steer\w*) (?:my car |the car )?(?:into|off)\b"
+    r"|\bjump(?:ing)? (?:off|from|in front)\b"
+    r"|\bstep(?:ping)? in front\b|\boverdos\w*|\bhang(?:ing)? myself\b|\bcut(?:ting)? my (?:wrists|throat)\b"
+)
+# "never a plan", "I'd never act on it": said to say it has not gone further
+_NOT_FURTHER = re.compile(
+    r"\b(?:never|no|not|without|wouldnt|would not|wont|will not|dont|do not|id never|i would never"
+    r"|not going to)"
+    r"\s+(?:(?:have|had|made|make|got)\s+)?(?:a |any |real |actual )?(?:plans?|planned|planning"
+    r"|act(?:ed|ing)? on (?:it|them)"
+    r"|do(?:ing)? (?:it|anything))\b"
+)
+# "they don't really come any more", "haven't had any lately"
+_GONE_NOW = re.compile(
+    r"\b(?:dont|do not|doesnt|does not)\s+(?:really\s+)?(?:come|happen|get them|have them|have any)"
+    r"(?:\s+(?:much|often))?\s+(?:anymore|any more|lately|now|these days)\b"
+    r"|\b(?:havent|have not|hadnt)\s+(?:really\s+)?had (?:any|them|those|one)"
+    r"(?: lately| recently| in (?:a while|ages|months|weeks))\b"
 )
 _PASSIVE = re.compile(
     r"\bwish(?:ing|ed)?\b|\bpassive\b|\bpassing\b|\bnot (?:wanting|want) to be here\b|\bnot be here\b"
@@ -392,8 +417,12 @@ def read_thoughts_now(text: str) -> Any:
     t = strip_filler(text)
     if _NONE_NOW.match(t):
         return "none"
-    if _ACTIVE.search(t):
+    if _ACTIVE.search(_NOT_FURTHER.sub(" ", t)):
         return "active"
+    if _GONE_NOW.search(t) and not _PASSIVE.search(t):
+        return "none"
+    if _NOT_FURTHER.search(t) and not _PASSIVE.search(t):
+        return "passive"  # "never made a plan": thoughts, not gone further (never read as none)
     if _PASSIVE.search(t):
         return "passive"
     if parse_yes_no(text) is False:
