@@ -475,3 +475,35 @@ def test_nothing_any_more_at_the_read_back_clears_the_list() -> None:
 )
 def test_thoughts_now_in_more_words(text: str, value: str) -> None:
     assert read("thoughts_now", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        # a baby's age said instead of "had a baby"; short forms of breastfeeding
+        ("ebf my 9 week old", {**NONE4, "postpartum_within_year": True, "breastfeeding": True}),
+        ("my daughter is 10 months now", {**NONE4, "postpartum_within_year": True}),
+        ("had a little girl in spring", {**NONE4, "postpartum_within_year": True}),
+        ("she is 14 months", INVALID),  # over a year, but "none" not said: asked again
+        # stopped, intended, someone else's, lost: none of the four
+        (
+            "had my son in March, gave up breastfeeding after a month",
+            {**NONE4, "postpartum_within_year": True},
+        ),
+        ("expecting in May, I want to breastfeed", {**NONE4, "pregnant": True}),
+        ("my partner is expecting", NONE4),
+        ("I lost the pregnancy in the autumn", NONE4),
+        # planning in few words; a planned pregnancy is not a pregnancy
+        ("no, but I am still trying", {**NONE4, "planning": True}),
+        ("wanting to get pregnant soon", {**NONE4, "planning": True}),
+        # none said with a reason
+        ("had a hysterectomy, so none", NONE4),
+        ("post-menopausal", NONE4),
+        ("NA, I'm male", NONE4),
+        # the list by position
+        ("only the first one", {**NONE4, "pregnant": True}),
+        ("the third", {**NONE4, "breastfeeding": True}),
+    ],
+)
+def test_perinatal_in_more_words(text: str, value: Any) -> None:
+    assert read("perinatal", text).value == value

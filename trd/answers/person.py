@@ -144,6 +144,42 @@ _NEGATED = re.compile(
     r"\b(?:not|no longer|never been|nor)\s+(?:currently\s+|at the moment\s+|right now\s+)?"
     r"(?:pregnant|breast ?feeding|nursing|planning(?: a| to| on)?(?: (?:get|getting|become|becoming))?"
     r"(?: pregnant| a pregnancy| a baby)?|trying(?: to get pregnant| for a baby)?|expecting)\b"
+    # stopped: "I stopped nursing at six weeks", "gave up breastfeeding"
+    r"|\b(?:stopped|quit|finished|gave up|done|weaned(?: off)?)\s+(?:breast ?feeding|nursing|pumping|bf\w*)\b"
+    # an intention, not a state: "I plan to breastfeed once she's born"
+    r"|\b(?:planning|plan|going|want|wanting|hoping|hope|intend|intending|would like)\s+(?:to|on)\s+"
+    r"(?:breast ?feed\w*|nurse|nursing|pump\w*)\b"
+    # someone else: "my sister is expecting", "my partner had a baby"
+    r"|\b(?:my|our|his|her)\s+(?:wife|partner|girlfriend|gf|fiancee|fiance|sister|daughter|friend|mum|mom|mother"
+    r"|cousin|boyfriend|husband|niece|colleague|sister in law|daughter in law)s?"
+    r"\s+(?:is|was|just|has|had|s)?\s*"
+    r"(?:\w+\s+)?(?:pregnant|expecting|breast ?feeding|nursing|had a baby|gave birth|having a baby)\b"
+    # a pregnancy lost is none of the four (a miscarriage, a termination)
+    r"|\b(?:had a |a )?(?:miscarriage|miscarried|termination|abortion|ectopic(?: pregnancy)?)\b"
+    r"|\blost (?:the|my|a|our) (?:baby|pregnancy)\b"
+)
+# the list's items by position ("the last one"), in the question's order
+_BY_POSITION = re.compile(
+    r"^(?:just |only )?(?:the )?(first|1st|second|2nd|third|3rd|fourth|4th|last)(?: one)?$"
+)
+_POSITIONS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": 3,
+}
+# none said with a reason ("n/a, I'm a man", "past menopause so none", "..., none of those")
+_NONE_SAID = re.compile(
+    r"^(?:none|nope|no|n a|na|not applicable)\b(?! (?:longer|more))"
+    r"|\b(?:none(?: of (?:them|those|these|that|the above))?"
+    r"|so no|so nope|so none|not applicable|doesnt apply|does not apply|n a)$"
+    r"|\b(?:im|i am) (?:a )?(?:man|male|guy|dude|bloke|cis man|trans man)\b"
+    r"|\bmenopaus\w*|\bpost ?menopausal\b"
+    r"|\btubes tied\b|\bhysterectomy\b"
+)
+# a baby's age said ("my 5 month old", "she's 7 weeks"): within the year after a birth, or not
+_AGE_UNIT = r"(months?|mos?|m|weeks?|wks?|wk|w|days?|d)"
+_BABY_AGE = re.compile(
+    r"\b(\d{1,2})\s*" + _AGE_UNIT + r"\s+old\b"
+    r"|\b(?:baby|son|daughter|twins|triplets|boy|girl|little one|lo|newborn|he|she|they|hes|shes|theyre)"
+    r"\s+(?:is|are|s|was)?\s*(?:now\s+|just\s+)?(\d{1,2})\s*" + _AGE_UNIT + r"\b"
 )
 _PERINATAL_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
     (
@@ -152,17 +188,23 @@ _PERINATAL_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
             r"\bplanning\b|\bplan to\b|\btrying (?:to (?:get pregnant|conceive|have a baby)|for a baby)\b"
             r"|\bttc\b|\bivf\b|\bfertility\b|\bwant(?:ing)? (?:a baby|to (?:get pregnant|have a baby))\b"
             r"|\bhoping to (?:get pregnant|conceive|have a baby)\b"
+            r"|\b(?:we|i|were|im|we are|i am|we r)\s+(?:still\s+)?trying(?:\s+again)?$"
             r"|\bthinking (?:about|of) (?:getting pregnant|a baby)\b"
         ),
     ),
     (
         "breastfeeding",
-        re.compile(r"\bbreast ?feed(?:ing)?\b|\bnursing\b|\bbreast ?milk\b|\bchest ?feeding\b|\bpumping\b"),
+        re.compile(
+            r"\bbreast ?feed(?:ing)?\b|\bnursing\b|\bbreast ?milk\b|\bchest ?feeding\b|\bpumping\b"
+            r"|\bbf(?:ing|ng|in)?\b|\bebf\b"
+        ),
     ),
     (
         "postpartum_within_year",
         re.compile(
-            r"\bhad a baby\b|\bhad (?:my|our) (?:baby|son|daughter|twins|child)\b|\bgave birth\b"
+            r"\bhad (?:a |my |our )?(?:little |baby |new |beautiful )?"
+            r"(?:baby|son|daughter|twins|triplets|child"
+            r"|boy|girl|little one)\b|\bgave birth\b"
             r"|\bbaby (?:is |who is )?\d+ ?(?:months?|weeks?|days?)(?: old)?\b|\bpost ?partum\b|\bnewborn\b"
             r"|\bnew baby\b|\bdelivered\b|\bgiven birth\b|\bbirth in the (?:past|last) year\b"
             r"|\bhad a baby in the (?:past|last) year\b|\bbaby in the (?:past|last) year\b"
@@ -178,6 +220,18 @@ _NONE_OF_THESE = re.compile(
 )
 
 
+def _baby_within_a_year(text: str) -> bool:
+    """A baby's age said in days, weeks or months up to a year ("my 4 month old", "she is 6 wks")."""
+    for match in _BABY_AGE.finditer(text):
+        number, unit = match.group(1, 2) if match.group(1) else match.group(3, 4)
+        value = int(number)
+        if unit.startswith("m") and value <= 12 or unit.startswith("w") and value <= 52:
+            return True
+        if unit.startswith("d") and value <= 365:
+            return True
+    return False
+
+
 def read_perinatal(text: str) -> Any:
     """Which of pregnant / had a baby in the past year / breastfeeding / planning apply:
     all four as booleans (the question lists them all), UNKNOWN, or INVALID (a bare "yes")."""
@@ -186,19 +240,26 @@ def read_perinatal(text: str) -> Any:
     t = strip_filler(text)
     if _NONE_OF_THESE.match(t):
         return {field: False for field in PERINATAL_FIELDS}
-    rest = _NEGATED.sub(" ", t)
+    position = _BY_POSITION.match(t)
+    if position:
+        named = PERINATAL_FIELDS[_POSITIONS[position.group(1)]]
+        return {field: field == named for field in PERINATAL_FIELDS}
+    rest = " ".join(_NEGATED.sub(" ", t).split())
     found = {field: bool(pattern.search(rest)) for field, pattern in _PERINATAL_PATTERNS}
-    if found["planning"] and re.search(r"\bplanning\b|\bplan to\b|\btrying\b|\bwant", rest):
-        # "planning a pregnancy" names a pregnancy without being pregnant
-        found["pregnant"] = bool(
-            re.search(r"\b(?:i am|im|currently|now) pregnant\b|\bweeks pregnant\b", rest)
+    if found["planning"]:
+        # "hoping to get pregnant" names a pregnancy without being pregnant
+        planned = _PERINATAL_PATTERNS[0][1].sub(" ", rest)
+        found["pregnant"] = bool(re.search(r"\bpregnant\b|\bexpecting\b|\bweeks along\b", planned)) and not (
+            re.search(r"\b(?:get|getting|become|becoming) pregnant\b", planned)
         )
+    found["postpartum_within_year"] = found["postpartum_within_year"] or _baby_within_a_year(rest)
     if found["postpartum_within_year"] and not re.search(r"\bpregnant\b|\bexpecting\b", rest):
         found["pregnant"] = False
     if any(found.values()):
         return {field: found[field] for field in PERINATAL_FIELDS}
-    if rest != t and not any(found.values()):
-        return {field: False for field in PERINATAL_FIELDS}  # "not pregnant" (and nothing else)
+    if rest != t or _NONE_SAID.search(t):
+        # "not pregnant", "my wife is expecting", "tubes tied, none of them" (and nothing else)
+        return {field: False for field in PERINATAL_FIELDS}
     parsed = parse_yes_no(text)
     if parsed is False:
         return {field: False for field in PERINATAL_FIELDS}
