@@ -507,3 +507,24 @@ def test_thoughts_now_in_more_words(text: str, value: str) -> None:
 )
 def test_perinatal_in_more_words(text: str, value: Any) -> None:
     assert read("perinatal", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("uh 61 I think", {"years": 61}),
+        ("turned 48 in the spring haha", {"years": 48}),
+        ("somewhere around 70", {"years": 70}),
+        ("thirty-something", {"min": 30, "max": 39}),
+        ("like 50 something", {"min": 50, "max": 59}),
+        ("I'll be 30 next week", {"years": 29}),  # a birthday to come: the age now is one less
+        ("turning 66 in October", {"years": 65}),
+        ("62 or 63, never sure", {"min": 62, "max": 63}),
+        ("41, why do you ask?", {"years": 41}),
+        ("41, and my partner is 43", INVALID),  # two numbers: which?
+        ("27.5", INVALID),
+        ("born in 1980", INVALID),
+    ],
+)
+def test_age_in_more_words(text: str, value: Any) -> None:
+    assert read("age", text).value == value

@@ -41,10 +41,28 @@ _PART_OF_DECADE: Dict[str, Tuple[int, int]] = {
     "late": (7, 9),
 }
 _AGE_LEAD = re.compile(
-    r"^(?:(?:i am|im|age|aged|my age is|i turned|i will be|ill be|just turned|turned|about|around|roughly"
-    r"|approximately|nearly|almost|i think|id say|i would say|well|um|its|it is)\s+)+"
+    r"^(?:(?:i am|im|age|aged|my age is|i turned|just turned|turned|about|around|roughly"
+    r"|approximately|nearly|almost|i think|id say|i would say|well|um|umm|uh|er|erm|hmm|so|ok|okay|like"
+    r"|somewhere|somewhere around|idk|i guess|probably|its|it is)\s+)+"
 )
-_AGE_TAIL = re.compile(r"(?:\s+(?:years?|yrs?|y o|yo)(?:\s+old)?|\s+old|\s+now|\s+this year)+$")
+_MONTH_WORDS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|spring|summer|autumn|fall|winter"
+)
+_AGE_TAIL = re.compile(
+    r"(?:\s+(?:years?|yrs?|y o|yo)(?:\s+old)?|\s+old|\s+now|\s+this year|\s+i guess|\s+i think|\s+i believe"
+    r"|\s+lol|\s+haha|\s+tbh|\s+or so|\s+(?:last|this|next) (?:week|month|year|" + _MONTH_WORDS + r")"
+    r"|\s+(?:in|on|this|next|last) (?:the )?(?:" + _MONTH_WORDS + r")"
+    r"|\s+recently|\s+soon|\s+on \w+ \d{1,2})+$"
+)
+# A birthday to come: "I'll be 40 in June", "turning 33 next month" (the age now is one less).
+_AGE_NEXT = re.compile(
+    r"^(?:ill be|i will be|i ll be|im turning|turning|about to turn|gonna be|going to be|i turn)\s+"
+)
+# "twenty-something", "30 something": the decade
+_DECADE_SOMETHING = re.compile(
+    r"^(\d0|twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety)\s*-?\s*(?:something|odd)$"
+)
 _DECADE = re.compile(
     r"^(?:in\s+)?(?:my|the)?\s*(?:(early|mid|middle|late)\s*-?\s*)?(\d0)\s*s$"
     r"|^(?:in\s+)?(?:my|the)?\s*(?:(early|mid|middle|late)\s*-?\s*)?(" + "|".join(_DECADES) + r")$"
@@ -82,9 +100,33 @@ def read_age(text: str) -> Any:
     """
     if is_unknown(text):
         return UNKNOWN
-    t = _age_text(text)
+    value = _read_age(_age_text(text))
+    if value is INVALID:
+        # "34 or 35, I never remember": one clause is the age, the others say no number
+        clauses = [c for c in re.split(r"[,;.!?]", text) if c.strip()]
+        if len(clauses) > 1 and not any(re.search(r"\d", c) for c in clauses[1:]):
+            first = _read_age(_age_text(clauses[0]))
+            if first is not INVALID:
+                return first
+    if value is INVALID and unknownish(text):
+        return UNKNOWN
+    return value
+
+
+def _read_age(t: str) -> Any:
+    t = _AGE_TAIL.sub("", _AGE_LEAD.sub("", t).strip()).strip()
     t = _AGE_LEAD.sub("", t).strip()
-    t = _AGE_TAIL.sub("", t).strip()
+    coming = _AGE_NEXT.match(t)
+    if coming:
+        value = _read_age(t[coming.end() :])
+        if isinstance(value, dict) and "years" in value and value["years"] - 1 >= MIN_AGE:
+            return {"years": value["years"] - 1}
+        return INVALID
+    something = _DECADE_SOMETHING.match(t)
+    if something:
+        word = something.group(1)
+        base = int(word) if word.isdigit() else _DECADES[word[:-1] + "ies"]  # "forty" -> "forties"
+        return _age_range(base, base + 9)
     match = _DECADE.match(t)
     if match:
         part = match.group(1) or match.group(3)
@@ -103,12 +145,10 @@ def read_age(text: str) -> Any:
     if match:
         high = int(match.group(1)) - 1
         return {"min": None, "max": high} if MIN_AGE <= high <= MAX_AGE else INVALID
-    value = read_number(t)
-    if value is None:
-        return UNKNOWN if unknownish(text) else INVALID
-    if not MIN_AGE <= value <= MAX_AGE:
+    number = read_number(t)
+    if number is None or not MIN_AGE <= number <= MAX_AGE or not float(number).is_integer():
         return INVALID
-    return {"years": int(value)}
+    return {"years": int(number)}
 
 
 def is_age_value(value: Any) -> bool:
