@@ -528,3 +528,71 @@ def test_perinatal_in_more_words(text: str, value: Any) -> None:
 )
 def test_age_in_more_words(text: str, value: Any) -> None:
     assert read("age", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, perceptions, beliefs",
+    [
+        ("I can taste metal in my food and nobody else can", True, False),
+        ("smelling smoke that isn't there", True, False),
+        ("feel hands on me at night", True, False),
+        ("the 1st", True, False),
+        ("the second one", False, True),
+        ("sure my phone is being monitored", False, True),
+        ("the radio sends me signals", False, True),
+        ("I have a special mission from God", False, True),
+        ("probably both", True, True),
+    ],
+)
+def test_which_psychotic_feature_in_more_words(text: str, perceptions: bool, beliefs: bool) -> None:
+    assert read("psychosis_kind", text).value == {"perceptions": perceptions, "fixed_beliefs": beliefs}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("I was lying awake for hours", "sleep"),
+        ("kept waking up at night", "sleep"),
+        ("dep", "depression"),
+        ("mood stabiliser for bipolar", "other"),
+        ("my schizophrenia", "other"),
+        ("eczema itching at night", "other"),
+        ("irritable bowel", "other"),
+    ],
+)
+def test_what_a_medicine_was_for_in_more_words(text: str, value: str) -> None:
+    assert read("trial_purpose", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("I never missed one, it just stopped working", True),
+        ("was on it all along", True),
+        ("I was weaning myself off", False),
+        ("they'd cut me to half", False),
+        ("my prescription ran out", False),
+        ("on and off by then", UNKNOWN),  # taken on some days: still taking it is not clear
+        ("I'd been skipping a lot of doses", UNKNOWN),
+        ("kind of", UNKNOWN),
+    ],
+)
+def test_whether_it_came_back_while_still_taking_it_in_more_words(text: str, value: Any) -> None:
+    assert read("relapse_while_taking", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, cannabis, other",
+    [
+        ("dabbing most days", True, False),
+        ("delta 9 edibles", True, False),
+        ("doing lines at weekends", False, True),
+        ("only wine and coffee", False, False),
+        ("just CBD", False, False),  # no THC
+        ("ketamine infusions at my clinic", False, False),  # prescribed
+        ("ketamine, not prescribed", False, True),
+        ("benzos from a dealer", False, True),
+    ],
+)
+def test_cannabis_and_other_drugs_in_more_words(text: str, cannabis: bool, other: bool) -> None:
+    assert read("recreational_drugs", text).value == {"cannabis": cannabis, "other": other}

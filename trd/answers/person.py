@@ -371,12 +371,32 @@ _CANNABIS = re.compile(
     r"\bcannabis\b|\bweed\b|\bmarijuana\b|\bmarihuana\b|\bpot\b|\bthc\b|\bedibles?\b|\bhash(?:ish)?\b"
     r"|\bjoints?\b|\bspliffs?\b|\bblunts?\b|\bganja\b|\bskunk\b|\bvap(?:e|ing) (?:thc|weed)\b"
     r"|\bstoned\b|\b420\b"
+    r"|\bdab(?:s|bing|bed)?\b|\bdelta ?(?:8|9|10)\b|\bd8\b|\bhhc\b|\bthc carts?\b|\bcarts\b"
+)
+# Legal substances only ("just beer and vapes"): neither cannabis nor other drugs. CBD has no THC.
+_LEGAL_ONLY = re.compile(
+    r"^(?:only |just |i only |i just )?(?:(?:alcohol|booze|drink|drinks|drinking|beers?|wine|spirits"
+    r"|cigarettes|cigs"
+    r"|smokes|smoking|tobacco|nicotine|vapes?|vaping|coffee|caffeine|energy drinks|cbd|cbd oil|cbd gummies)"
+    r"(?:\s+(?:and|or|plus)\s+|\s+)?)+$"
+)
+# Medicines that are also street drugs do not count when the person says they are prescribed.
+_PRESCRIBED = re.compile(r"\bprescribed\b|\bprescription\b|\bmy (?:doctor|psychiatrist|gp)\b|\bclinic\b")
+_NOT_PRESCRIBED = re.compile(
+    r"\bnot (?:prescribed|mine)\b|\bisnt mine\b|\barent mine\b|\bsomeone elses\b"
+    r"|\bwithout (?:a )?prescription\b"
+    r"|\bnot (?:my|a) prescription\b|\bstreet\b|\bdealer\b"
+)
+_MEDICINE_DRUGS = re.compile(
+    r"\bketamine\b|\bket\b|\bspravato\b|\besketamine\b|\bpills\b|\bbenzos\b|\bxanax\b|\bopioids?\b"
+    r"|\bopiates?\b|\bamphetamines?\b|\badderall\b"
 )
 _OTHER_DRUGS = re.compile(
     r"\bother drugs?\b|\bcocaine\b|\bcoke\b|\bcrack\b|\bmeth\b|\bcrystal\b|\bspeed\b|\bmdma\b|\becstasy\b"
     r"|\bmolly\b|\bketamine\b|\bket\b|\blsd\b|\bacid\b|\bmushrooms\b|\bshrooms\b|\bpsilocybin\b"
     r"|\bheroin\b|\bfentanyl\b|\bopioids?\b|\bopiates?\b|\bpills\b|\bbenzos\b|\bxanax\b|\bghb\b"
     r"|\bpoppers\b|\bparty drugs\b|\bamphetamines?\b|\bdmt\b|\bkratom\b|\bpsychedelics?\b|\bdrugs\b"
+    r"|\b(?:a|the odd|odd|few|couple of|some|do|doing|did) lines?\b|\bbumps? of\b"
 )
 _NEITHER = re.compile(
     r"^(?:neither|none|no|nope|nah|nothing|never|neither of them|none of them|no drugs|i dont"
@@ -402,8 +422,17 @@ def read_recreational_drugs(text: str) -> Any:
         return {"cannabis": False, "other": False}
     if _BOTH.match(t):
         return {"cannabis": True, "other": True}
+    if _LEGAL_ONLY.match(t):
+        return {"cannabis": False, "other": False}
     cannabis = bool(_CANNABIS.search(t)) and not _NOT_CANNABIS.search(t)
-    other = bool(_OTHER_DRUGS.search(re.sub(r"\bno other drugs\b|\bother drugs no\b", " ", t)))
+    others = re.sub(r"\bno other drugs\b|\bother drugs no\b", " ", t)
+    prescribed_only = False
+    if _PRESCRIBED.search(t) and not _NOT_PRESCRIBED.search(t):
+        prescribed_only = bool(_MEDICINE_DRUGS.search(others))
+        others = _MEDICINE_DRUGS.sub(" ", others)  # "my prescribed esketamine" is not a street drug
+    other = bool(_OTHER_DRUGS.search(others))
+    if prescribed_only and not (cannabis or other):
+        return {"cannabis": False, "other": False}
     other = other and not _NOT_OTHER.search(t)
     if cannabis or other:
         if _PAST_ONLY.search(t):
@@ -432,11 +461,26 @@ def is_drugs_value(value: Any) -> bool:
 _PERCEPTIONS = re.compile(
     r"\bhear(?:ing)?\b|\bheard\b|\bvoices?\b|\bsee(?:ing)?\b|\bsaw\b|\bvisions?\b|\bsounds?\b"
     r"|\bthings (?:others|other people) (?:dont|do not)\b|\bhallucinat"
+    # smell, taste and touch too; and the words that say nobody else perceives it
+    r"|\bsmell\w*|\btast(?:e|es|ing) (?:things|something|metal|poison)\b|\bcrawling\b"
+    r"|\bfeel(?:s|ing)? (?:like )?(?:something|someone|bugs|insects|hands|things)"
+    r" (?:touching|crawling|on me)\b"
+    r"|\b(?:arent|isnt|wasnt|werent|not) (?:really )?there\b|\bnothing there\b|\bno ?ones there\b"
+    r"|\bnobody else (?:can|could|does|did)\b"
 )
 _BELIEFS = re.compile(
     r"\bbeliefs?\b|\bbelieve\b|\bconvinced\b|\bsure that\b|\bideas?\b|\bthoughts? (?:others|people)\b"
     r"|\bparanoi|\bdelusion|\bguilt\b|\bruined\b|\bpunish"
+    # the usual themes: watched or followed, messages meant for me, a special mission, controlled
+    r"|\bbeing (?:watched|followed|tracked|poisoned|controlled|monitored|recorded|spied on)\b"
+    r"|\b(?:watching|following|tracking|monitoring|spying on|after) me\b|\bplotting\b|\bagainst me\b"
+    r"|\bsends? me (?:messages|signs|signals)\b|\b(?:messages|signs|signals) (?:meant )?for me\b"
+    r"|\b(?:controlling|reading|putting thoughts in) my (?:mind|thoughts|head)\b"
+    r"|\bspecial (?:powers?|mission|purpose|gift)\b|\bmeant for something\b|\bchosen one\b"
 )
+_PSYCHOSIS_POSITION = {
+    "first": "perceptions", "1st": "perceptions", "second": "fixed_beliefs", "2nd": "fixed_beliefs",
+}
 
 
 def read_psychosis_kind(text: str) -> Any:
@@ -444,8 +488,13 @@ def read_psychosis_kind(text: str) -> Any:
     if is_unknown(text):
         return UNKNOWN
     t = strip_filler(text)
-    if re.match(r"^(?:both|both of them|yes both|a bit of both|each)$", t):
+    both = re.search(r"\bboth\b", t) and not re.search(r"\bnot both\b", t)
+    if both or re.match(r"^(?:each|all of them)$", t):
         return {"perceptions": True, "fixed_beliefs": True}
+    position = re.match(r"^(?:just |only )?(?:the )?(first|1st|second|2nd)(?: one)?$", t)
+    if position:
+        named = _PSYCHOSIS_POSITION[position.group(1)]
+        return {"perceptions": named == "perceptions", "fixed_beliefs": named == "fixed_beliefs"}
     perceptions, beliefs = bool(_PERCEPTIONS.search(t)), bool(_BELIEFS.search(t))
     if perceptions or beliefs:
         return {"perceptions": perceptions, "fixed_beliefs": beliefs}

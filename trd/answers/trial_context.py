@@ -20,11 +20,18 @@ from trd.navigator.lexicon import Lexicon
 
 PURPOSES: Tuple[str, ...] = ("depression", "sleep", "pain", "other")
 _PURPOSE_WORDS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
-    ("depression", re.compile(r"\bdepress\w*|\bmood\b|\blow mood\b|\bantidepressant\b|\bsad(?:ness)?\b")),
+    (
+        "depression",
+        re.compile(
+            r"\bdepress\w*|\bmood\b(?! stabili)|\blow mood\b|\bantidepressant\b|\bsad(?:ness)?\b"
+            r"|^dep$|\bdepresh\b"
+        ),
+    ),
     (
         "sleep",
         re.compile(
             r"\bsleep\w*|\binsomnia\b|\bto help me (?:drop off|nod off)\b|\bbedtime\b|\bknock me out\b"
+            r"|\basleep\b|\bawake\b|\bwaking (?:up )?(?:at night|in the night|early)\b"
         ),
     ),
     (
@@ -40,6 +47,11 @@ _PURPOSE_WORDS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
             r"\bsomething else\b|\bother\b|\banxiety\b|\banxious\b|\bpanic\b|\bocd\b|\bparkinson\w*"
             r"|\bsmoking\b|\bnausea\b|\bappetite\b|\bweight\b|\badhd\b|\bhot flashes\b|\bhot flushes\b"
             r"|\bptsd\b|\bnightmares\b"
+            # other conditions a low-dose medicine is given for: mood disorders other than depression,
+            # psychosis, the skin, the bladder and the gut
+            r"|\bbipolar\b|\bmania\b|\bmanic\b|\bpsychos[ie]s\b|\bpsychotic\b|\bvoices\b|\bschizo\w*"
+            r"|\bitch\w*|\bhives\b|\brash\b|\beczema\b|\ballerg\w*|\bbed ?wetting\b|\bbladder\b"
+            r"|\bibs\b|\birritable bowel\b|\bstomach\b|\bagitation\b|\btinnitus\b"
         ),
     ),
 )
@@ -62,22 +74,41 @@ def read_purpose(text: str) -> Any:
 # --- when an illness came back: still taking it? ----------------------------------------------------
 
 _STOPPED_OR_LOWERED = re.compile(
-    r"\bstopped\b|\blowered\b|\breduced\b|\bcame off\b|\bcut (?:it )?down\b|\btapered\b|\bafter (?:i )?stop"
+    r"\bstopped\b(?! (?:working|helping|doing))"
+    r"|\blowered\b|\breduced\b|\bcame off\b|\bcut (?:it )?down\b|\btapered\b|\bafter (?:i )?stop"
     r"|\bhad stopped\b|\bwas off\b|\bquit\b|\bweaned\b|\bdecreased\b|\bdropped\b|\blower dose\b|\bless\b"
     r"|\boff it\b|\bnot taking\b|\bno longer\b|\bgot off\b|\bgave (?:it )?up\b"
+    r"|\btaper\w*|\bcoming off\b|\bweaning\b|\bhalf\b|\bsmaller dose\b|\bwent off\b"
+    r"|\b(?:ran|run|running) out\b|\bout of (?:my )?(?:meds|pills|tablets|rx|prescription)\b"
+    r"|\bcouldnt (?:afford|get)\b"
 )
 _STILL_ON = re.compile(
     r"\bstill (?:taking|on)\b|\bsame dose\b|\bwhile (?:i was )?(?:on|taking)\b|\bwas (?:still )?on it\b"
     r"|\bwas taking it\b|\bstill on it\b|\bon the same\b|\bdidnt change\b|\bnothing changed\b"
+    r"|\bthe whole time\b|\ball along\b|\bthe entire time\b|\bstill taking\b"
+)
+
+
+# "never missed a day", "didn't stop": said to say it was still being taken
+_NOT_STOPPED = re.compile(
+    r"\b(?:never|didnt|did not|hadnt|had not|without|not once)\s+(?:really\s+)?"
+    r"(?:stopped|stop|stopping|missed|missing|miss|lowered|reduced|changed|cut down)\b"
+)
+# taken on some days only: whether "still taking it" holds is not clear (asked again)
+_PARTLY_TAKEN = re.compile(
+    r"\b(?:forget|forgetting|forgot|missed|missing|skipped|skipping)\b|\bon and off\b|\boff and on\b"
+    r"|\bnot every day\b|\bnot regularly\b|\byes and no\b|\bsort of\b|\bkind of\b|\bpartly\b"
 )
 
 
 def read_relapse_while_taking(text: str) -> Any:
     """True: it came back while still on the medicine at the same dose; False: after stopping or
-    lowering it ("No, I'd stopped or lowered it")."""
+    lowering it ("No, I'd stopped or lowered it"); UNKNOWN when it was taken only on some days."""
     if is_unknown(text):
         return UNKNOWN
-    t = strip_filler(text)
+    t = _NOT_STOPPED.sub(" still taking ", strip_filler(text))
+    if _PARTLY_TAKEN.search(t):
+        return UNKNOWN
     if _STOPPED_OR_LOWERED.search(t):
         return False
     if _STILL_ON.search(t):
