@@ -596,3 +596,24 @@ def test_whether_it_came_back_while_still_taking_it_in_more_words(text: str, val
 )
 def test_cannabis_and_other_drugs_in_more_words(text: str, cannabis: bool, other: bool) -> None:
     assert read("recreational_drugs", text).value == {"cannabis": cannabis, "other": other}
+
+
+def _order(text: str) -> Any:
+    value = read("trial_order", text).value
+    return [m.get("drug") for m in value["order"]] if isinstance(value, dict) and "order" in value else value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("same order as I typed them", {"as_named": True}),
+        ("lexapro in 2021, prozac in 2012", ["fluoxetine", "escitalopram"]),  # a year beside each
+        ("celexa is my current one, before that paxil", ["paroxetine", "citalopram"]),
+        ("abilify most recently, cymbalta then remeron", ["duloxetine", "mirtazapine", "aripiprazole"]),
+        ("zoloft, then effexor, prozac was the very first", ["fluoxetine", "sertraline", "venlafaxine"]),
+        ("prozac and zoloft together, then lexapro", UNKNOWN),  # two at once: no strict order
+        ("lexapro then zoloft, can't remember where abilify goes", UNKNOWN),
+    ],
+)
+def test_the_order_in_more_words(text: str, value: Any) -> None:
+    assert _order(text) == value

@@ -9,10 +9,11 @@ guess); names are found by :mod:`trd.answers.medicines` with the drug lexicon.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from trd.answers.common import normalise_answer
 from trd.answers.intake import is_unknown, parse_yes_no, strip_filler, unknownish
-from trd.answers.medicines import MAX_NAME_CHARS, find_medicines
+from trd.answers.medicines import MAX_NAME_CHARS, Mention, find_medicines, locate_medicines
 from trd.answers.values import INVALID, UNKNOWN
 from trd.navigator.lexicon import Lexicon
 
@@ -176,6 +177,18 @@ _AS_NAMED = re.compile(
     r"|yes|yes thats right|thats right|correct|thats the order|yes thats the order)$"
 )
 _TOGETHER = re.compile(r"\b(?:same time|together|all at once|at once|overlapp?ed|overlapping)\b")
+# "the order you listed them", "same order as I wrote"
+_AS_NAMED_SAID = re.compile(
+    r"\border (?:you|u|i|they were|theyre) (?:listed|wrote|named|said|gave|put|typed|have)\b|\bsame order\b"
+    r"|\bas (?:you|u|i) (?:listed|wrote|named|said|put) (?:them|it)\b|\b(?:in|like) that order\b"
+)
+# a medicine's place said beside it: "X first", "Y was the most recent", "in 2019"
+_FIRST_MARK = re.compile(r"\b(?:first|1st|started (?:with|w|on)|to start|initially|originally|earliest)\b")
+_LAST_MARK = re.compile(
+    r"\b(?:last|most recent(?:ly)?|latest|recent one|current(?:ly)?|my current|now|these days"
+    r"|after (?:the other|both|all|them|those))\b"
+)
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 
 
 def read_trial_order(
@@ -186,14 +199,40 @@ def read_trial_order(
     if is_unknown(text):
         return UNKNOWN
     t = strip_filler(text)
-    if _AS_NAMED.match(t):
+    if _AS_NAMED.match(t) or _AS_NAMED_SAID.search(t) and not re.search(r"\bnot\b|\bdifferent\b", t):
         return {"as_named": True}
+    if _TOGETHER.search(t) or unknownish(text):
+        return UNKNOWN  # taken together, or part of it not known: no order to record
     mentions = find_medicines(text, message, lexicon)
     if mentions:
-        return {"order": [m.as_dict() for m in mentions]}
-    if _TOGETHER.search(t):
-        return UNKNOWN  # taken together: no order to record
-    return UNKNOWN if unknownish(text) else INVALID
+        return {"order": [m.as_dict() for m in _by_marks(text, mentions, message, lexicon)]}
+    return INVALID
+
+
+def _by_marks(
+    text: str, mentions: List[Mention], message: Optional[Mapping[str, Any]], lexicon: Optional[Lexicon]
+) -> List[Mention]:
+    """The medicines in the order the words put them, then moved by what is said beside each: a
+    year beside every one sorts them; "first" goes to the front, "last", "now" to the end."""
+    beside: Dict[str, str] = {}
+    for item in locate_medicines(text, message, lexicon):
+        key = item.mention.generic or item.mention.said
+        beside.setdefault(key, normalise_answer(f"{item.before} {item.after}"))
+    words = [beside.get(m.generic or m.said, "") for m in mentions]
+    years = [_YEAR.findall(w) for w in words]
+    if len(mentions) > 1 and all(len(y) == 1 for y in years):
+        dated = zip((int(y[0]) for y in years), mentions, strict=True)
+        return [m for _, m in sorted(dated, key=lambda pair: pair[0])]
+    marks = [
+        (m, bool(_FIRST_MARK.search(w)), bool(_LAST_MARK.search(w)))
+        for m, w in zip(mentions, words, strict=True)
+    ]
+    first = [m for m, is_first, is_last in marks if is_first and not is_last]
+    last = [m for m, is_first, is_last in marks if is_last and not is_first]
+    if len(first) > 1 or len(last) > 1:
+        return list(mentions)
+    middle = [m for m in mentions if m not in first and m not in last]
+    return first + middle + last
 
 
 def is_order_value(value: Any) -> bool:
