@@ -617,3 +617,17 @@ def _order(text: str) -> Any:
 )
 def test_the_order_in_more_words(text: str, value: Any) -> None:
     assert _order(text) == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("alone, I think", {"added_to": []}),  # never kept as a medicine called "alone"
+        ("came off celexa and then started it", {"added_to": []}),  # a switch
+        ("by itself at first, and later the doctor added abilify", {"added_to": []}),
+        ("later they added lithium", INVALID),  # what was added to it: was it added to anything?
+        ("on top of zoloft, then they added lithium", {"added_to": ["sertraline"]}),
+    ],
+)
+def test_added_on_top_of_another_medicine_in_more_words(text: str, value: Any) -> None:
+    assert read("added_to", text).value == value

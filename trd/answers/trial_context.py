@@ -125,12 +125,15 @@ def read_relapse_while_taking(text: str) -> Any:
 _INSTEAD = re.compile(
     r"\binstead(?: of)?\b|\breplaced\b|\bswitched\b|\bswapped\b|\bafter (?:i )?stopp?(?:ed|ing)\b"
     r"|\bchanged (?:over )?from\b|\bin place of\b|\bmoved (?:over )?from\b"
+    r"|\b(?:stopped|came off|come off|quit|dropped)\b.*\b(?:started|start|went on|put on|moved to)\b"
 )
+# "later they added X": X was added to this one, not the other way round
+_ADDED_AFTER = re.compile(r"\badded\s*$")
 _ALONE = re.compile(
     r"^(?:on its own|its own|own|alone|by itself|on it s own|just that|just that one|only that|only that one"
     r"|no|nope|not added|it wasnt added|it was not added|no on its own|no it was on its own|separately"
     r"|on its own i think|just on its own|alone i think|no just that|nothing else|single|by its self)$"
-    r"|\bon its own\b|\bby itself\b|\bwasnt added\b|\bnot added\b|\bno other medicine\b"
+    r"|\bon its own\b|\bby itself\b|\bwasnt added\b|\bnot added\b|\bno other medicine\b|\balone\b"
 )
 _ADDED_BARE = re.compile(
     r"^(?:yes|yeah|yep|added|it was added|yes added|yes it was|on top|yes on top|added to another)$"
@@ -147,12 +150,20 @@ def read_added_to(
     t = strip_filler(text)
     if _INSTEAD.search(t):
         return {"added_to": []}
-    mentions = find_medicines(text, message, lexicon)
+    later = {
+        item.mention.generic or item.mention.said
+        for item in locate_medicines(text, message, lexicon)
+        if _ADDED_AFTER.search(normalise_answer(item.before))
+    }
+    mentions = [m for m in find_medicines(text, message, lexicon) if (m.generic or m.said) not in later]
+    known = [m.generic for m in mentions if m.generic]
+    if not known and _ALONE.search(t):
+        return {"added_to": []}  # "alone", "by itself" (never a name of its own)
     names = [m.generic or m.said.lower()[:MAX_NAME_CHARS] for m in mentions]
     if names:
         return {"added_to": names}
-    if _ALONE.search(t):
-        return {"added_to": []}
+    if later:
+        return INVALID  # only what was added to it later: was this one added to anything?
     if _ADDED_BARE.match(t) or parse_yes_no(text) is True:
         return INVALID  # added, but to which? asked again
     if parse_yes_no(text) is False:
