@@ -631,3 +631,21 @@ def test_the_order_in_more_words(text: str, value: Any) -> None:
 )
 def test_added_on_top_of_another_medicine_in_more_words(text: str, value: Any) -> None:
     assert read("added_to", text).value == value
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("sober since 2019", 0.0),  # not drinking now, said with how long
+        ("gave up alcohol two years ago", 0.0),
+        ("quit drinking but have a glass at christmas", INVALID),  # how often is not weekly: asked
+        ("a cider every night", 7.0),  # "a" is one
+        ("a pint on a friday night", 1.0),
+        ("a glass of wine", INVALID),  # how often?
+        ("a 4-pack on fridays and saturdays", 8.0),  # two days named
+        ("a bottle of wine most nights", 25.0),  # a bottle is about 5 standard drinks, most nights 5
+        ("3 a week, sometimes 5", 4.0),
+    ],
+)
+def test_drinks_in_more_words(text: str, value: Any) -> None:
+    assert read("drinks_per_week", text).value == value

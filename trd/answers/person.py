@@ -336,19 +336,83 @@ _NUMBER_RUN = re.compile(
 _DRINK_RANGE = re.compile(r"(\d+(?:\.\d+)?|\w+)\s*(?:-|to|or)\s*(\d+(?:\.\d+)?|\w+)\b")
 
 
+# Not drinking now, said with how long ("sober two years", "quit drinking in 2019"): none a week.
+_SOBER = re.compile(
+    r"^(?:im |i am |been |i have been |ive been )?(?:sober|teetotal|alcohol free|dry)\b"
+    r"|^(?:i )?(?:quit|stopped|gave up) (?:drinking|alcohol|booze)\b"
+)
+_BUT = re.compile(r"\b(?:but|except|apart from|other than|although|though|now|only)\b")
+# Nights or days of the week named: "on fridays and saturdays" is two a week, "most nights" five.
+_DAY_NAMES = (
+    r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?"
+    r"|sun(?:day)?)s?"
+)
+_ONE_DAY = re.compile(r"\b(?:on|every) (?:a )?" + _DAY_NAMES + r"(?: night| evening)?\b")
+_TWO_DAYS = re.compile(r"\bon " + _DAY_NAMES + r" (?:and|&|n) " + _DAY_NAMES + r"\b")
+_MOST_DAYS = re.compile(r"\bmost (?:days|nights|evenings)\b")
+# One drink said with "a": "a beer", "a glass of wine"; a pack of N is N drinks; a 750 ml bottle of
+# wine is about 5 US standard drinks (NIAAA, "What is a standard drink?").
+_ONE_DRINK = re.compile(
+    r"\b(?:a|one) (?:beer|glass|pint|drink|can|shot|cocktail|bottle of beer|small glass|large glass|cider"
+    r"|lager|ale|stout|seltzer|hard seltzer|whisky|whiskey|vodka|gin|rum|tequila|spirit|short|nightcap"
+    r"|wine)\b"
+)
+_PACK = re.compile(r"\b(\d{1,2}) ?-?pack\b")
+_WINE_BOTTLES = re.compile(r"\b(a|one|\d+(?:\.\d+)?) bottles? of wine\b")
+WINE_BOTTLE_DRINKS = 5.0
+# "3 a week, sometimes 4": the usual and the sometimes, between them
+_SOMETIMES = re.compile(r"^(\d+(?:\.\d+)?)\b[^\d]*\bsometimes (\d+(?:\.\d+)?)\b[^\d]*$")
+
+
+def _counted_drinks(t: str) -> Optional[float]:
+    """Drinks on one occasion when said as containers ("a glass", "a 6 pack", "a bottle of wine")
+    or as "N, sometimes M"; None when the amount is a plain number (read by the caller)."""
+    wine = _WINE_BOTTLES.findall(t)
+    if len(wine) == 1 and len(re.findall(r"\d+(?:\.\d+)?", t)) <= (0 if wine[0] in ("a", "one") else 1):
+        bottles = 1.0 if wine[0] in ("a", "one") else float(wine[0])
+        return bottles * WINE_BOTTLE_DRINKS
+    pack = _PACK.findall(t)
+    if len(pack) == 1 and len(re.findall(r"\d+", t)) == 1:
+        return float(pack[0])
+    sometimes = _SOMETIMES.match(t)
+    if sometimes:
+        low, high = sorted((float(sometimes.group(1)), float(sometimes.group(2))))
+        return (low + high) / 2
+    if _ONE_DRINK.search(t) and not re.search(r"\d", t) and read_number_words(t) == 0:
+        # "a glass" needs how often: "every evening", "on sundays" ("at christmas" is not weekly)
+        often = _PER_DAY.search(t) or _PER_WEEK.search(t) or _MOST_DAYS.search(t) or _TWO_DAYS.search(t)
+        return 1.0 if often or _ONE_DAY.search(t) else None
+    return None
+
+
+def read_number_words(t: str) -> int:
+    """How many numbers written in words stand in ``t`` ("two", "a dozen"; "a" alone is not one)."""
+    return sum(1 for m in _NUMBER_RUN.finditer(t) if read_number(m.group(1)) is not None)
+
+
 def read_drinks_per_week(text: str) -> Any:
     """Standard drinks in a usual week: "none", "10", "about 10 a week", "2 a day" (14),
-    "2-3 a week" (2.5), "4 a month" (about 0.9). Vague amounts ("a few") are asked again."""
+    "2-3 a week" (2.5), "4 a month" (about 0.9), "a beer every evening" (7), "a 4-pack on
+    fridays and saturdays" (8), "a bottle of wine most nights" (25). Vague amounts ("a few")
+    are asked again."""
     if is_unknown(text):
         return UNKNOWN
     t = strip_filler(text)
-    if _NO_DRINKS.match(t):
+    if _NO_DRINKS.match(t) or _SOBER.search(t) and not _BUT.search(t):
         return 0.0
     factor = 1.0
     if _PER_DAY.search(t):
         factor = 7.0
+    elif _MOST_DAYS.search(t):
+        factor = 5.0
+    elif _TWO_DAYS.search(t):
+        factor = 2.0
     elif _PER_MONTH.search(t):
         factor = 1 / WEEKS_PER_MONTH
+    counted = _counted_drinks(t)
+    if counted is not None:
+        weekly = round(counted * factor, 1)
+        return float(weekly) if 0 <= weekly <= MAX_DRINKS_PER_WEEK else INVALID
     value: Optional[float] = None
     ranged = _DRINK_RANGE.search(_age_text(text))
     if ranged:
