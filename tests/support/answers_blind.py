@@ -53,6 +53,12 @@ EQUIVALENT: Dict[str, Tuple[Any, str]] = {
         {"drinks_range": (0.0, 0.25)},
         "the writer's note: 0 to 0.25 acceptable (one a month is 0.23 a week)",
     ),
+    "both depression and sleep": (
+        {"accept": "depression"},
+        "the writer's note: 'two purposes named; a careful human asks which mainly'. The reader's rule is"
+        " that a medicine taken for depression at all was a depression treatment (what the person said,"
+        " not a guess); the navigator still calls a sleep-range dose not a trial (navigator.md section 10)",
+    ),
     "mirtazapine 15mg, metformin 500 twice a day, atorvastatin 20": (
         {"dose_either": {"metformin": (500.0, 1000.0)}},
         "the writer's note: 500 per dose or 1000 a day are the same answer in two conventions",
@@ -220,7 +226,8 @@ def check(item: Mapping[str, Any]) -> Tuple[str, str]:
         # the form records the order as unknown (taken together, or nobody named)
         return ("correct" if expect in ("unclear", "skip") else "unknown_when_known"), f"{value!r} -> unknown"
     if expect in ("unclear", "skip"):
-        return "value_when_unclear", repr(got)
+        accepted = (EQUIVALENT.get(item["text"], (None, ""))[0] or {}).get("accept", INVALID)
+        return ("correct" if got == accepted else "value_when_unclear"), repr(got)
     return ("correct" if _same(item, got, expected_value(item)) else "wrong"), repr(got)
 
 

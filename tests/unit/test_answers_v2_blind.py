@@ -6,9 +6,10 @@ read as the form reads it (tests/support/answers_blind.py: the reader through
 ``trd.answers.read`` with the message and the drug lexicon, then what the form does with the
 value); the per-kind table, with every miss, is printed at the end of the run.
 
-The floors are the figures measured after the readers were mended (see the commit history):
-they are optimistic, because the set guided which general gaps were mended. A reader may get
-better; it must not get worse. Reading a value where the person was unclear or declined is
+The floors are the figures measured after the readers were mended (296 of 302 right; 197 before,
+see the commit history): they are optimistic, because the set guided which general gaps were
+mended, so they say only that a reader must not get worse on it, not how well it reads answers
+it has not seen. Reading a value where the person was unclear or declined is
 the dangerous direction (a guess in the record is worse than asking again): it has its own
 ceiling per kind.
 """
@@ -27,17 +28,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # kind -> (least answers read right, most values read where the person was unclear or declined)
 FLOORS: Dict[str, Tuple[int, int]] = {
-    "age": (20, 0),
-    "perinatal": (14, 0),
-    "drinks_per_week": (20, 0),
-    "recreational_drugs": (19, 0),
-    "psychosis_kind": (17, 0),
-    "trial_purpose": (19, 1),
-    "relapse_while_taking": (19, 2),
-    "added_to": (22, 0),
-    "trial_order": (16, 4),
-    "current_medicines": (13, 5),
-    "thoughts_now": (18, 0),
+    # kind: (right after the mends, most values read where unclear); before the mends, in brackets
+    "age": (27, 0),  # (20, 0)
+    "perinatal": (28, 0),  # (14, 0)
+    "drinks_per_week": (26, 0),  # (20, 0)
+    "recreational_drugs": (26, 0),  # (19, 0)
+    "psychosis_kind": (25, 0),  # (17, 0)
+    "trial_purpose": (25, 0),  # (20, 0) with the equivalence for "both depression and sleep"
+    "relapse_while_taking": (25, 0),  # (19, 2)
+    "added_to": (25, 0),  # (22, 0)
+    # the two values: partial answers ("X first" of three) the medicines form completes with the rest
+    # in the order named (actions/forms/medications.py, _ordered): the form's choice, not the reader's
+    "trial_order": (23, 2),  # (16, 4)
+    "current_medicines": (39, 0),  # (13, 5)
+    "thoughts_now": (27, 0),  # (18, 0)
 }
 KINDS = (
     "age",
