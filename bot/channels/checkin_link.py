@@ -46,7 +46,9 @@ CRISIS_LINE_TEMPLATE = (
     "Not an emergency service. If you are in danger, call or text {lifeline_number} ({lifeline_name}), "
     "or call {emergency_number}."
 )
-GLAD_SAFE_TEMPLATE = "I'm glad you're safe right now. If that changes, call or text {lifeline_number} any time."
+GLAD_SAFE_TEMPLATE = (
+    "I'm glad you're safe right now. If that changes, call or text {lifeline_number} any time."
+)
 
 
 def crisis_line() -> str:
