@@ -534,3 +534,15 @@ def test_the_lexicon_path_can_be_overridden(tmp_path: Path, monkeypatch: pytest.
     assert risk.lexicon_path() == path
     assert risk.assess("I want to die").is_crisis
     assert not risk.assess("kms").is_risk  # the small lexicon only knows one phrase
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm not safe", "i am not safe right now", "I don't feel safe", "I'm no longer OK"]
+)
+def test_saying_one_is_not_safe_is_never_a_statement_of_safety(engine: RiskEngine, text: str) -> None:
+    assert not engine.assess(text).safe_affirmation, text
+
+
+@pytest.mark.parametrize("text", ["I'm safe", "I'm ok right now", "honestly I'm fine", "I'm not in danger"])
+def test_a_statement_of_safety_is_recognised(engine: RiskEngine, text: str) -> None:
+    assert engine.assess(text).safe_affirmation, text

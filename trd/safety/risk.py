@@ -1154,6 +1154,20 @@ class RiskEngine:
         # "... and I said yes", "... I told her the truth": answered, and not with a no
         return not _ANSWERED_YES.search(" ".join(toks[first:]))
 
+    def _says_safe(self, norm: str) -> bool:
+        """An explicit statement of safety ("I'm safe", "I'm OK right now"), never its negation
+        ("I'm not safe", "I don't feel safe", "I'm no longer OK")."""
+        lex = self.lexicon
+        if lex.safe_affirmation is None:
+            return False
+        for m in lex.safe_affirmation.finditer(norm):
+            inside = m.group(0).split()
+            before = norm[:m.start()].split()[-3:]
+            danger_denied = m.group(0).startswith("not in")  # "not in danger": the safe form
+            if danger_denied or not any(t in lex.negators or t == "longer" for t in inside + before):
+                return True
+        return False
+
     def _third_party_safe(self, toks: List[str], norm: str) -> bool:
         """The message says the other person is safe now ("he's doing well now", "she said no")."""
         lex = self.lexicon
@@ -1281,7 +1295,7 @@ class RiskEngine:
 
         # 3. denials: a first-person denial of risk to oneself still fires, unless the message
         #    also says plainly that the person is safe and nothing else was found
-        safe_aff = bool(lex.safe_affirmation is not None and lex.safe_affirmation.search(norm))
+        safe_aff = self._says_safe(norm)
         other_risk = bool(hits)
         for d in denials:
             if d.third_party or d.category in _OTHERS_DIRECTED:
