@@ -6,7 +6,8 @@
 Prints p50 and p95 of one message's check (target: p50 under 20 ms on 2 cores), split
 into the lexicon and the encoder + detector, then of a whole turn as the server runs it
 (the safety guard's check of the message, plus the safety policy's reading of the last
-three messages joined), and the memory the encoder and detector add to a process
+three messages joined), of a long answer (four messages joined as sentences: read whole and
+sentence by sentence), and the memory the encoder and detector add to a process
 (target: at most 300 MB more in the Rasa server). Figures, not a test.
 """
 
@@ -81,11 +82,19 @@ def main(argv: List[str]) -> int:
             if single.tier == "none":
                 assessor.context(messages[max(0, i - CONTEXT_TURNS + 1): i + 1])
             turn_ms.append((time.perf_counter() - t0) * 1000)
+    # long answers: four intake messages joined as sentences, read whole and sentence by sentence
+    long_texts = [". ".join(messages[i:i + 4]) for i in range(0, len(messages) - 3, 4)]
+    long_ms: List[float] = []
+    for _ in range(args.repeat):
+        for text in long_texts:
+            t0 = time.perf_counter()
+            assessor.assess_with(text, engine.assess(text))
+            long_ms.append((time.perf_counter() - t0) * 1000)
     total = [a + b for a, b in zip(lexicon_ms, detector_ms, strict=True)]
     mean_len = statistics.mean(map(len, messages))
     print(f"messages: {len(messages)} x {args.repeat}  (mean length {mean_len:.0f} characters)")
     parts = (("lexicon", lexicon_ms), ("encoder + detector", detector_ms), ("risk check in all", total),
-             ("turn with context", turn_ms))
+             ("turn with context", turn_ms), ("long answer (4 sent.)", long_ms))
     for name, values in parts:
         p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
         print(f"{name + ':':22} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
