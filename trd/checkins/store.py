@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import socket
-import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
 
 import sqlalchemy as sa
@@ -59,7 +56,8 @@ from trd.store.checkin_models import (
     CheckinSubscription,
 )
 from trd.store.db import make_engine, session_factory
-from trd.store.sql import RETRY_DELAYS, is_transient_error
+from trd.store.repository import utcnow
+from trd.store.sql import default_worker_id, run_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +78,6 @@ ABANDONED_NOTE = "no outcome reported: the worker or server stopped mid-attempt"
 MAX_NOTE_CHARS = 500
 MAX_ERROR_CHARS = 500
 NINE = 9
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def default_worker_id() -> str:
-    return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def token_hash(token: str) -> str:
@@ -228,20 +218,7 @@ class CheckinStore:
         return self._clock()
 
     def _run(self, work: Callable[[Session], T]) -> T:
-        attempt = 0
-        while True:
-            try:
-                with self._sessions() as session, session.begin():
-                    return work(session)
-            except Exception as exc:
-                if attempt >= len(RETRY_DELAYS) or not is_transient_error(exc):
-                    raise
-                delay = RETRY_DELAYS[attempt]
-                attempt += 1
-                logger.warning(
-                    "checkins: database error (attempt %d, retrying in %.1fs): %s", attempt, delay, exc
-                )
-                time.sleep(delay)
+        return run_transaction(self._sessions, work, "checkins: ", logger)
 
     # --- subscriptions --------------------------------------------------------------------
 

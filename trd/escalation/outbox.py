@@ -29,9 +29,6 @@ has it, and the database need not keep it in clear.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,7 +52,7 @@ from trd.store.escalation_models import (
     EscalationAttempt,
 )
 from trd.store.repository import EscalationRecord, utcnow
-from trd.store.sql import RETRY_DELAYS, escalation_record, is_transient_error
+from trd.store.sql import default_worker_id, escalation_record, run_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +60,6 @@ T = TypeVar("T")
 MAX_ERROR_CHARS = 1000
 ABANDONED_NOTE = "no outcome reported: the worker stopped or died mid-attempt; taken again after the lease"
 PHONE_REMOVED_NOTE = "phone number removed from the outbox after delivery"
-
-
-def default_worker_id() -> str:
-    return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)
@@ -134,20 +127,7 @@ class SqlOutbox:
         self.engine.dispose()
 
     def _run(self, work: Callable[[Session], T]) -> T:
-        attempt = 0
-        while True:
-            try:
-                with self._sessions() as session, session.begin():
-                    return work(session)
-            except Exception as exc:
-                if attempt >= len(RETRY_DELAYS) or not is_transient_error(exc):
-                    raise
-                delay = RETRY_DELAYS[attempt]
-                attempt += 1
-                logger.warning(
-                    "outbox: database error (attempt %d, retrying in %.1fs): %s", attempt, delay, exc
-                )
-                time.sleep(delay)
+        return run_transaction(self._sessions, work, "outbox: ", logger)
 
     # -- claiming -----------------------------------------------------------------------------
     def claim_due(self, limit: int, lease_seconds: float) -> List[Claim]:

@@ -11,7 +11,10 @@ because a crisis record must not be lost.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+import uuid
 from datetime import datetime
 from typing import Any, Callable, Dict, List, TypeVar, Union
 
@@ -68,6 +71,38 @@ def _is_transient(exc: DBAPIError) -> bool:
 def is_transient_error(exc: BaseException) -> bool:
     """A database error worth retrying (a locked SQLite file, a dropped connection)."""
     return isinstance(exc, DBAPIError) and _is_transient(exc)
+
+
+def run_transaction(
+    sessions: Callable[[], Session],
+    work: Callable[[Session], T],
+    label: str = "",
+    log: logging.Logger = logger,
+) -> T:
+    """Run ``work`` in one transaction, retrying transient database errors (``RETRY_DELAYS``).
+
+    Every store's way to the database (the repository, the escalation outbox, the check-ins):
+    ``label`` prefixes the warning of a retry (``"outbox: "``), ``log`` is the caller's logger.
+    """
+    attempt = 0
+    while True:
+        try:
+            with sessions() as session, session.begin():
+                return work(session)
+        except DBAPIError as exc:
+            if attempt >= len(RETRY_DELAYS) or not _is_transient(exc):
+                raise
+            delay = RETRY_DELAYS[attempt]
+            attempt += 1
+            log.warning(
+                "%sdatabase error (attempt %d, retrying in %.1fs): %s", label, attempt, delay, exc.orig or exc
+            )
+            time.sleep(delay)
+
+
+def default_worker_id() -> str:
+    """Who holds a claimed row (a lease): host, process and a random suffix."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def escalation_record(row: Escalation) -> EscalationRecord:
@@ -130,20 +165,7 @@ class SqlRepository:
     # -- plumbing -----------------------------------------------------------------
     def _transaction(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction, retrying transient database errors."""
-        attempt = 0
-        while True:
-            try:
-                with self._sessions() as session, session.begin():
-                    return work(session)
-            except DBAPIError as exc:
-                if attempt >= len(RETRY_DELAYS) or not _is_transient(exc):
-                    raise
-                delay = RETRY_DELAYS[attempt]
-                attempt += 1
-                logger.warning(
-                    "database error (attempt %d, retrying in %.1fs): %s", attempt, delay, exc.orig or exc
-                )
-                time.sleep(delay)
+        return run_transaction(self._sessions, work)
 
     def _upsert(
         self,
