@@ -571,23 +571,17 @@ class CheckinStore:
             .order_by(Checkin.next_action_at)
             .limit(limit)
         )
-        if self._postgres:
+        # PostgreSQL: the due rows are locked, skipping those another worker holds. SQLite: one
+        # writer at a time; each row is taken by a conditional UPDATE that only one worker can
+        # match. Either way all in one transaction (one commit per pass, not one per row).
+        query = due.with_for_update(skip_locked=True) if self._postgres else due
 
-            def locked(session: Session) -> List[Claim]:
-                rows = session.execute(due.with_for_update(skip_locked=True)).all()
-                taken = [self._take(session, r.id, int(r.attempts), r.status, now, lease_end) for r in rows]
-                return [c for c in taken if c is not None]
-
-            return self._run(locked)
-
-        # SQLite: one writer at a time; each row is taken by a conditional UPDATE that only one
-        # worker can match, all in one transaction (one commit per pass, not one per row).
-        def unlocked(session: Session) -> List[Claim]:
-            rows = session.execute(due).all()
+        def work(session: Session) -> List[Claim]:
+            rows = session.execute(query).all()
             taken = [self._take(session, r.id, int(r.attempts), r.status, now, lease_end) for r in rows]
             return [c for c in taken if c is not None]
 
-        return self._run(unlocked)
+        return self._run(work)
 
     def _take(
         self, session: Session, row_id: str, seen: int, status: str, now: datetime, lease_end: datetime
