@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import re
-from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -37,17 +37,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import crisis_now
+from bot.channels.typed_text import TypedText, payloads_sent, tracker_events
 from bot.channels.webchat_page import load_web_texts
-from bot.channels.webchat_text import (
-    InvalidMessage,
-    MessageTooLong,
-    button_payloads,
-    guard_slash,
-    message_buttons,
-    normalize_user_text,
-    risky_part_of_long_message,
-)
-from trd.safety import risk
+from bot.channels.webchat_text import InvalidMessage
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +72,7 @@ class AuthenticatedRestInput(InputChannel):
         self.crisis_wait = crisis_wait
         self.server_error_text = load_web_texts().server_error  # names the crisis lines
         self._turns: Set[asyncio.Task[Any]] = set()
-        self._payload_cache: Tuple[Any, FrozenSet[str]] = (None, frozenset())
+        self.typed = TypedText("REST channel", self._sent_payloads)
         if not self.token:
             logger.error("REST channel: RASA_AUTH_TOKEN is not set; every request gets 503")
 
@@ -96,38 +88,11 @@ class AuthenticatedRestInput(InputChannel):
             given.encode("utf-8", "surrogatepass"), self.token.encode("utf-8")
         )
 
-    def _static_payloads(self, request: Request) -> FrozenSet[str]:
-        agent = getattr(request.app.ctx, "agent", None)
-        responses = getattr(getattr(agent, "domain", None), "responses", None) or {}
-        if self._payload_cache[0] is not responses:
-            self._payload_cache = (responses, frozenset(button_payloads(responses)))
-        return self._payload_cache[1]
-
     async def _sent_payloads(self, request: Request, sender_id: str) -> Set[str]:
-        agent = getattr(request.app.ctx, "agent", None)
-        store = getattr(agent, "tracker_store", None)
-        tracker = await store.retrieve(sender_id) if store is not None else None
-        payloads: Set[str] = set()
-        for event in tracker.events if tracker is not None else ():
-            data = event.as_dict()
-            if data.get("event") == "bot":
-                payloads.update(b["payload"].strip() for b in message_buttons(data.get("data") or {}))
-        return payloads
+        return payloads_sent(await tracker_events(request, sender_id))
 
     async def text_for_rasa(self, request: Request, sender_id: str, raw: Any) -> str:
-        try:
-            text = normalize_user_text(raw)
-        except MessageTooLong as too_long:
-            part = risky_part_of_long_message(too_long, lambda t: risk.assess(t).is_risk)
-            logger.warning("REST channel: an over-long message flagged by the risk check (%s)", sender_id)
-            return part
-        allowed: Set[str] = set(self._static_payloads(request))
-        if text.startswith("/") and text not in allowed:
-            try:
-                allowed |= await self._sent_payloads(request, sender_id)
-            except Exception:  # noqa: BLE001 - without the history the text goes through NLU
-                logger.exception("REST channel: reading the conversation failed (sender %s)", sender_id)
-        return guard_slash(text, allowed)
+        return await self.typed.text_for_rasa(request, sender_id, raw)
 
     async def run_turn(
         self,

@@ -73,19 +73,15 @@ from sanic.response import HTTPResponse
 
 from bot.channels import crisis_now
 from bot.channels.ratelimit import RateLimits, client_address, client_key, retry_after_seconds
+from bot.channels.typed_text import TypedText, payloads_sent, tracker_events
 from bot.channels.webchat_page import WebTexts, load_web_texts, render_page
 from bot.channels.webchat_session import Session, SessionSigner, TokenError
 from bot.channels.webchat_text import (
     MAX_MESSAGE_CHARS,
     InvalidMessage,
     LinkRules,
-    MessageTooLong,
-    button_payloads,
-    guard_slash,
     message_buttons,
-    normalize_user_text,
     render_bot_message,
-    risky_part_of_long_message,
 )
 from bot.tracker_store import TrackerStoreUnavailable
 from trd.safety import risk
@@ -295,7 +291,7 @@ class WebChatInput(InputChannel):
         self.cookie_path = cookie_path
         self.texts = texts if texts is not None else load_web_texts()
         self.limits = limits if limits is not None else RateLimits(None, None)
-        self._payload_cache: Tuple[Any, FrozenSet[str]] = (None, frozenset())
+        self.typed = TypedText("web chat", self._session_payloads)
         self._limited_count = 0
         self._limited_logged_at: Optional[float] = None
         # The page, rendered now so a broken template or resources file stops the start.
@@ -370,52 +366,17 @@ class WebChatInput(InputChannel):
             return self._server_error()
         return _error(e.status, e.reason, "Your chat session has ended or is not valid.")
 
-    def static_payloads(self, request: Request) -> FrozenSet[str]:
-        """Payloads of the domain's buttons, and the page's own (/sos, /greet)."""
-        agent = getattr(request.app.ctx, "agent", None)
-        domain = getattr(agent, "domain", None)
-        responses = getattr(domain, "responses", None) or {}
-        if self._payload_cache[0] is not responses:  # a new model brings a new domain
-            self._payload_cache = (responses, frozenset(button_payloads(responses)))
-        return self._payload_cache[1]
-
     async def _tracker_events(self, request: Request, sender_id: str) -> List[Dict[str, Any]]:
         """The events of the sender's current Rasa session, as dicts (empty when there is none)."""
-        agent = getattr(request.app.ctx, "agent", None)
-        store = getattr(agent, "tracker_store", None)
-        if store is None:
-            return []
-        tracker = await store.retrieve(sender_id)
-        if tracker is None:
-            return []
-        return current_session(event.as_dict() for event in tracker.events)
+        return current_session(await tracker_events(request, sender_id))
 
     async def _session_payloads(self, request: Request, sender_id: str) -> Set[str]:
-        """Payloads of the buttons the bot sent in this conversation (e.g. from the action server)."""
-        payloads: Set[str] = set()
-        for event in await self._tracker_events(request, sender_id):
-            if event.get("event") == "bot":
-                for button in message_buttons(event.get("data") or {}):
-                    payloads.add(button["payload"].strip())
-        return payloads
+        """Payloads of the buttons the bot sent in this session (e.g. from the action server)."""
+        return payloads_sent(await self._tracker_events(request, sender_id))
 
     async def text_for_rasa(self, request: Request, sender_id: str, raw: Any) -> str:
         """The user's message as Rasa should see it; leading "/" only for payloads we issued."""
-        try:
-            text = normalize_user_text(raw)
-        except MessageTooLong as too_long:
-            # Safety first: an over-long message the risk lexicon flags still takes the crisis
-            # path (its flagged stretch goes to Rasa); any other gets the polite "too long".
-            part = risky_part_of_long_message(too_long, lambda t: risk.assess(t).is_risk)
-            logger.warning("web chat: an over-long message flagged by the risk check (sender %s)", sender_id)
-            return part
-        allowed: Set[str] = set(self.static_payloads(request))
-        if text.startswith("/") and text not in allowed:
-            try:
-                allowed |= await self._session_payloads(request, sender_id)
-            except Exception:  # noqa: BLE001 - without the history, the text goes through NLU
-                logger.exception("web chat: reading the conversation failed (sender %s)", sender_id)
-        return guard_slash(text, allowed)
+        return await self.typed.text_for_rasa(request, sender_id, raw)
 
     # --- rate limits ---------------------------------------------------------------------
 
