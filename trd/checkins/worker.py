@@ -26,13 +26,13 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from datetime import timedelta
 from typing import Dict, List, Mapping, Optional, Protocol
 
 import aiohttp
 
+from trd.background import DB_RETRY_MAX_SECONDS, migrate_until_ready, setup_logging, stop_on_signals
 from trd.checkins import schedule
 from trd.checkins.clock import Clock, clock_from_env
 from trd.checkins.config import CheckinConfig, CheckinConfigError
@@ -53,7 +53,6 @@ STOPPED_MESSAGE = "check-in scheduler stopped"
 TRIGGER_PATH = "/webhooks/twilio/checkin"
 BACKOFF_BASE = 5.0
 BACKOFF_MAX = 600.0
-DB_RETRY_MAX_SECONDS = 30.0
 
 
 class TriggerResult:
@@ -197,36 +196,11 @@ class Scheduler:
                 pass
 
 
-async def _migrate_until_ready(url: str, stop: asyncio.Event) -> bool:
-    from trd.store import migrate
-
-    failures = 0
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(migrate.upgrade, url)
-            return True
-        except Exception as exc:  # noqa: BLE001 - e.g. PostgreSQL still starting
-            failures += 1
-            wait = min(DB_RETRY_MAX_SECONDS, 2.0 ** min(failures, 5))
-            logger.error("the database is not usable yet (%s); trying again in %.0fs", exc, wait)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-            except asyncio.TimeoutError:
-                pass
-    return False
-
-
 async def serve(
     config: CheckinConfig, url: str, token: str, env: Mapping[str, str], once: bool = False
 ) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover
-            pass
-    if not await _migrate_until_ready(url, stop):
+    stop = stop_on_signals()
+    if not await migrate_until_ready(url, stop, logger):
         logger.info(STOPPED_MESSAGE)
         return 0
     clock = clock_from_env(env)
@@ -256,20 +230,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     parser.add_argument("--once", action="store_true", help="act on what is due now, then exit")
     args = parser.parse_args(argv)
-    from trd import logredact
-
-    logredact.install()  # no phone number, message text, token or secret in any log line (#10)
-    logging.basicConfig(
-        stream=sys.stdout,
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-    for noisy in ("alembic", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    from trd import logredact
-
-    logredact.install()
+    setup_logging()
     from trd.store.db import DatabaseConfigError, database_url_from_env, parse_database_url
 
     try:

@@ -33,7 +33,6 @@ import asyncio
 import logging
 import os
 import random
-import signal
 import sys
 import time
 from datetime import datetime, timedelta
@@ -41,6 +40,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from sqlalchemy.exc import IntegrityError
 
+from trd.background import DB_RETRY_MAX_SECONDS, migrate_until_ready, setup_logging, stop_on_signals
 from trd.escalation.backoff import retry_delay
 from trd.escalation.config import EscalationConfigError, WorkerConfig
 from trd.escalation.journal import Entry as JournalEntry
@@ -62,7 +62,6 @@ logger = logging.getLogger("trd.escalation.worker")
 LOUD_AFTER_ATTEMPTS = 5
 READY_MESSAGE = "escalation worker started"
 STOPPED_MESSAGE = "escalation worker stopped"
-DB_RETRY_MAX_SECONDS = 30.0
 
 
 def build_notifiers(config: WorkerConfig) -> Dict[str, Notifier]:
@@ -404,35 +403,9 @@ def contact_lookup(env: Mapping[str, str] = os.environ) -> Optional[ContactLooku
     return SmsStoreContacts()
 
 
-async def _migrate_until_ready(url: str, stop: asyncio.Event) -> bool:
-    """Bring the schema up to date (the outbox tables), waiting for the database if need be."""
-    from trd.store import migrate
-
-    failures = 0
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(migrate.upgrade, url)
-            return True
-        except Exception as exc:  # noqa: BLE001 - e.g. PostgreSQL still starting
-            failures += 1
-            wait = min(DB_RETRY_MAX_SECONDS, 2.0 ** min(failures, 5))
-            logger.error("the database is not usable yet (%s); trying again in %.0fs", exc, wait)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-            except asyncio.TimeoutError:
-                pass
-    return False
-
-
 async def serve(config: WorkerConfig, url: str, once: bool = False) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on Linux
-            pass
-    if not await _migrate_until_ready(url, stop):
+    stop = stop_on_signals()
+    if not await migrate_until_ready(url, stop, logger):
         logger.info(STOPPED_MESSAGE)
         return 0
     outbox = SqlOutbox.from_url(url)
@@ -471,17 +444,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     parser.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     args = parser.parse_args(argv)
-    from trd import logredact
-
-    logredact.install()  # no phone number, message text, token or secret in any log line
-    logging.basicConfig(
-        stream=sys.stdout,
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-    for noisy in ("alembic", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging()
     from trd.store.db import DatabaseConfigError, database_url_from_env, parse_database_url
 
     try:
