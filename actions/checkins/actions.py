@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 from abc import ABC, abstractmethod
 from datetime import timedelta
@@ -49,12 +48,11 @@ from actions.checkins.common import (
     SLOT_TZ,
     SLOT_TZ_GUESS,
     SMS_CHANNEL,
-    StoreFactory,
+    StoreAndEnv,
     channel_of,
     checkin_metadata,
-    default_store,
     phone_for,
-    store_of,
+    subscription_of,
 )
 from trd.checkins import wording
 from trd.checkins.store import CheckinStore, Subscription
@@ -66,29 +64,12 @@ logger = logging.getLogger(__name__)
 SETUP_SLOTS = (SLOT_METHOD, SLOT_PHONE, SLOT_CODE, SLOT_TZ, SLOT_TZ_GUESS, SLOT_SMS_SENDER)
 
 
-class _CheckinAction(Action, ABC):
+class _CheckinAction(StoreAndEnv, Action, ABC):
     """A check-in action (abstract: the action server registers only concrete ones)."""
 
     @abstractmethod
     def name(self) -> str:
         """The action's name in the domain."""
-
-    def __init__(
-        self, store_factory: StoreFactory = default_store, env: Optional[Dict[str, str]] = None
-    ) -> None:
-        self._store_factory = store_factory
-        self._env = env
-
-    @property
-    def env(self) -> Dict[str, str]:
-        return self._env if self._env is not None else dict(os.environ)
-
-    async def store(self) -> CheckinStore:
-        return await store_of(self._store_factory)
-
-    async def subscription(self, tracker: Tracker) -> Optional[Subscription]:
-        store = await self.store()
-        return await asyncio.to_thread(store.subscription_for_sender, tracker.sender_id)
 
 
 def offer_wanted(tracker: Tracker) -> bool:
@@ -104,7 +85,7 @@ class ActionCheckinOffer(_CheckinAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         try:
-            sub = await self.subscription(tracker)
+            sub = await subscription_of(await self.store(), tracker.sender_id)
         except Exception:  # noqa: BLE001
             logger.exception("checkins: could not read the subscription of %s", tracker.sender_id)
             sub = None
@@ -123,7 +104,7 @@ class ActionCheckinOptin(_CheckinAction):
         events: List[EventType] = [SlotSet(SLOT_OFFERED, True)]
         try:
             store = await self.store()
-            sub = await asyncio.to_thread(store.subscription_for_sender, tracker.sender_id)
+            sub = await subscription_of(store, tracker.sender_id)
             if sub is not None and sub.status == SUB_ACTIVE:
                 upcoming = await asyncio.to_thread(store.upcoming, sub.id)
                 dispatcher.utter_message(
@@ -248,7 +229,7 @@ class ActionCheckinDone(_CheckinAction):
             return events
         try:
             store = await self.store()
-            sub = await asyncio.to_thread(store.subscription_for_sender, tracker.sender_id)
+            sub = await subscription_of(store, tracker.sender_id)
             if sub is None:
                 dispatcher.utter_message(response="utter_checkin_not_subscribed")
                 return events
@@ -294,7 +275,7 @@ class _CommandAction(_CheckinAction, ABC):
     ) -> List[EventType]:
         try:
             store = await self.store()
-            sub = await asyncio.to_thread(store.subscription_for_sender, tracker.sender_id)
+            sub = await subscription_of(store, tracker.sender_id)
             if sub is None or (sub.status == SUB_STOPPED and self.status != SUB_STOPPED):
                 dispatcher.utter_message(response="utter_checkin_not_subscribed")
                 return []

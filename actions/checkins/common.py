@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional
 from rasa_sdk import Tracker
 
 from trd.checkins.service import get_store
-from trd.checkins.store import CheckinStore
+from trd.checkins.store import CheckinStore, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,29 @@ async def store_of(factory: StoreFactory) -> CheckinStore:
 
 def default_store() -> CheckinStore:
     return get_store()
+
+
+async def subscription_of(store: CheckinStore, sender_id: str) -> Optional[Subscription]:
+    """The subscription whose check-ins happen in this conversation (its own, or the SMS one)."""
+    return await asyncio.to_thread(store.subscription_for_sender, sender_id)
+
+
+class StoreAndEnv:
+    """What a check-in action or the set-up form works with: the store (made in a worker
+    thread, from ``store_factory``) and the environment (``env``, else the process's)."""
+
+    def __init__(
+        self, store_factory: StoreFactory = default_store, env: Optional[Dict[str, str]] = None
+    ) -> None:
+        self._store_factory = store_factory
+        self._env = env
+
+    @property
+    def env(self) -> Dict[str, str]:
+        return self._env if self._env is not None else dict(os.environ)
+
+    async def store(self) -> CheckinStore:
+        return await store_of(self._store_factory)
 
 
 def item_values(slots: Dict[str, Any]) -> List[Optional[int]]:

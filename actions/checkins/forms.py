@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import secrets
 from typing import Any, Dict, List, Optional
@@ -47,6 +46,7 @@ from actions.checkins.common import (
     SLOT_TZ,
     SLOT_TZ_GUESS,
     SMS_CHANNEL,
+    StoreAndEnv,
     StoreFactory,
     channel_of,
     default_store,
@@ -54,12 +54,13 @@ from actions.checkins.common import (
     phone_for,
     sms_store,
     store_of,
+    subscription_of,
     text_phone,
 )
 from actions.forms.base import SKIPPED, BaseFormValidation, attempts_for, normalise_answer
 from trd.checkins import notify, wording
 from trd.checkins.service import intake_total, write_follow_up
-from trd.checkins.store import CheckinStore, Subscription
+from trd.checkins.store import CheckinStore
 from trd.checkins.timezones import parse_zone, zone_for_phone
 from trd.intake import answers
 from trd.intake.parts import SLOT_CRISIS_ACTIVE, SLOT_RISK_CATEGORY
@@ -104,10 +105,6 @@ def command_in(text: str) -> Optional[str]:
     if PAUSE.search(folded):
         return COMMAND_PAUSE
     return None
-
-
-async def _subscription(store: CheckinStore, sender_id: str) -> Optional[Subscription]:
-    return await asyncio.to_thread(store.subscription_for_sender, sender_id)
 
 
 class ValidateCheckinForm(BaseFormValidation):
@@ -195,7 +192,7 @@ class ValidateCheckinForm(BaseFormValidation):
         value = tracker.get_slot(SLOT_ID)
         if isinstance(value, str) and value:
             return value
-        sub = await _subscription(store, tracker.sender_id)
+        sub = await subscription_of(store, tracker.sender_id)
         if sub is None:
             return None
         current = await asyncio.to_thread(store.current, sub.id)
@@ -205,7 +202,7 @@ class ValidateCheckinForm(BaseFormValidation):
         self, store: CheckinStore, checkin_id: str, items: List[Optional[int]], tracker: Tracker
     ) -> Optional[str]:
         """Record the check-in (and any notification), update the record; the line to send back."""
-        sub = await _subscription(store, tracker.sender_id)
+        sub = await subscription_of(store, tracker.sender_id)
         if sub is None:
             return None
         try:
@@ -255,7 +252,7 @@ class ValidateCheckinForm(BaseFormValidation):
         try:
             store = await store_of(self._store_factory)
             checkin_id = tracker.get_slot(SLOT_ID)
-            sub = await _subscription(store, tracker.sender_id)
+            sub = await subscription_of(store, tracker.sender_id)
             if isinstance(checkin_id, str) and sub is not None:
                 await asyncio.to_thread(store.save_note, checkin_id, text)
                 history = await asyncio.to_thread(store.checkins, sub.id)
@@ -300,18 +297,8 @@ def method_in(text: str) -> Optional[str]:
     return None
 
 
-class ValidateCheckinSetupForm(BaseFormValidation):
+class ValidateCheckinSetupForm(StoreAndEnv, BaseFormValidation):
     """How to reach the person each week, and their time zone."""
-
-    def __init__(
-        self, store_factory: StoreFactory = default_store, env: Optional[Dict[str, str]] = None
-    ) -> None:
-        self._store_factory = store_factory
-        self._env = env
-
-    @property
-    def env(self) -> Dict[str, str]:
-        return self._env if self._env is not None else dict(os.environ)
 
     def name(self) -> str:
         return f"validate_{SETUP_FORM}"
@@ -382,7 +369,7 @@ class ValidateCheckinSetupForm(BaseFormValidation):
                 dispatcher.utter_message(response="utter_checkin_phone_opted_out")
                 return False
             await asyncio.to_thread(sms.ensure_contact, number)
-            store = await store_of(self._store_factory)
+            store = await self.store()
             code = f"{secrets.randbelow(1_000_000):06d}"
             secret = self.env.get("PHONE_HASH_SECRET", "")
             await asyncio.to_thread(
@@ -400,7 +387,7 @@ class ValidateCheckinSetupForm(BaseFormValidation):
 
     async def _code(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
         folded = normalise_answer(text)
-        store = await store_of(self._store_factory)
+        store = await self.store()
         if re.search(r"\b(new|another|resend|send again|again)\b", folded):
             code_row = None
             # Resend to the same number: it is kept only encrypted, with the SMS contact.
