@@ -9,14 +9,12 @@ stylesheet is inline and allowed by its hash (:func:`style_csp_source`), like th
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-import jinja2
 from markupsafe import Markup
+
+from trd import inline_page
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -40,32 +38,20 @@ SOURCE = (
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+STYLESHEET = TEMPLATES_DIR / "checkin.css"
 
 
-@functools.lru_cache(maxsize=1)
 def stylesheet() -> str:
-    css = (TEMPLATES_DIR / "checkin.css").read_text(encoding="utf-8")
-    if "</" in css:
-        raise ValueError("checkin.css may not contain '</'")
-    return css
+    return inline_page.stylesheet(STYLESHEET)
 
 
 def style_csp_source() -> str:
-    digest = hashlib.sha256(stylesheet().encode("utf-8")).digest()
-    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+    return inline_page.style_csp_source(STYLESHEET)
 
 
 def render(page: str, **values: Any) -> str:
     """``page`` is form, done, crisis, safe or message."""
-    template = _environment().get_template("checkin.html")
+    template = inline_page.environment(TEMPLATES_DIR).get_template("checkin.html")
     return template.render(
         page=page,
         css=Markup(stylesheet()),  # noqa: S704 - our own file

@@ -8,15 +8,14 @@ anything (no network, no files).
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
-import jinja2
 from markupsafe import Markup
+
+from trd import inline_page
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
@@ -30,41 +29,27 @@ class SummaryRenderError(RuntimeError):
     """The PDF could not be rendered."""
 
 
-@functools.lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=False,
-        lstrip_blocks=False,
-        keep_trailing_newline=True,
-    )
+STYLESHEET = TEMPLATES_DIR / "clinician.css"
 
 
-@functools.lru_cache(maxsize=1)
 def stylesheet() -> str:
-    css = (TEMPLATES_DIR / "clinician.css").read_text(encoding="utf-8")
-    if "</" in css:
-        raise ValueError("clinician.css may not contain '</'")
-    return css
+    return inline_page.stylesheet(STYLESHEET)
 
 
 def style_csp_source() -> str:
     """The CSP source (``'sha256-...'``) that allows the page's inline stylesheet and nothing else."""
-    digest = hashlib.sha256(stylesheet().encode("utf-8")).digest()
-    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+    return inline_page.style_csp_source(STYLESHEET)
 
 
 def render_html(view: Mapping[str, Any], token: Optional[str] = None) -> str:
     """The page for a :func:`trd.summary.content.clinician_view`; ``token`` adds the download links."""
-    template = _environment().get_template("clinician.html")
+    template = inline_page.environment(TEMPLATES_DIR).get_template("clinician.html")
     return template.render(v=view, css=Markup(stylesheet()), token=token)  # noqa: S704 - our own file
 
 
 def render_message_page(title: str, paragraphs: Sequence[str], crisis_line: str) -> str:
     """A short page (an unknown, expired or unavailable summary), styled like the summary."""
-    template = _environment().get_template("message.html")
+    template = inline_page.environment(TEMPLATES_DIR).get_template("message.html")
     return template.render(
         title=title, paragraphs=list(paragraphs), crisis_line=crisis_line, css=Markup(stylesheet())  # noqa: S704
     )
