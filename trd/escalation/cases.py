@@ -231,6 +231,22 @@ def write_sql(
             )
         )
 
+    def open_case() -> str:
+        """A new case of this conversation, opened by this crisis (its first page)."""
+        case_id = new_id()
+        session.execute(
+            sa.insert(cases).values(
+                id=case_id,
+                conversation_id=conversation_id,
+                channel=channel,
+                opened_at=now,
+                last_crisis_at=now,
+                crisis_count=1,
+                last_update_at=None,
+            )
+        )
+        return case_id
+
     if journal is not None:
         # From the journal: a page (with the ids it was delivered under) or, for a conversation's
         # later crises spooled while the database was down, the crisis record alone.
@@ -240,18 +256,7 @@ def write_sql(
             assert case is not None
             case_id = case.id
         else:
-            case_id = new_id()
-            session.execute(
-                sa.insert(cases).values(
-                    id=case_id,
-                    conversation_id=conversation_id,
-                    channel=channel,
-                    opened_at=now,
-                    last_crisis_at=now,
-                    crisis_count=1,
-                    last_update_at=None,
-                )
-            )
+            case_id = open_case()
         delivered = journal.get("delivered") or {}
         for destination, doc in docs.items():
             when = delivered.get(destination)
@@ -271,18 +276,7 @@ def write_sql(
             session.execute(
                 sa.update(cases).where(cases.c.id == case.id).values(closed_at=now, close_reason=CLOSED_IDLE)
             )
-        case_id = new_id()
-        session.execute(
-            sa.insert(cases).values(
-                id=case_id,
-                conversation_id=conversation_id,
-                channel=channel,
-                opened_at=now,
-                last_crisis_at=now,
-                crisis_count=1,
-                last_update_at=None,
-            )
-        )
+        case_id = open_case()
         for destination, doc in docs.items():
             add_row(destination, KIND_PAGE, {**doc, "case_id": case_id}, now, case_id)
         written.append(KIND_PAGE)
