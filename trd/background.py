@@ -1,6 +1,7 @@
 """What the background workers share (``python -m trd.escalation.worker``, ``python -m
-trd.checkins.worker``): redacted logs on stdout, SIGTERM and SIGINT as a stop, and waiting
-for the database (the schema brought up to date) before the first claim."""
+trd.checkins.worker``): logs on stdout (redacted: each main installs trd.logredact first),
+SIGTERM and SIGINT as a stop, and waiting for the database (the schema brought up to date)
+before the first claim."""
 
 from __future__ import annotations
 
@@ -15,10 +16,8 @@ DB_RETRY_MAX_SECONDS = 30.0
 
 
 def setup_logging() -> None:
-    """Log to stdout at LOG_LEVEL (INFO), every line redacted (trd.logredact)."""
-    from trd import logredact
-
-    logredact.install()  # no phone number, message text, token or secret in any log line (#10)
+    """Log to stdout at LOG_LEVEL (INFO). Each worker's main installs the redaction
+    (``trd.logredact.install()``) before it calls this: tests/unit/test_log_redaction.py checks."""
     logging.basicConfig(
         stream=sys.stdout,
         level=os.environ.get("LOG_LEVEL", "INFO"),

@@ -444,6 +444,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     parser.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     args = parser.parse_args(argv)
+    from trd import logredact
+
+    logredact.install()  # first: no phone number, message text, token or secret in any log line (#10)
     setup_logging()
     from trd.store.db import DatabaseConfigError, database_url_from_env, parse_database_url
 
