@@ -8,12 +8,9 @@ show ``[text]`` in their place.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Dict, Iterator
 
 from trd import logredact
-
-_PATCHED = "_trd_log_privacy"
 
 
 def texts_of_call(action_call: Any) -> Iterator[str]:
@@ -37,18 +34,4 @@ def install() -> None:
     logredact.install()
     from rasa_sdk.executor import ActionExecutor
 
-    run = ActionExecutor.run
-    if getattr(run, _PATCHED, False):
-        return
-
-    @functools.wraps(run)
-    async def remembering_run(self: Any, action_call: Any) -> Any:
-        try:
-            for text in texts_of_call(action_call):
-                logredact.remember(text)
-        except Exception:  # noqa: BLE001, S110 - never fail an action over its redaction
-            pass
-        return await run(self, action_call)
-
-    setattr(remembering_run, _PATCHED, True)
-    ActionExecutor.run = remembering_run
+    ActionExecutor.run = logredact.remembering(ActionExecutor.run, texts_of_call)

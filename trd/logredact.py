@@ -31,12 +31,13 @@ Nothing here imports Rasa. ``bot.log_privacy`` and ``actions.server`` install it
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import logging
 import os
 import re
 import threading
-from typing import Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional, Set
+from typing import Any, Awaitable, Callable, Deque, Dict, Iterable, List, Mapping, Optional, Set
 from urllib.parse import urlsplit
 
 PHONE = "[phone]"
@@ -98,6 +99,7 @@ TEXT_KEYS = frozenset(
 # long written by then).
 REMEMBERED = 2000
 MIN_REMEMBERED_CHARS = 5
+_PATCHED = "_trd_log_privacy"  # marks a method wrapped by remembering()
 
 _PATTERNS: List[tuple[re.Pattern[str], Any]] = [
     # tokens and secrets first (a token may contain digit runs that look like phone numbers)
@@ -187,6 +189,28 @@ def remember(text: Any) -> None:
         _state.texts.append(text)
         _state.text_set.add(text)
         _state.stale = True
+
+
+def remembering(
+    method: Callable[..., Awaitable[Any]], texts: Callable[..., Iterable[Any]]
+) -> Callable[..., Awaitable[Any]]:
+    """``method`` (an async method) registering, before it runs, the texts ``texts(*args,
+    **kwargs)`` finds in its arguments (:func:`remember`); a call never fails over it.
+    Idempotent: an already wrapped method is returned as it is."""
+    if getattr(method, _PATCHED, False):
+        return method
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            for text in texts(*args, **kwargs):
+                remember(text)
+        except Exception:  # noqa: BLE001, S110 - never fail a call over its redaction
+            pass
+        return await method(self, *args, **kwargs)
+
+    setattr(wrapper, _PATCHED, True)
+    return wrapper
 
 
 def forget_all() -> None:
