@@ -62,7 +62,22 @@ def assess_trial(index: int, trial: Mapping[str, Any], lexicon: Lexicon, render:
         relapse_while = True  # still on it, so the relapse came while taking it
     order = trial.get("order") if isinstance(trial.get("order"), int) else None
     stopped = trial.get("weeks_since_stopped")
-    v2: Dict[str, Any] = {
+    # What the assessment says of this trial whether or not it is a depression treatment trial.
+    facts: Dict[str, Any] = {
+        "index": index,
+        "drug": drug,
+        "generic": entry.generic if entry else None,
+        "recognised": entry is not None,
+        "drug_class": entry.drug_class if entry else None,
+        "mechanism": entry.mechanism if entry else None,
+        "role_from": role_from,
+        "min_dose_mg": entry.min_dose_mg if entry else None,
+        "min_dose_source": entry.min_dose_source if entry else None,
+        "dose_mg": dose,
+        "weeks_at_dose": weeks,
+        "adherence": adherence,
+        "outcome": outcome,
+        "still_taking": still_taking,
         "purpose": purpose,
         "added_to": added_to,
         "order": order,
@@ -74,27 +89,13 @@ def assess_trial(index: int, trial: Mapping[str, Any], lexicon: Lexicon, render:
     if not_trial is not None:
         finding, sleep_or_pain, sources = not_trial
         return TrialAssessment(
-            index=index,
-            drug=drug,
-            generic=entry.generic if entry else None,
-            recognised=entry is not None,
-            drug_class=entry.drug_class if entry else None,
-            mechanism=entry.mechanism if entry else None,
             role=None if role == "other" else role,
-            role_from=role_from,
             adequacy="not_a_trial",
             reason=render.statement(finding, extra=sources),
             failed_adequate=False,
-            min_dose_mg=entry.min_dose_mg if entry else None,
-            min_dose_source=entry.min_dose_source if entry else None,
             weeks_required=DEFAULT_ADEQUATE_WEEKS,
-            dose_mg=dose,
-            weeks_at_dose=weeks,
-            adherence=adherence,
-            outcome=outcome,
-            still_taking=still_taking,
             sleep_or_pain=sleep_or_pain,
-            **v2,
+            **facts,
         )
     required_weeks = entry.adequate_weeks if entry and entry.adequate_weeks else DEFAULT_ADEQUATE_WEEKS
     extra_sources: List[str] = []
@@ -204,26 +205,12 @@ def assess_trial(index: int, trial: Mapping[str, Any], lexicon: Lexicon, render:
         finding = Finding("trial.unknown", {"label": label, "unknowns": listed(unknowns)})
 
     return TrialAssessment(
-        index=index,
-        drug=drug,
-        generic=entry.generic if entry else None,
-        recognised=entry is not None,
-        drug_class=entry.drug_class if entry else None,
-        mechanism=entry.mechanism if entry else None,
         role=role,
-        role_from=role_from,
         adequacy=adequacy,
         reason=render.statement(finding, extra=extra_sources),
         failed_adequate=failed,
-        min_dose_mg=entry.min_dose_mg if entry else None,
-        min_dose_source=entry.min_dose_source if entry else None,
         weeks_required=required_weeks,
-        dose_mg=dose,
-        weeks_at_dose=weeks,
-        adherence=adherence,
-        outcome=outcome,
-        still_taking=still_taking,
-        **v2,
+        **facts,
     )
 
 
