@@ -249,3 +249,23 @@ def test_someone_elses_risk_told_as_history_is_the_detectors_to_read(engine: Ris
     assert _assess(engine, _Fixed({}), ["my brother is suicidal"]) == "third_party"
     in_hospital = "my sister attempted suicide last week and is still in hospital"
     assert _assess(engine, _Fixed({}), [in_hospital]) == "third_party"
+
+
+class _Split(_Fixed):
+    """Reads a sentence alone as risk, the whole message as none (like a denial beside it)."""
+
+    def read(self, text: str) -> det.Reading:
+        self.seen.append(text)
+        probabilities = {label: 1.0 if label == "possible" else 0.0 for label in det.LABELS}
+        return det.Reading(probabilities=probabilities, tier="possible")
+
+    def read_whole(self, text: str) -> det.Reading:
+        self.seen.append(text)
+        return det.Reading(probabilities={label: 1.0 if label == "none" else 0.0 for label in det.LABELS},
+                           tier="none")
+
+
+def test_a_denial_is_read_whole_not_sentence_by_sentence(engine: RiskEngine) -> None:
+    # "I'm just worn out" alone has lost the "I'm not suicidal" beside it
+    assert _assess(engine, _Split({}), ["I am not suicidal. I am just worn out."]) == "none"
+    assert _assess(engine, _Split({}), ["I am so worn out. Nothing helps."]) == "possible"

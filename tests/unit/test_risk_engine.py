@@ -546,3 +546,12 @@ def test_saying_one_is_not_safe_is_never_a_statement_of_safety(engine: RiskEngin
 @pytest.mark.parametrize("text", ["I'm safe", "I'm ok right now", "honestly I'm fine", "I'm not in danger"])
 def test_a_statement_of_safety_is_recognised(engine: RiskEngine, text: str) -> None:
     assert engine.assess(text).safe_affirmation, text
+
+
+def test_a_hedge_in_the_next_sentence_cancels_a_denial(engine: RiskEngine) -> None:
+    result = engine.assess("I'm not suicidal. I mean, not today.")
+    assert result.is_crisis and not all("denial" in h.note for h in result.hits)
+
+
+def test_a_statement_of_safety_taken_back_is_not_one(engine: RiskEngine) -> None:
+    assert not engine.assess("I'm not in danger now, but I don't trust future me").safe_affirmation

@@ -112,7 +112,10 @@ class RiskAssessor:
                               notes=("mention",))
         if floor != "none":
             return Assessment(tier=floor, source="lexicon", engine=result)
-        reading = self.detector.read(text)
+        # a message that denies risk or says the person is safe is read whole: one of its
+        # sentences alone ("I'm just worn out") has lost the denial beside it
+        denies = denial_only or (result.safe_affirmation and not result.hits)
+        reading = self._read_whole(text) if denies else self.detector.read(text)
         tier = reading.tier
         if denial_only:
             # a denial with something risky beside it is asked about, never blocked on the denial
@@ -137,6 +140,12 @@ class RiskAssessor:
         return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
                           reading=reading)
 
+    def _read_whole(self, text: str) -> Reading:
+        """The detector's reading of the text as one; a detector with only ``read`` (a stand-in,
+        such as a channel's lexicon-only check) reads it that way."""
+        read_whole = getattr(self.detector, "read_whole", None)
+        return read_whole(text) if callable(read_whole) else self.detector.read(text)
+
     def context(self, messages: Sequence[str]) -> Optional[Reading]:
         """The detector's reading of the last few messages joined, when it shows risk (else None).
 
@@ -151,5 +160,5 @@ class RiskAssessor:
         recent = [m for m in messages[-CONTEXT_TURNS:] if len(m.split()) >= CONTEXT_MIN_WORDS]
         if len(recent) < 2:
             return None
-        reading = self.detector.read_whole(" ".join(recent))
+        reading = self._read_whole(" ".join(recent))
         return reading if reading.risk >= CONTEXT_THRESHOLD else None

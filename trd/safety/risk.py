@@ -1042,7 +1042,12 @@ class RiskEngine:
         before_cue = " ".join(prefix[:cue])
         if lex.hedges is not None:
             sentence = self._sentence(toks, first)
-            if lex.hedges.search(before_cue) or lex.hedges.search(sentence):
+            _, end = self._sentence_bounds(toks, first)
+            following = ""
+            if end + 1 < len(toks):
+                following = " ".join(toks[end + 1:self._sentence_bounds(toks, end + 1)[1]])
+            # "I'm not suicidal. I mean, not today.": the hedge may come in the next sentence
+            if lex.hedges.search(before_cue) or lex.hedges.search(sentence) or lex.hedges.search(following):
                 return False, False, "hedged negation"
         # a later contrast with a soft cue: "I'm not suicidal but lately I think about it"
         if lex.soft_cues is not None:
@@ -1164,8 +1169,12 @@ class RiskEngine:
             inside = m.group(0).split()
             before = norm[:m.start()].split()[-3:]
             danger_denied = m.group(0).startswith("not in")  # "not in danger": the safe form
-            if danger_denied or not any(t in lex.negators or t == "longer" for t in inside + before):
-                return True
+            if not (danger_denied or not any(t in lex.negators or t == "longer" for t in inside + before)):
+                continue
+            # "I'm not in danger now, but I don't trust future me": a contrast takes it back
+            if re.search(r"(?<![\w])(?:but|though|although|however|yet)(?![\w])", norm[m.end():]):
+                continue
+            return True
         return False
 
     def _third_party_safe(self, toks: List[str], norm: str) -> bool:
