@@ -44,6 +44,7 @@ from trd.checkins.store import (
     CheckinStore,
     Claim,
 )
+from trd.escalation.backoff import nominal_delay
 from trd.store.checkin_models import CHANNEL_WEB, SUB_ACTIVE
 
 logger = logging.getLogger("trd.checkins.worker")
@@ -110,7 +111,7 @@ class Scheduler:
         self._in_flight: set = set()
 
     def backoff(self, attempt: int) -> float:
-        return min(BACKOFF_MAX, BACKOFF_BASE * (2 ** max(0, attempt - 1)))
+        return nominal_delay(max(1, attempt), BACKOFF_BASE, BACKOFF_MAX)
 
     async def act(self, claim: Claim) -> str:
         """One claimed row; returns what became of it (for logs and tests). Never raises."""

@@ -38,6 +38,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from trd.escalation.backoff import nominal_delay
 from trd.sms.store import ContactState, SmsStore
 from trd.store.sms_models import SmsInbound, SmsOutbound
 
@@ -558,7 +559,7 @@ class SmsQueues:
                     error,
                 )
                 return None
-            delay = min(SEND_RETRY_MAX_SECONDS, SEND_RETRY_BASE_SECONDS * 2 ** (row.attempts - 1))
+            delay = nominal_delay(row.attempts, SEND_RETRY_BASE_SECONDS, SEND_RETRY_MAX_SECONDS)
             row.next_attempt_at = now + timedelta(seconds=delay)
             return row.next_attempt_at
 
