@@ -22,7 +22,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -58,8 +58,12 @@ class InboxSpool:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def _line(self, entry: Dict[str, Any]) -> bytes:
+        """One journal line: the entry as JSON, encrypted."""
+        return self._fernet.encrypt(json.dumps(entry).encode("utf-8")) + b"\n"
+
     def _append(self, entry: Dict[str, Any]) -> None:
-        line = self._fernet.encrypt(json.dumps(entry).encode("utf-8")) + b"\n"
+        line = self._line(entry)
         with self._locked() as fd:
             os.write(fd, line)
             os.fsync(fd)
@@ -148,7 +152,7 @@ class InboxSpool:
                 kept.append({"kind": "handled", "sid": sid})
         with self._locked() as fd:
             for entry in kept:
-                os.write(fd, self._fernet.encrypt(json.dumps(entry).encode("utf-8")) + b"\n")
+                os.write(fd, self._line(entry))
             os.fsync(fd)
             replaying.unlink(missing_ok=True)
         if moved:
@@ -159,18 +163,7 @@ class InboxSpool:
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
             for entry in entries:
-                f.write(self._fernet.encrypt(json.dumps(entry).encode("utf-8")) + b"\n")
+                f.write(self._line(entry))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-
-
-def restore_function(queues: Any) -> Any:
-    """The ``restore`` callback of :meth:`InboxSpool.replay` for an :class:`SmsQueues`."""
-
-    def restore(
-        sid: str, sender: Optional[str], payload: Optional[Dict[str, Any]], at: Optional[str], handled: bool
-    ) -> None:
-        queues.restore(sid, sender, payload, at, handled)
-
-    return restore
