@@ -98,7 +98,7 @@ from trd.sms.format import (
     render_replies,
     text_for_rasa,
 )
-from trd.sms.sender import DEFAULT_API_BASE, AioHttpTwilioSender, SmsSender, SmsSendError
+from trd.sms.sender import DEFAULT_API_BASE, AioHttpTwilioSender, SmsSender
 from trd.sms.store import ContactState, SmsConfigError, SmsStore
 
 logger = logging.getLogger(__name__)
@@ -560,31 +560,6 @@ class TwilioSmsInput(InputChannel):
         except Exception:  # noqa: BLE001 - the reply matters more than remembering its options
             logger.exception("sms: remembering the options offered to %s failed", sender_id)
         return parts
-
-    async def handle_and_send(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inbound: Inbound, state: ContactState
-    ) -> None:
-        """REST mode: handle the message and text the replies, in order, under the sender's lock."""
-        assert self.sender is not None and self.config is not None and self.texts is not None
-        async with self._sender_lock(inbound.sender_id):
-            try:
-                parts = await self.turn(on_new_message, inbound)
-            except Exception:  # noqa: BLE001 - e.g. the database is down: still answer
-                logger.exception("sms: handling a message failed (sender %s)", inbound.sender_id)
-                parts = [] if state.opted_out else [self.texts.error]
-            for i, part in enumerate(parts):
-                try:
-                    await self.sender.send(
-                        inbound.phone, part, from_number=self.config.from_number or inbound.to
-                    )
-                except SmsSendError as exc:
-                    logger.error(
-                        "sms: a reply to %s could not be sent (%s); %d part(s) dropped",
-                        inbound.sender_id,
-                        exc,
-                        len(parts) - i,
-                    )
-                    return
 
     async def handle_twiml(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inbound: Inbound, state: ContactState

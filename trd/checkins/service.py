@@ -38,13 +38,6 @@ def get_store(env: Mapping[str, str] = os.environ) -> CheckinStore:
         return _store
 
 
-def set_store(store: Optional[CheckinStore]) -> None:
-    """Replace the process-wide store (tests)."""
-    global _store
-    with _lock:
-        _store = store
-
-
 def intake_items(record: Optional[Mapping[str, Any]]) -> Optional[List[int]]:
     items = (record or {}).get("phq9")
     if (

@@ -10,7 +10,7 @@ import functools
 import re
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
 
@@ -138,11 +138,3 @@ def parse_zone(text: str) -> Optional[str]:
             if hit:
                 return hit
     return None
-
-
-def valid_zone(zone: str) -> bool:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        return False
-    return True

@@ -401,21 +401,6 @@ class SmsQueues:
             ).all()
         return [b for b in (self._decrypt(r[0]) for r in rows) if isinstance(b, str)]
 
-    def is_handled(self, message_sid: str) -> bool:
-        with self.store._session() as session:
-            handled = session.execute(
-                sa.select(SmsInbound.handled_at).where(SmsInbound.message_sid == message_sid)
-            ).first()
-        return handled is not None and handled[0] is not None
-
-    def pending_count(self) -> int:
-        with self.store._session() as session:
-            return int(
-                session.execute(
-                    sa.select(sa.func.count()).select_from(SmsInbound).where(SmsInbound.handled_at.is_(None))
-                ).scalar_one()
-            )
-
     # --- outbox -------------------------------------------------------------------------------
     def _queue(
         self,

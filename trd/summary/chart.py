@@ -32,10 +32,6 @@ def _f(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _attr(text: str) -> str:
-    return escape(text, {'"': "&quot;"})
-
-
 def _day(value: str) -> Optional[date]:
     try:
         return date.fromisoformat(value)
