@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+import sqlalchemy as sa
 
 from tests.support.postgres import fresh_database
 from trd.escalation.cases import ALARM_TYPE, UPDATE_TYPE, FloodPolicy
@@ -102,6 +103,32 @@ def test_a_case_closes_after_the_quiet_spell_setting(repo: Repository) -> None:
     for n in range(3):
         repo.record_crisis("conv-q", "rest", "plan", "x", escalation=request(n, policy=policy))
     assert [r.kind for r in repo.escalations("conv-q")].count("page") == 6
+
+
+def test_a_crisis_from_the_journal_after_the_quiet_spell_closes_the_old_case(tmp_path: Path) -> None:
+    """One open escalation per conversation also when the new page comes from the journal."""
+    url = f"sqlite:///{tmp_path / 'trd.sqlite3'}"
+    upgrade(url)
+    repo = SqlRepository.from_url(url)
+    try:
+        policy = replace(POLICY, close_after_seconds=0)
+        repo.record_crisis("conv-j", "rest", "plan", "x", escalation=request(0, policy=policy))
+        journalled = replace(request(1, policy=policy), journal={"deliver": True, "delivered": {}})
+        repo.record_crisis("conv-j", "rest", "plan", "y", escalation=journalled)
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT close_reason FROM trd_escalation_cases WHERE conversation_id = 'conv-j' "
+                        "ORDER BY opened_at"
+                    )
+                ).all()
+        finally:
+            engine.dispose()
+        assert [r.close_reason for r in rows] == ["idle", None]
+    finally:
+        repo.dispose()
 
 
 def test_updates_go_to_the_on_call_sms_only_when_it_is_the_only_destination(repo: Repository) -> None:

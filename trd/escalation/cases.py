@@ -247,6 +247,14 @@ def write_sql(
         )
         return case_id
 
+    def close_idle_then_open() -> str:
+        """This crisis came after the open case's quiet spell: that case is over, a new one opens."""
+        if case is not None:
+            session.execute(
+                sa.update(cases).where(cases.c.id == case.id).values(closed_at=now, close_reason=CLOSED_IDLE)
+            )
+        return open_case()
+
     if journal is not None:
         # From the journal: a page (with the ids it was delivered under) or, for a conversation's
         # later crises spooled while the database was down, the crisis record alone.
@@ -256,7 +264,7 @@ def write_sql(
             assert case is not None
             case_id = case.id
         else:
-            case_id = open_case()
+            case_id = close_idle_then_open()
         delivered = journal.get("delivered") or {}
         for destination, doc in docs.items():
             when = delivered.get(destination)
@@ -272,11 +280,7 @@ def write_sql(
         return (KIND_PAGE,)
 
     if not is_open(case, now, policy):
-        if case is not None:  # quiet for too long: that case is over
-            session.execute(
-                sa.update(cases).where(cases.c.id == case.id).values(closed_at=now, close_reason=CLOSED_IDLE)
-            )
-        case_id = open_case()
+        case_id = close_idle_then_open()
         for destination, doc in docs.items():
             add_row(destination, KIND_PAGE, {**doc, "case_id": case_id}, now, case_id)
         written.append(KIND_PAGE)
