@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trd.safety.assessment import RiskAssessor  # noqa: E402
-from trd.safety.risk_check import EVASIVE, YES, AnswerPhrases, load_answer_phrases  # noqa: E402
+from trd.safety.risk_check import EVASIVE, YES, AnswerPhrases, is_long_reply, load_answer_phrases  # noqa: E402
 
 SAFETY = ROOT / "tests" / "safety"
 SETS = ("validation", "blind", "blind2")
@@ -56,6 +56,8 @@ def conversation(assessor: RiskAssessor, answers: AnswerPhrases, turns: List[str
         quiet = since_no is not None and since_no <= QUIET_AFTER_NO
         if pending and tier in ("none", "possible"):
             answer = answers.read(text)
+            if answer == EVASIVE and is_long_reply(text) and tier != "possible":
+                answer = None  # going on with what they were saying (the safety policy's rule)
             window = []
             if answer in (YES, EVASIVE):
                 out.append("block")

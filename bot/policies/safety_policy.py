@@ -86,7 +86,7 @@ from trd.safety.contract import (
     SLOT_RISK_CATEGORY,
     SLOT_RISK_CHECK,
 )
-from trd.safety.risk_check import EVASIVE, NO, YES, load_answer_phrases
+from trd.safety.risk_check import EVASIVE, NO, YES, is_long_reply, load_answer_phrases
 
 logger = logging.getLogger(__name__)
 
@@ -335,7 +335,8 @@ class SafetyPolicy(Policy):
         if possible and (crisis_open or planning):
             classified, possible = None, False
         if pending in (RISK_CHECK_ASKED, RISK_CHECK_REASKED) and (classified is None or possible):
-            return self._risk_answer(tracker, domain, done, message, intent, pending)
+            flagged = POSSIBLE_CATEGORY in categories  # the guard read this reply as possible risk
+            return self._risk_answer(tracker, domain, done, message, intent, pending, flagged)
         if classified is None:
             if not has_check or crisis_open or planning:
                 return None
@@ -421,13 +422,24 @@ class SafetyPolicy(Policy):
         message: UserUttered,
         intent: Optional[str],
         pending: str,
+        flagged: bool = False,
     ) -> Optional[Tuple[str, List[Event]]]:
-        """The reply to "are you having thoughts of suicide?" (the message itself is not clear risk)."""
-        answer = load_answer_phrases().read(message.text or "")
+        """The reply to "are you having thoughts of suicide?" (the message itself is not clear risk).
+
+        A long reply that only opens unsure ("idk, anyway my new job...") or that the
+        classifier reads as a yes without saying one, and that shows no risk itself
+        (``flagged``: the guard's reading of this message), is the person going on with what
+        they were saying: not an answer (asked once more), not the crisis path.
+        """
+        text = message.text or ""
+        answer = load_answer_phrases().read(text)
+        guessed = False
         if answer is None and intent == INTENT_AFFIRM:
-            answer = YES
+            answer, guessed = YES, True
         elif answer is None and intent == INTENT_DENY:
             answer = NO
+        if (answer == EVASIVE or guessed) and is_long_reply(text) and not flagged:
+            answer = None
         if answer in (YES, EVASIVE):
             # a yes, or an answer that avoids the question: clear risk
             return self._crisis_turn(tracker, domain, done, message, UTTER_CRISIS, "suicidal_ideation")

@@ -226,6 +226,30 @@ def test_a_reply_that_is_itself_possible_risk_is_read_as_the_answer(
     assert play_turn(policy, tracker, domain) == CRISIS_TURN  # "not sure" is evasive
 
 
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("share_feelings", "idk, anyway my new flatmate moved in last week and we get on fine so far"),
+        ("affirm", "my sister came round on sunday and we watched a film and had pizza together"),
+    ],
+)
+def test_a_long_reply_that_only_opens_unsure_or_only_the_classifier_calls_a_yes_is_asked_once_more(
+    policy: SafetyPolicy, domain: Domain, assessor: FakeAssessor, intent: str, text: str
+) -> None:
+    # the person going on with what they were saying: no answer, and nothing risky in it
+    tracker = asked(policy, domain)
+    tracker.update(user(intent, text))
+    assert play_turn(policy, tracker, domain) == ["utter_risk_recheck", ACTION_LISTEN_NAME]
+
+
+def test_a_long_unsure_reply_that_shows_risk_itself_opens_the_crisis_path(
+    policy: SafetyPolicy, domain: Domain, assessor: FakeAssessor
+) -> None:
+    tracker = asked(policy, domain)
+    tracker.update(possible("idk, some nights i just feel like everyone would be better off without me"))
+    assert play_turn(policy, tracker, domain) == CRISIS_TURN
+
+
 # --- after a no -------------------------------------------------------------------------------
 
 

@@ -45,6 +45,9 @@ ANSWER_WORDS = 8
 # going on with what they were saying (no answer: the question is asked once more).
 EVASIVE_REACH = 2  # the phrase starts within the reply's first two words ...
 SHORT_REPLY = 6  # ... or the reply's opening has at most this many words
+# A reply of more words than this that only opens unsure, and shows no risk itself, is the
+# person going on with what they were saying (bot/policies/safety_policy.py)
+LONG_REPLY = 12
 _SPACES = re.compile(r"\s+")
 
 
@@ -87,6 +90,11 @@ class AnswerPhrases:
         if any(f" {p} " in words for p in self.no):
             return NO
         return None
+
+
+def is_long_reply(text: str) -> bool:
+    """More than LONG_REPLY words in all."""
+    return len(normalise(text).split()) > LONG_REPLY
 
 
 def _build(path: Path) -> AnswerPhrases:
