@@ -269,23 +269,3 @@ def test_a_denial_is_read_whole_not_sentence_by_sentence(engine: RiskEngine) -> 
     # "I'm just worn out" alone has lost the "I'm not suicidal" beside it
     assert _assess(engine, _Split({}), ["I am not suicidal. I am just worn out."]) == "none"
     assert _assess(engine, _Split({}), ["I am so worn out. Nothing helps."]) == "possible"
-
-
-class _Risk(_Fixed):
-    """Reads every text as possible risk with a given strength."""
-
-    def __init__(self, risk: float) -> None:
-        super().__init__({})
-        self.risk = risk
-
-    def read(self, text: str) -> det.Reading:
-        probabilities = _probs(possible=self.risk)
-        return det.Reading(probabilities=probabilities, tier="possible")
-
-
-def test_one_or_two_words_are_asked_about_only_on_a_strong_reading(engine: RiskEngine) -> None:
-    # a button's title typed by SMS ("Strong beliefs"), a one-word answer
-    assert _assess(engine, _Risk(0.6), ["Strong beliefs"]) == "none"
-    assert _assess(engine, _Risk(0.95), ["hopeless"]) == "possible"
-    assert _assess(engine, _Risk(0.6), ["everything feels pointless lately"]) == "possible"
-    assert _assess(engine, _Risk(0.6), ["死にたい。もう終わりにする"]) == "possible"  # no spaces

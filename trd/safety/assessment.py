@@ -33,10 +33,6 @@ CONTEXT_TURNS = 3  # the newest message and the two before it
 # lowest value at which the context reading adds no question to a not-at-risk conversation.
 CONTEXT_THRESHOLD = 0.9
 CONTEXT_MIN_WORDS = 4  # shorter messages are form answers, not read in context
-# A message of at most SHORT_WORDS words is asked about on the detector's word alone only when
-# its risk reading is at least SHORT_POSSIBLE (intake buttons typed as text, one-word answers).
-SHORT_WORDS = 2
-SHORT_POSSIBLE = 0.8
 
 TIERS: Tuple[str, ...] = ("clear", "harm_to_others", "third_party", "possible", "none")
 
@@ -49,12 +45,6 @@ class Assessment:
     reading: Optional[Reading] = None
     context: Optional[Reading] = None
     notes: Tuple[str, ...] = field(default=())
-
-
-def _few_latin_words(text: str) -> bool:
-    """At most SHORT_WORDS words, in a script that separates words with spaces (a message in
-    Japanese or Chinese has no spaces and is never "short" here)."""
-    return len(text.split()) <= SHORT_WORDS and all(ord(ch) < 0x250 for ch in text if ch.isalpha())
 
 
 def _engine_tier(result: RiskResult) -> str:
@@ -127,10 +117,6 @@ class RiskAssessor:
         denies = denial_only or (result.safe_affirmation and not result.hits)
         reading = self._read_whole(text) if denies else self.detector.read(text)
         tier = reading.tier
-        if tier == "possible" and _few_latin_words(text) and reading.risk < SHORT_POSSIBLE:
-            # one or two words ("Strong beliefs", a button's title typed by SMS) tell the detector
-            # least: it asks on them only when it reads them strongly ("hopeless")
-            tier = "none"
         if denial_only:
             # a denial with something risky beside it is asked about, never blocked on the denial
             tier = "possible" if tier in ("clear", "possible") else "none"
