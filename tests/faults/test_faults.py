@@ -44,7 +44,7 @@ SECRET = "fault-suite-" + uuid.uuid4().hex
 CRISIS = "I want to kill myself"
 LIFELINE = "988"
 WITHIN = 2.0
-LOCK_SECONDS = 70.0  # longer than Rasa's 60 s conversation lock
+LOCK_SECONDS = 90.0  # the 90 s: longer than Rasa's 60 s conversation lock
 SMS_PATH = "/webhooks/twilio/webhook"
 _numbers = itertools.count(1)
 
