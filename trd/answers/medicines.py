@@ -13,13 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import yaml
-
 from trd.answers.common import normalise_answer
 from trd.answers.intake import is_unknown, parse_yes_no, strip_filler, unknownish
 from trd.answers.values import INVALID, UNKNOWN
 from trd.navigator.lexicon import Lexicon, normalise_name
-from trd.paths import KNOWLEDGE_DIR
 
 MAX_NAME_CHARS = 60
 MAX_MENTIONS = 30  # names read from one answer
@@ -33,26 +30,12 @@ def default_lexicon() -> Lexicon:
     return default_knowledge().lexicon
 
 
-OTHER_MEDICINES = KNOWLEDGE_DIR / "other_medicines.yml"
-_TAKEN_NOW: Dict[int, Tuple[Lexicon, Lexicon]] = {}
-
-
 def taken_now_lexicon(lexicon: Optional[Lexicon] = None) -> Lexicon:
     """``lexicon`` (the drug lexicon by default) with the medicines and supplements of
     data/knowledge/other_medicines.yml: the names read in a list of everything taken now."""
-    base = lexicon or default_lexicon()
-    cached = _TAKEN_NOW.get(id(base))
-    if cached is not None and cached[0] is base:
-        return cached[1]
-    from trd.navigator.lexicon import build_entry
+    from trd.navigator.loader import taken_now_lexicon as combined
 
-    with OTHER_MEDICINES.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
-    entries = [build_entry(item, i) for i, item in enumerate(raw["drugs"])]
-    known = {entry.generic for entry in base.entries}
-    combined = Lexicon(list(base.entries) + [e for e in entries if e.generic not in known])
-    _TAKEN_NOW[id(base)] = (base, combined)
-    return combined
+    return combined(lexicon or default_lexicon())
 
 
 # --- finding medicine names ------------------------------------------------------------------

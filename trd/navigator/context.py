@@ -22,9 +22,12 @@ class Context:
         render: Renderer,
         trials: List[TrialAssessment],
         interactions: Optional[InteractionTable] = None,
+        taken_now: Optional[Lexicon] = None,
     ) -> None:
         self.record = record
         self.lexicon = lexicon
+        # what current_medications are looked up in: the drug lexicon and other_medicines.yml
+        self.taken_now = taken_now if taken_now is not None else lexicon
         self.t = treatments
         self.render = render
         self.wording = render.wording

@@ -24,7 +24,7 @@ def gather(ctx: Context) -> List[Dict[str, Any]]:
         name = str(raw.get("drug", "")).strip()
         if not name:
             continue
-        entry = ctx.lexicon.lookup(name)
+        entry = ctx.taken_now.lookup(name)
         shown.append(
             {
                 "drug": name,

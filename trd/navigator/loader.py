@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import yaml
 
@@ -19,7 +19,7 @@ from trd.paths import KNOWLEDGE_DIR, REPO_ROOT  # noqa: F401  (REPO_ROOT: part o
 from .findings import Wording, build_wording
 from .interactions import InteractionTable, build_interactions
 from .knowledge import Knowledge, build_treatments
-from .lexicon import KnowledgeError, Lexicon, build_lexicon
+from .lexicon import KnowledgeError, Lexicon, build_entry, build_lexicon
 from .validation import IntakeValidator
 
 PathLike = Union[str, Path]
@@ -29,6 +29,7 @@ DRUGS_PATH = KNOWLEDGE_DIR / "drugs.yml"
 TREATMENTS_PATH = KNOWLEDGE_DIR / "treatments.yml"
 WORDING_PATH = KNOWLEDGE_DIR / "navigator_wording.yml"
 INTERACTIONS_PATH = KNOWLEDGE_DIR / "interactions.yml"
+OTHER_MEDICINES_PATH = KNOWLEDGE_DIR / "other_medicines.yml"
 SCHEMA_PATH = PACKAGE_DIR / "intake.schema.json"
 
 
@@ -55,6 +56,32 @@ def load_schema(path: Optional[PathLike] = None) -> Any:
 def load_lexicon(path: Optional[PathLike] = None) -> Lexicon:
     """The drug lexicon (also used by the NLU drug recogniser)."""
     return build_lexicon(_read_yaml(Path(path) if path is not None else DRUGS_PATH))
+
+
+_TAKEN_NOW: Dict[int, Tuple[Lexicon, Lexicon]] = {}
+
+
+def load_taken_now(lexicon: Lexicon, path: Optional[PathLike] = None) -> Lexicon:
+    """`lexicon` with the medicines and supplements of other_medicines.yml (painkillers, blood
+    pressure and thyroid medicines, supplements...): what a person may take now beside the drug
+    lexicon's medicines. Read for the list of everything taken now and its interactions; the NLU's
+    drug recogniser reads drugs.yml only."""
+    data = _read_yaml(Path(path) if path is not None else OTHER_MEDICINES_PATH)
+    if not isinstance(data, dict) or not isinstance(data.get("drugs"), list):
+        raise KnowledgeError("other_medicines.yml: expected a mapping with a `drugs` list")
+    known = {entry.generic for entry in lexicon.entries}
+    extra = [build_entry(item, i) for i, item in enumerate(data["drugs"])]
+    return Lexicon(list(lexicon.entries) + [e for e in extra if e.generic not in known])
+
+
+def taken_now_lexicon(lexicon: Lexicon) -> Lexicon:
+    """:func:`load_taken_now` of the repository's file, built once per drug lexicon."""
+    cached = _TAKEN_NOW.get(id(lexicon))
+    if cached is not None and cached[0] is lexicon:
+        return cached[1]
+    combined = load_taken_now(lexicon)
+    _TAKEN_NOW[id(lexicon)] = (lexicon, combined)
+    return combined
 
 
 def load_wording(path: Optional[PathLike] = None, source_ids: Optional[Any] = None) -> Wording:

@@ -111,8 +111,11 @@ def evaluate(
         from .loader import default_interactions  # the repository's interactions.yml, read once
 
         interactions = default_interactions()
+    from .loader import taken_now_lexicon  # other_medicines.yml beside the drug lexicon, built once
+
+    taken_now = taken_now_lexicon(lexicon)
     assessed = [trials.assess_trial(i, t, lexicon, render) for i, t in enumerate(record.get("trials") or [])]
-    ctx = Context(record, lexicon, treatments, render, assessed, interactions)
+    ctx = Context(record, lexicon, treatments, render, assessed, interactions, taken_now)
     current_medications = current.gather(ctx)
     screen_results = screens.screens(ctx)
     trials.trial_flags(ctx, screen_results["bipolar"].result)

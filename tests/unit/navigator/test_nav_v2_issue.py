@@ -157,3 +157,33 @@ def test_two_sessions_of_cbt_do_not_work_through_psychotherapy(run: Run) -> None
         "So far a short course (2 sessions of CBT); 8 or more sessions count as a course."
         in (psychotherapy["reasons"])
     )
+
+
+def test_an_opioid_painkiller_from_other_medicines_with_a_benzodiazepine_is_named(run: Run) -> None:
+    """Medicines that are not depression treatments (other_medicines.yml: Norco, oxycodone...) are
+    looked up for the interactions too, not only read by the intake: with a benzodiazepine the
+    pair is named (FDA boxed warning)."""
+    result = run(
+        {
+            "current_medications": [{"drug": "Norco", "dose_mg": 10}, {"drug": "lorazepam", "dose_mg": 1}],
+            "trials": [trial("sertraline", 150, 10, "no_response")],
+        }
+    )
+    assert "interaction_caution" in result["flags"]
+    assert [(i["a"], i["b"]) for i in result["interactions"]] == [("hydrocodone", "lorazepam")]
+    shown = {m["drug"]: m["recognised"] for m in result["current_medications"]}
+    assert shown == {"Norco": True, "lorazepam": True}
+
+
+def test_every_interaction_class_of_other_medicines_is_a_group_of_the_table() -> None:
+    from trd.navigator.loader import default_interactions, load_lexicon, load_taken_now
+
+    table = default_interactions()
+    groups = set(table.groups)
+    lexicon = load_lexicon()
+    drug_names = {e.generic for e in lexicon.entries}
+    extra = [e for e in load_taken_now(lexicon).entries if e.generic not in drug_names]
+    assert extra, "other_medicines.yml adds medicines"
+    for entry in extra:
+        for group in entry.interaction_classes:
+            assert group in groups, (entry.generic, group)
