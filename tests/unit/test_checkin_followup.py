@@ -98,8 +98,8 @@ def test_the_chart_shows_thresholds_item9_and_changes_and_escapes_notes() -> Non
     assert svg.count("item 9: 1") == 2  # the intake's item 9 and week 3's
     assert "<b>" not in svg and "<script" not in svg
     assert change_notes(fu) == ["9 Mar: started lithium 300 mg", "30 Mar: dose up to 600 mg <b>"]
-    simple = phq9_chart(fu, simple=True)
-    assert "remission" not in simple and "item 9" not in simple and "<polyline" in simple
+    simple = phq9_chart(fu, simple=True)  # the person's own (tests/unit/test_chat_chart.py)
+    assert "item 9" not in simple and "lithium" not in simple and "<polyline" in simple
     assert trend_words(fu) == "20 at your intake, then 18, 14, 13, 8, 4"
 
 
