@@ -1,7 +1,9 @@
 """The summary's actions: show it at the end of the intake (or when asked), and turn its links off.
 
 ``action_show_summary`` reads the stored intake record, runs the navigator, creates a
-link (``PUBLIC_BASE_URL/summary/<token>``) and sends the short chat message with it.
+link (``PUBLIC_BASE_URL/summary/<token>``) and sends the short chat message with it; on the
+web chat, with weekly check-ins, the person's simple PHQ-9 chart follows (as a custom payload
+of dates and totals, drawn by the web chat: :func:`trd.summary.chart.chat_chart_image`).
 ``action_delete_summary`` runs after the person confirmed "delete my summary"
 (data/rules/summary.yml asks first) and revokes every active link of the
 conversation, which then answers 410.
@@ -27,6 +29,7 @@ from actions.checkins.actions import checkin_offer_events
 from trd.navigator import IntakeValidationError
 from trd.store import get_repository
 from trd.store.repository import Repository, utcnow
+from trd.summary.chart import CHAT_CHART_KEY, chart_series
 from trd.summary.chat import chat_message
 from trd.summary.content import run_navigator
 from trd.summary.links import Clock, SummaryLinks, link_secret, public_base_url, ttl_days
@@ -35,6 +38,8 @@ from trd.summary.service import intake_complete
 logger = logging.getLogger(__name__)
 
 RepositoryFactory = Callable[[], Repository]
+
+WEB_CHANNEL = "web"  # bot.channels.webchat.CHANNEL_NAME: the channel that draws the chart
 
 UTTER_NONE = "utter_summary_none"
 UTTER_UNAVAILABLE = "utter_summary_unavailable"
@@ -124,6 +129,13 @@ class ActionShowSummary(_SummaryAction):
             chat_message, result, link, ttl_days=links.ttl_days, complete=intake_complete(record)
         )
         dispatcher.utter_message(text=text)
+        if tracker.get_latest_input_channel() == WEB_CHANNEL:
+            # The weekly check-ins as the simple chart, under the text (#12): the message keeps only
+            # the dates and totals; the web chat draws the image on the way out. A text message
+            # (SMS) keeps the totals in words, which the text above already has.
+            chart = chart_series(result.get("follow_up"))
+            if chart is not None:
+                dispatcher.utter_message(custom={CHAT_CHART_KEY: chart})
         # At the end of a complete intake, the offer of weekly check-ins follows, once (#12).
         return checkin_offer_events(tracker, record) if intake_complete(record) else []
 

@@ -7,6 +7,7 @@ A repository or a record that fails must never cost the person their turn.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -224,6 +225,73 @@ def test_a_record_that_does_not_match_the_schema_is_said_plainly(caplog: pytest.
     assert (events, responses(dispatcher)) == ([], ["utter_summary_unavailable"])
     assert "does not match the schema" in caplog.text
     assert repo.revoke_summary_links(SENDER) == 0  # no link was made for it
+
+
+# --- the weekly check-ins' chart (#12) ------------------------------------------------------------
+
+# The intake (PHQ-9 13) and five weekly check-ins; one note the person typed, one item 9 of 1.
+FOLLOW_UP = [
+    {"date": "2026-03-09", "phq9": [3, 3, 2, 2, 2, 2, 2, 2, 0], "note": "started lithium <script>"},
+    {"date": "2026-03-16", "phq9": [2, 2, 2, 2, 1, 2, 2, 1, 0]},
+    {"date": "2026-03-23", "phq9": [2, 2, 2, 1, 1, 1, 2, 1, 1]},
+    {"date": "2026-03-30", "phq9": [1, 1, 1, 1, 1, 1, 1, 1, 0]},
+    {"date": "2026-04-13", "phq9": [0, 1, 1, 1, 0, 0, 1, 0, 0]},
+]
+CHART = {
+    "phq9_chart": {
+        "baseline": 13,
+        "baseline_source": "intake",
+        "points": [
+            {"date": "2026-03-09", "total": 18},
+            {"date": "2026-03-16", "total": 14},
+            {"date": "2026-03-23", "total": 13},
+            {"date": "2026-03-30", "total": 8},
+            {"date": "2026-04-13", "total": 4},
+        ],
+    }
+}
+
+
+def _with_check_ins() -> Dict[str, Any]:
+    return {**typical(), "follow_up": FOLLOW_UP}
+
+
+def test_on_the_web_chat_the_chart_of_the_check_ins_follows_the_summary_text() -> None:
+    repo = InMemoryRepository()
+    repo.save_intake(SENDER, _with_check_ins())
+    events, dispatcher = run(show(repo), make_tracker(channel="web"))
+
+    assert events == OFFER
+    [text, chart] = dispatcher.messages
+    assert "Your weekly PHQ-9 totals: 13 at your intake, then 18, 14, 13, 8, 4" in text["text"]
+    # only the dates and totals are kept in the conversation: no note, no item 9, no image
+    assert chart == {
+        "text": None, "buttons": [], "elements": [], "custom": CHART, "template": None,
+        "response": None, "image": None, "attachment": None,
+    }
+    assert len(json.dumps(chart["custom"])) < 400
+
+
+@pytest.mark.parametrize("channel", ["twilio", "rest"])
+def test_elsewhere_the_totals_stay_in_words(channel: str) -> None:
+    repo = InMemoryRepository()
+    repo.save_intake(SENDER, _with_check_ins())
+    events, dispatcher = run(show(repo), make_tracker(channel=channel))
+
+    assert events == OFFER
+    [message] = dispatcher.messages
+    assert "Your weekly PHQ-9 totals: 13 at your intake, then 18, 14, 13, 8, 4" in message["text"]
+    assert message["custom"] == {}
+
+
+def test_without_check_ins_the_web_chat_gets_the_text_alone() -> None:
+    repo = InMemoryRepository()
+    repo.save_intake(SENDER, typical())
+    events, dispatcher = run(show(repo), make_tracker(channel="web"))
+
+    assert events == OFFER
+    [message] = dispatcher.messages
+    assert "PHQ-9 totals" not in message["text"] and message["custom"] == {}
 
 
 # --- action_delete_summary -------------------------------------------------------------------
