@@ -48,7 +48,8 @@ Routes (Rasa mounts the blueprint at urljoin("/webhooks/", "/chat") == "/chat"):
                                 {"resume": true} keeps the cookie's session if it is still valid
     POST /chat/session/end      ends the session of the token or cookie at once (revoked server-side;
                                 the cookie is cleared): "start over" and "clear this chat"
-    POST /chat/message          {"message": "..."} -> {"messages": [{"text", "html", "buttons"}]}
+    POST /chat/message          {"message": "..."} -> {"messages": [{"text", "html", "buttons", "chart"}]}
+                                (chart: {"src": an SVG data: URL, "alt"}, the summary's PHQ-9 chart)
     GET  /chat/history          the current conversation's messages, to resume after a reload
 """
 
@@ -754,5 +755,8 @@ def history_messages(
                 message = render_bot_message({"text": part, "buttons": buttons if last else None}, rules)
                 if message:
                     out.append({"role": "bot", **message})
+            chart = render_bot_message({"custom": data.get("custom")}, rules) if data.get("custom") else {}
+            if chart:  # the summary's PHQ-9 chart
+                out.append({"role": "bot", **chart})
             titles.update({b["payload"]: b["title"] for b in buttons})
     return out

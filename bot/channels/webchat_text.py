@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set
 
 from trd import text_guard
+from trd.summary.chart import CHAT_CHART_KEY, chat_chart_image
 from trd.summary.resources import default_resources
 
 MAX_MESSAGE_CHARS = 2000
@@ -295,7 +296,9 @@ def render_bot_message(message: Mapping[str, Any], rules: Optional[LinkRules] = 
     """A message from Rasa's collecting output channel as the page receives it.
 
     ``text`` is the bot's plain text, ``html`` the same escaped and linkified,
-    ``buttons`` a list of {title, payload} (buttons and quick replies alike).
+    ``buttons`` a list of {title, payload} (buttons and quick replies alike), ``chart``
+    {src, alt} for the summary's PHQ-9 chart (a custom payload of dates and totals, drawn here
+    as an SVG data: URL the page shows in an <img>; any other custom payload is not shown).
     """
     rendered: Dict[str, Any] = {}
     text = message.get("text")
@@ -305,6 +308,10 @@ def render_bot_message(message: Mapping[str, Any], rules: Optional[LinkRules] = 
     buttons = message_buttons(message)
     if buttons:
         rendered["buttons"] = buttons
+    custom = message.get("custom")
+    chart = chat_chart_image(custom.get(CHAT_CHART_KEY)) if isinstance(custom, Mapping) else None
+    if chart is not None:
+        rendered["chart"] = chart
     return rendered
 
 

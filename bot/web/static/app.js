@@ -1,6 +1,7 @@
 // The chat page: wires the deep-chat widget to the server's /chat/session, /chat/message
 // and /chat/history API (bot/channels/webchat.py). Bot text arrives already escaped and
-// linkified by the server ("html"); everything else is built with DOM APIs, never from strings.
+// linkified by the server ("html"); everything else is built with DOM APIs, never from strings
+// (the summary's chart is an <img> of the server's SVG data: URL, checked before it is used).
 // No crisis number is written here: the texts that name them come from the page (rendered by
 // the server from data/knowledge/crisis_resources.yml) or from the server's error replies.
 
@@ -114,8 +115,27 @@ async function send(message) {
   }
 }
 
+// The summary's PHQ-9 chart: an SVG the server drew, as a data: URL in an <img> (an image's
+// scripts never run, and nothing of it is inserted as markup); anything else is not shown.
+const CHART_PREFIX = 'data:image/svg+xml;base64,';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function chartImage(chart) {
+  if (!chart || typeof chart.src !== 'string' || typeof chart.alt !== 'string') return null;
+  if (!chart.src.startsWith(CHART_PREFIX) || !BASE64.test(chart.src.slice(CHART_PREFIX.length))) return null;
+  const img = document.createElement('img');
+  img.className = 'chat-chart';
+  img.src = chart.src;
+  img.alt = chart.alt;
+  img.width = 500;
+  img.height = 300;
+  return img;
+}
+
 function botHtml(message) {
   const wrap = document.createElement('div');
+  const chart = chartImage(message.chart);
+  if (chart) wrap.append(chart);
   if (message.html) {
     const text = document.createElement('div');
     text.className = 'bot-text';
@@ -143,7 +163,10 @@ function toWidget(message) {
 }
 
 function announce(messages) {
-  const text = messages.map((m) => m.text || '').filter(Boolean).join(' ');
+  const text = messages
+    .map((m) => m.text || (m.chart && typeof m.chart.alt === 'string' ? m.chart.alt : ''))
+    .filter(Boolean)
+    .join(' ');
   if (text) announcer.textContent = text;
 }
 
@@ -228,6 +251,18 @@ function configureWidget() {
         },
         hover: { backgroundColor: '#e3ecf8' },
         click: { backgroundColor: '#c9daf1' },
+      },
+    },
+    'chat-chart': {
+      styles: {
+        default: {
+          display: 'block',
+          width: '100%',
+          maxWidth: '500px',
+          height: 'auto',
+          borderRadius: '8px',
+          backgroundColor: '#ffffff',
+        },
       },
     },
     'bot-list': { styles: { default: { margin: '0.35em 0', paddingInlineStart: '1.25em' } } },
