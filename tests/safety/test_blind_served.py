@@ -101,7 +101,7 @@ FLOORS = {
     "blind": Floors(clear_missed=3, possible_missed=2, worst_kind=0.112, lookalikes=0.027,
                     safe_questions=0.022, lonely_blocked=5, others_blocked=8),
     "blind2": Floors(clear_missed=1, possible_missed=3, worst_kind=0.223, lookalikes=0.072,
-                     safe_questions=0.034, lonely_blocked=4, others_blocked=3),
+                     safe_questions=0.034, lonely_blocked=3, others_blocked=3),
 }
 
 
