@@ -482,3 +482,11 @@ def test_derived_answers_follow_from_what_was_said() -> None:
     assert build_record({"age": {"min": 65, "max": None}})["notes"] == [
         "age_years is the lower bound of the age given (65 or over)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("state", "recorded"), [(None, None), ("asked", "asked"), ("reasked", "asked"), ("declined", "declined")]
+)
+def test_the_possible_risk_question_is_recorded_for_the_clinician(state: object, recorded: object) -> None:
+    # a yes or an evasive answer opens the crisis path, recorded in risk_categories
+    assert build_record({"risk_check": state})["safety"]["possible_risk_question"] == recorded

@@ -43,7 +43,12 @@ from trd.intake.parts import (
     SLOT_TRIALS,
     UNKNOWN_VALUE,
 )
-from trd.safety.contract import SUICIDAL_THOUGHTS_NOW_CATEGORIES
+from trd.safety.contract import (
+    RISK_CHECK_DECLINED,
+    RISK_CHECK_STATES,
+    SLOT_RISK_CHECK,
+    SUICIDAL_THOUGHTS_NOW_CATEGORIES,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -334,6 +339,16 @@ def crisis_categories(slots: Mapping[str, Any]) -> List[str]:
     return [str(c) for c in value if isinstance(c, str)] if isinstance(value, list) else []
 
 
+def _possible_risk_question(slots: Mapping[str, Any]) -> Optional[str]:
+    """Whether the possible-risk question ("... Are you having thoughts like that?") was asked:
+    "asked" (no answer yet), "declined" (the person said no, or twice gave no answer), or None
+    (not asked, or a yes or an evasive answer opened the crisis path: see risk_categories)."""
+    value = slots.get(SLOT_RISK_CHECK)
+    if value not in RISK_CHECK_STATES:
+        return None
+    return "declined" if value == RISK_CHECK_DECLINED else "asked"
+
+
 def _suicidal_thoughts_now(item9: Optional[int], categories: Sequence[str]) -> Optional[bool]:
     if (item9 is not None and item9 > 0) or SUICIDAL_THOUGHTS_NOW_CATEGORIES.intersection(categories):
         return True
@@ -402,6 +417,7 @@ def build_record(slots: Mapping[str, Any]) -> Dict[str, Any]:
             "phq9_item9_positive": None if items[8] is None else items[8] > 0,
             "crisis_in_conversation": bool(categories),
             "risk_categories": categories,
+            "possible_risk_question": _possible_risk_question(slots),
         },
         "intake": _status(slots),
         # version 2 (navigator.md section 10)
