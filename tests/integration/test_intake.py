@@ -292,7 +292,7 @@ def test_every_version_2_question_reaches_the_clinicians_record(stack: Stack) ->
         ("no", "function_impaired"),
         ("yes, I can't work at the moment", "psychosis_any"),
         ("yes", "psychosis_kind"),
-        ("Strong beliefs", "catatonia"),
+        ("Unusual beliefs", "catatonia"),
     ]:
         reply = say(stack, sender, text)
         assert question(expected) in reply, (text, reply)
