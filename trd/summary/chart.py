@@ -167,11 +167,11 @@ def phq9_chart(follow_up: Mapping[str, Any], simple: bool = False) -> str:
 
 # -- the person's own chart (simple=True) --------------------------------------------------------
 
-S_WIDTH, S_HEIGHT = 500, 300
-S_LEFT, S_RIGHT, S_TOP, S_BOTTOM = 40, 116, 44, 34
+S_WIDTH, S_HEIGHT = 380, 300  # narrow for its type, so the words stay large on a phone
+S_LEFT, S_RIGHT, S_TOP, S_BOTTOM = 34, 100, 64, 34
 S_LINE = "#1d4f91"  # the web chat's own blue
 S_RESPONSE, S_REMISSION = "#6b3fa0", "#2a7d2a"
-S_LABEL_GAP = 36  # two threshold labels (two lines each) closer than this would overlap
+S_LABEL_GAP = 38  # two threshold labels (two lines each) closer than this would overlap
 S_ALL_LABELS = 12  # up to this many points, each shows its total; beyond: first, last, lowest, highest
 HALO = 'paint-order="stroke" stroke="#fff" stroke-width="4" stroke-linejoin="round"'
 
@@ -203,9 +203,9 @@ def _simple_chart(follow_up: Mapping[str, Any]) -> str:
         '<title id="phq9-simple-title">Your PHQ-9 check-ins</title>',
         f'<desc id="phq9-simple-desc">{escape(chart_alt(follow_up))}</desc>',
         f'<rect width="{S_WIDTH}" height="{S_HEIGHT}" rx="8" fill="#fff"/>',
-        '<g font-family="DejaVu Sans, Arial, sans-serif" font-size="14" fill="#1b1f24">',
-        '<text x="12" y="26" font-size="17" font-weight="bold">Your PHQ-9 totals<tspan font-size="15" '
-        'font-weight="normal" fill="#3d4652"> (lower means fewer symptoms)</tspan></text>',
+        '<g font-family="DejaVu Sans, Arial, sans-serif" font-size="15" fill="#1b1f24">',
+        '<text x="10" y="24" font-size="18" font-weight="bold">Your PHQ-9 totals</text>',
+        '<text x="10" y="45" fill="#3d4652">Lower means fewer symptoms</text>',
     ]
     # the remission range, shaded, and a light grid
     out.append(
@@ -226,7 +226,7 @@ def _simple_chart(follow_up: Mapping[str, Any]) -> str:
     lines: List[Tuple[float, str, str, str, str]] = [(y(5), S_REMISSION, "8 5", "Remission", "under 5")]
     if isinstance(baseline, int) and not isinstance(baseline, bool) and baseline > 0:
         half = baseline / 2
-        lines.append((y(half), S_RESPONSE, "3 4", "Response", f"{_f(half)}: half of {baseline}"))
+        lines.append((y(half), S_RESPONSE, "3 4", "Response", f"half of {baseline}"))
     for at, colour, dash, _, _ in lines:
         out.append(
             f'<line x1="{S_LEFT}" y1="{_f(at)}" x2="{right}" y2="{_f(at)}" stroke="{colour}" '
@@ -242,7 +242,7 @@ def _simple_chart(follow_up: Mapping[str, Any]) -> str:
         out.append(
             f'<text x="{right + 10}" y="{_f(ly - 2)}" fill="{colour}" font-weight="bold">'
             f"{escape(name)}</text>"
-            f'<text x="{right + 10}" y="{_f(ly + 14)}" fill="{colour}" font-size="13">{escape(detail)}</text>'
+            f'<text x="{right + 10}" y="{_f(ly + 15)}" fill="{colour}" font-size="14">{escape(detail)}</text>'
         )
     # the line and its points, each with its total
     path = " ".join(f"{_f(x(d))},{_f(y(t))}" for d, t, _ in series)
@@ -266,7 +266,7 @@ def _simple_chart(follow_up: Mapping[str, Any]) -> str:
         if i in labelled:
             ty = y(t) - 12 if y(t) - 12 > S_TOP + 2 else y(t) + 25  # near the top: under the point
             out.append(
-                f'<text x="{cx}" y="{_f(ty)}" text-anchor="middle" font-size="16" font-weight="bold" '
+                f'<text x="{cx}" y="{_f(ty)}" text-anchor="middle" font-size="17" font-weight="bold" '
                 f"{HALO}>{t}</text>"
             )
     # the time axis: first and last (the intake by name), and one in the middle

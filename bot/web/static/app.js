@@ -127,7 +127,7 @@ function chartImage(chart) {
   img.className = 'chat-chart';
   img.src = chart.src;
   img.alt = chart.alt;
-  img.width = 500;
+  img.width = 380;
   img.height = 300;
   return img;
 }
@@ -258,7 +258,7 @@ function configureWidget() {
         default: {
           display: 'block',
           width: '100%',
-          maxWidth: '500px',
+          maxWidth: '440px',
           height: 'auto',
           borderRadius: '8px',
           backgroundColor: '#ffffff',
