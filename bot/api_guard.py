@@ -117,6 +117,21 @@ def body_problem(method: str, path: str, raw: bytes) -> Optional[Tuple[int, str]
     return None
 
 
+def too_large(request: Any) -> bool:
+    """The body is over the app's REQUEST_MAX_SIZE (REQUEST_MAX_BYTES, trd.limits), by its
+    Content-Length or what was read: 413, not a 400 about a body the server never kept."""
+    try:
+        limit = int(getattr(request.app.config, "REQUEST_MAX_SIZE", 0) or 0)
+    except (TypeError, ValueError):
+        return False
+    if limit <= 0:
+        return False
+    length = (request.headers.get("content-length") or "").strip()
+    if length.isdigit() and int(length) > limit:
+        return True
+    return len(getattr(request, "body", b"") or b"") > limit
+
+
 def _peer(request: Any) -> Optional[str]:
     info = getattr(request, "conn_info", None)
     address = getattr(info, "client_ip", None) if info is not None else None
@@ -136,6 +151,11 @@ def guard_app(app: Any, token: Optional[str]) -> Any:
         if status is None:
             if not is_api_path(request.path):
                 return None
+            if too_large(request):
+                refusal = {
+                    "status": "failure", "reason": "PayloadTooLarge", "message": "The request is too large.",
+                }
+                return response.json(refusal, status=413)
             problem = body_problem(request.method, request.path, getattr(request, "body", b"") or b"")
             if problem is None:
                 return None

@@ -20,7 +20,7 @@ import secrets
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
@@ -107,6 +107,25 @@ def command_in(text: str) -> Optional[str]:
     return None
 
 
+QUESTION_INTENTS = frozenset({"treatment_question", "treatment_info"})
+QUESTION_CONFIDENCE = 0.5  # as the intake forms (actions/forms/intake_base.py)
+
+
+def treatment_question(tracker: Tracker, text: str) -> bool:
+    """The reply is a question about a treatment ("what is TMS?"), not an answer: the rules
+    (data/rules/treatment_info.yml) answer it, then the form asks its question again."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    try:
+        confidence = float(intent.get("confidence") or 0.0)
+    except (TypeError, ValueError):
+        confidence = 0.0
+    return (
+        intent.get("name") in QUESTION_INTENTS
+        and confidence >= QUESTION_CONFIDENCE
+        and answers.looks_like_question(text)
+    )
+
+
 class ValidateCheckinForm(BaseFormValidation):
     """The weekly PHQ-9, one item at a time, then what changed."""
 
@@ -134,6 +153,14 @@ class ValidateCheckinForm(BaseFormValidation):
         if not isinstance(requested, str) or requested not in candidates:
             return []
         raw = candidates[requested]
+        text = self.clean_text(raw) or ""
+        if (
+            text
+            and treatment_question(tracker, text)
+            and command_in(text) is None
+            and (requested == SLOT_NOTE or answers.parse_phq9(text) is answers.INVALID)
+        ):
+            return [SlotSet(requested, None), ActionExecutionRejected(FORM)]
         if requested == SLOT_NOTE:
             changes = await self._note(raw, dispatcher, tracker)
         else:
@@ -323,6 +350,8 @@ class ValidateCheckinSetupForm(StoreAndEnv, BaseFormValidation):
         if not isinstance(requested, str) or requested not in candidates:
             return []
         text = self.clean_text(candidates[requested]) or ""
+        if text and treatment_question(tracker, text) and not re.search(r"\d", text):
+            return [SlotSet(requested, None), ActionExecutionRejected(SETUP_FORM)]
         handler = {
             SLOT_METHOD: self._method,
             SLOT_PHONE: self._phone,

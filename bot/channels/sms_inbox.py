@@ -54,6 +54,7 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 DEFAULT_ACCEPT_WAIT_SECONDS = 3.0
 DEFAULT_POLL_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 30.0
+RELEASE_RETRY_SECONDS = 2.0  # giving a failed message back while the database is away
 MAX_ATTEMPTS = 5
 
 
@@ -442,8 +443,24 @@ class SmsInbox:
             return
         try:
             await asyncio.to_thread(self.queues.release, inbound.message_sid, RETRY_AFTER_SECONDS)
-        except Exception:  # noqa: BLE001 - its lease runs out by itself
-            logger.warning("sms: could not give a failed message back; its lease will run out")
+        except Exception:  # noqa: BLE001 - the database is away: give it back once it is here again
+            logger.warning("sms: could not give a failed message back yet; trying again")
+            self.channel._spawn(self._release_later(inbound.message_sid))
+
+    async def _release_later(self, sid: str) -> None:
+        """Give a failed message back as soon as the database takes writes again, rather than
+        leave it until its lease runs out (up to SMS_INBOX_LEASE_SECONDS after the database is
+        back); past the lease it is claimable anyway."""
+        deadline = asyncio.get_running_loop().time() + self.settings.lease_seconds
+        while not self._stopping and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(RELEASE_RETRY_SECONDS)
+            if sid in self._in_hand:
+                return  # handled again meanwhile
+            try:
+                await asyncio.to_thread(self.queues.release, sid, RETRY_AFTER_SECONDS)
+                return
+            except Exception:  # noqa: BLE001 - still away
+                logger.debug("sms: the database is still away; a failed message waits to be given back")
 
 
 __all__ = ["CLAIMED", "HANDLED", "IN_HAND", "NEW", "InboxSettings", "SmsInbox"]

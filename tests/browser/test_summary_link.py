@@ -81,7 +81,9 @@ def test_summary_link_from_the_chat_opens_the_clinician_page(browser: Any, summa
         before = bot_count(page)
         type_message(page, "show my summary")
         wait_for_new_bot_message(page, before)
-        reply = page.locator(BOT).last
+        # the summary, then (its own bubble, last) the offer of weekly check-ins
+        assert "would you like a weekly check-in?" in page.locator(BOT).last.inner_text()
+        reply = page.locator(BOT).filter(has_text="Where things stand").last
         text = reply.inner_text()
         assert "Where things stand" in text
         assert "Still open: re-checking the diagnosis" in text

@@ -297,3 +297,25 @@ def test_the_spool_takes_messages_while_a_replay_waits_for_the_database(tmp_path
     restored: List[str] = []
     assert spool.replay(lambda sid, *rest: restored.append(sid)) == 2
     assert sorted(restored) == ["SM1", "SM2"] and spool.entries() == []
+
+
+def test_a_failed_message_is_given_back_as_soon_as_the_database_takes_writes_again(
+    mount: Mount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not left until its lease runs out: the write-locked database fault (tests/faults/) then
+    left a crisis message's turn waiting minutes after the database was back."""
+    import bot.channels.sms_inbox as sms_inbox
+
+    monkeypatch.setattr(sms_inbox, "RELEASE_RETRY_SECONDS", 0.05)
+    inbox = mount.channel.inbox
+    assert inbox is not None
+    calls: List[str] = []
+
+    def release(sid: str, retry_after: float) -> None:
+        calls.append(sid)
+        if len(calls) < 3:
+            raise sa.exc.OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(inbox.queues, "release", release)
+    asyncio.run(inbox._release_later("SM-locked"))
+    assert calls == ["SM-locked"] * 3  # twice refused, then given back, then no more tries

@@ -29,6 +29,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+import actions.checkins
 import actions.forms
 from tests.support.trackers import form_answer_events, make_tracker
 from trd.store.repository import InMemoryRepository
@@ -88,10 +89,16 @@ def test_rules_name_only_forms_that_exist() -> None:
     assert named <= forms, named - forms
 
 
+def _no_store() -> Any:
+    raise RuntimeError("a treatment question must not reach the check-in store")
+
+
 def _validators() -> Dict[str, FormValidationAction]:
-    """Every form validation action of the action server's forms package, by name."""
-    for module in pkgutil.iter_modules(actions.forms.__path__):
-        importlib.import_module(f"actions.forms.{module.name}")
+    """Every form validation action of the action server (its forms and check-ins packages), by
+    name, built on in-memory stand-ins: none of them may need a database for a question."""
+    for package in (actions.forms, actions.checkins):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
 
     def subclasses(cls: type) -> Iterator[type]:
         for sub in cls.__subclasses__():
@@ -103,7 +110,12 @@ def _validators() -> Dict[str, FormValidationAction]:
         if inspect.isabstract(cls):
             continue
         params = inspect.signature(cls.__init__).parameters
-        kwargs = {"repository_factory": InMemoryRepository} if "repository_factory" in params else {}
+        stand_ins: Dict[str, Any] = {
+            "repository_factory": InMemoryRepository,
+            "store_factory": _no_store,
+            "env": {},
+        }
+        kwargs = {name: value for name, value in stand_ins.items() if name in params}
         try:
             action = cls(**kwargs)
             found[action.name()] = action

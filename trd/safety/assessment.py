@@ -10,7 +10,9 @@ which of the tiers applies (trd/safety/detector.py names them):
 2. the detector on the newest message: its tier by the validation-chosen thresholds; a
    plain denial the engine recognises ("I'm not suicidal, just worn out") with nothing
    else risky in it stays an ordinary message, and a denial beside something the
-   detector reads as risk is asked about (the possible tier), not blocked;
+   detector reads as risk is asked about (the possible tier), not blocked; a whole reply
+   that only answers a question ("I don't know", "nothing else":
+   data/knowledge/plain_answers.yml) is too short for the detector and is not read by it;
 3. the recent turns together: risk that builds up over several messages (each mild on
    its own) is read on the last few messages joined, and can raise the answer to the
    possible tier (a direct question), never to the crisis block on its own.
@@ -24,6 +26,7 @@ from typing import Optional, Sequence, Tuple
 from trd.safety.contract import INTENT_SOS, RiskCategory
 from trd.safety.detector import Reading, RiskDetector
 from trd.safety.history import PastFraming, load_past_framing
+from trd.safety.plain_answers import PlainAnswers, load_plain_answers
 from trd.safety.risk import RiskEngine, RiskResult
 
 CONTEXT_TURNS = 3  # the newest message and the two before it
@@ -59,11 +62,16 @@ def _engine_tier(result: RiskResult) -> str:
 
 class RiskAssessor:
     def __init__(
-        self, engine: RiskEngine, detector: RiskDetector, past: Optional[PastFraming] = None
+        self,
+        engine: RiskEngine,
+        detector: RiskDetector,
+        past: Optional[PastFraming] = None,
+        plain: Optional[PlainAnswers] = None,
     ) -> None:
         self.engine = engine
         self.detector = detector
         self.past = past if past is not None else load_past_framing()
+        self.plain = plain if plain is not None else load_plain_answers()
 
     @classmethod
     def from_files(cls) -> RiskAssessor:
@@ -112,6 +120,10 @@ class RiskAssessor:
                               notes=("mention",))
         if floor != "none":
             return Assessment(tier=floor, source="lexicon", engine=result)
+        if self.plain.is_plain_answer(text):
+            # a whole reply that only answers the question asked ("I don't know", "nothing
+            # else"): too little for the detector to read (data/knowledge/plain_answers.yml)
+            return Assessment(tier="none", source="none", engine=result, notes=("plain answer",))
         # a message that denies risk or says the person is safe is read whole: one of its
         # sentences alone ("I'm just worn out") has lost the denial beside it
         denies = denial_only or (result.safe_affirmation and not result.hits)
