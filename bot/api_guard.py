@@ -120,8 +120,9 @@ def body_problem(method: str, path: str, raw: bytes) -> Optional[Tuple[int, str]
 def too_large(request: Any) -> bool:
     """The body is over the app's REQUEST_MAX_SIZE (REQUEST_MAX_BYTES, trd.limits), by its
     Content-Length or what was read: 413, not a 400 about a body the server never kept."""
+    config = getattr(getattr(request, "app", None), "config", None)
     try:
-        limit = int(getattr(request.app.config, "REQUEST_MAX_SIZE", 0) or 0)
+        limit = int(getattr(config, "REQUEST_MAX_SIZE", 0) or 0)
     except (TypeError, ValueError):
         return False
     if limit <= 0:

@@ -13,9 +13,10 @@ scripts/check.sh
 # Tests use their own database and ports; only the trained model is shared.
 export TRD_MODEL="$(scripts/train.sh)"
 log "pytest"
-# Both cores (pytest-xdist): the tests that need Rasa servers run in one worker, in order,
+# Both cores, three workers (pytest-xdist): the tests that need Rasa servers run in three
+# groups, one per worker, each in order,
 # with their session-scoped stacks; the rest is shared out (tests/conftest.py groups them).
-"$VENV/bin/python" -m pytest -n 2 --dist loadgroup "$@"
+"$VENV/bin/python" -m pytest -n 3 --dist loadgroup "$@"
 log "rasa test stories"
 rm -rf results; mkdir -p results
 "$VENV/bin/rasa" test core --model "$TRD_MODEL" --stories tests/stories \

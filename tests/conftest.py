@@ -73,11 +73,13 @@ def stack(make_stack: Callable[..., Stack]) -> Stack:
     return make_stack(extra_env={"PUBLIC_BASE_URL": f"http://{PUBLIC_HOST}", "SUMMARY_LINK_TTL_DAYS": "7"})
 
 
-# --- running on both cores (pytest-xdist, `make test` passes -n 2 --dist loadgroup) -------------
-# Tests that need a real Rasa server run in two groups, one per worker, each in collection
-# order: those on the shared stack (and its restart scenarios), and those that start stacks
-# of their own (SMS, escalation, PostgreSQL). Each session-scoped stack so starts once per
-# run, as without xdist, and the two groups' servers run side by side; the rest (unit,
+# --- running on both cores (pytest-xdist, `make test` passes -n 3 --dist loadgroup) -------------
+# Tests that need a real Rasa server run in three groups, one per worker, each in collection
+# order: those on the shared stack (and its restart scenarios), those that start stacks of
+# their own (SMS, escalation, PostgreSQL), and the fault and check-in tests, which mostly
+# wait (a 90 s database lock, weeks of check-ins on a fake clock). Each session-scoped stack
+# so starts once per run, as without xdist, and the groups' servers run side by side (three
+# workers on two cores: much of their time is spent waiting on servers); the rest (unit,
 # golden, safety-engine, navigator tests) is shared out between them. PostgreSQL-only tests
 # share one throwaway cluster the same way.
 _SHARED_STACK_FIXTURES = {"stack", "restarted_stack", "stack_without_actions", "safety_results"}
@@ -96,7 +98,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
         elif item.get_closest_marker("integration") or item.get_closest_marker("browser") or (
             fixtures & _SERVER_FIXTURES
         ):
-            item.add_marker(pytest.mark.xdist_group("rasa-own"))
+            # the fault and check-in tests (long waits: a 90 s database lock, eight weeks of
+            # check-ins) in a group of their own, beside the other stacks of their own
+            path = str(getattr(item, "path", item.fspath))
+            long_waits = "/tests/faults/" in path or "/tests/integration/test_checkins_" in path
+            item.add_marker(pytest.mark.xdist_group("rasa-waits" if long_waits else "rasa-own"))
         elif item.get_closest_marker("postgres") or "postgres_url" in fixtures:
             item.add_marker(pytest.mark.xdist_group("postgres"))
 

@@ -286,7 +286,10 @@ def test_a_write_locked_database_still_gives_988_within_2_seconds_and_escalates_
         assert LIFELINE in text, (channel, text)
         assert took < WITHIN, (channel, took)
     # once the lock is gone the messages are handled: the SMS ones get their turn's replies
-    settle(lambda: len(fake.messages_to(phone)) >= 2, 120, "the SMS turn after the lock")
+    try:
+        settle(lambda: len(fake.messages_to(phone)) >= 2, 120, "the SMS turn after the lock")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{fake.messages_to(phone)}\n{stack.log_tail('rasa', n=150)}") from None
     # and each crisis reaches the care team afterwards, once (through the escalation journal
     # while the database was locked, or the outbox after it)
     conversations = [rest_early, rest_late, sms_sender_id(stack, phone), sms_sender_id(stack, phone_late)]

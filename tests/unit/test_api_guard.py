@@ -156,3 +156,20 @@ def test_malformed_api_bodies_get_400_not_rasas_500(method: str, path: str, body
     assert (problem[0] if problem else None) == status
     if problem:
         assert problem[1]  # a message that says what to send
+
+
+def test_a_body_over_the_apps_limit_is_a_413_not_a_400_about_json() -> None:
+    """Over REQUEST_MAX_SIZE the body is not kept: the guard said "The body must be JSON." (400)."""
+
+    async def run() -> None:
+        app = guard_app(Sanic("api-guard-size-test"), TOKEN)
+        app.config.REQUEST_MAX_SIZE = 65536
+        request = _Request("/model/parse", "127.0.0.1", {"token": TOKEN}, {"content-length": "70012"})
+        request.method, request.app, request.body = "POST", app, b""  # type: ignore[attr-defined]
+        refused = await _run(app, request)
+        assert refused.status == 413 and b"too large" in refused.body
+        small = _Request("/model/parse", "127.0.0.1", {"token": TOKEN}, {"content-length": "16"})
+        small.method, small.app, small.body = "POST", app, b'{"text": "hi"}'  # type: ignore[attr-defined]
+        assert await _run(app, small) is None
+
+    asyncio.run(run())
