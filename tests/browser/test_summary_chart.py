@@ -14,6 +14,7 @@ Screenshots (look at them after a change): /tmp/summary-chart.png (desktop), and
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -38,6 +39,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 TIMEOUT_MS = 60_000
 CHART = "deep-chat img.chat-chart"
+
+
+def _settled_box(locator: Any, seconds: float = 5.0) -> Any:
+    """The element's box once it has stopped changing (the same for 400 ms)."""
+    deadline = time.monotonic() + seconds
+    box, same = locator.bounding_box(), 0
+    while time.monotonic() < deadline and same < 4:
+        time.sleep(0.1)
+        again = locator.bounding_box()
+        same = same + 1 if again == box else 0
+        box = again
+    return box
 ALT = (
     "Chart of your weekly PHQ-9 totals: 13 at your intake, then 18, 14, 13, 8, 4 (lower means fewer "
     "symptoms). Lines mark a response (6.5, half of 13) and remission (under 5)."
@@ -118,7 +131,7 @@ def test_the_web_chat_shows_the_chart_of_the_check_ins_under_the_summary(stack: 
         page.set_viewport_size(PHONE)
         chart = page.locator(CHART)
         chart.scroll_into_view_if_needed()
-        box = chart.bounding_box()
+        box = _settled_box(chart)  # the chat lays its bubbles out again after the resize
         assert box is not None and 250 <= box["width"] <= PHONE["width"], box
         page.screenshot(path="/tmp/summary-chart-phone.png", full_page=False)
         assert page.problems == [], page.problems

@@ -66,7 +66,9 @@ def fake() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="module")
-def fault_stack(make_stack: Callable[..., Stack], receiver: EscalationReceiver, fake: FakeTwilio) -> Stack:
+def fault_stack(
+    make_stack: Callable[..., Stack], receiver: EscalationReceiver, fake: FakeTwilio
+) -> Iterator[Stack]:
     stack = make_stack(
         extra_env={
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -84,7 +86,8 @@ def fault_stack(make_stack: Callable[..., Stack], receiver: EscalationReceiver, 
         }
     )
     stack.start_worker()
-    return stack
+    yield stack
+    stack.stop()  # not left polling (its fake provider and receiver close with the module)
 
 
 # --- the three channels -----------------------------------------------------------------------

@@ -49,7 +49,9 @@ def fake() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="module")
-def debug_stack(make_stack: Callable[..., Stack], receiver: EscalationReceiver, fake: FakeTwilio) -> Stack:
+def debug_stack(
+    make_stack: Callable[..., Stack], receiver: EscalationReceiver, fake: FakeTwilio
+) -> Iterator[Stack]:
     stack = make_stack(
         extra_env={
             "LOG_LEVEL": "DEBUG",
@@ -68,7 +70,8 @@ def debug_stack(make_stack: Callable[..., Stack], receiver: EscalationReceiver, 
         }
     )
     stack.start_worker()
-    return stack
+    yield stack
+    stack.stop()  # not left polling (its fake provider and receiver close with the module)
 
 
 def rest(stack: Stack, sender: str, text: str) -> str:

@@ -156,6 +156,7 @@ def deployment(
             yield {"stack": stack, "fake": fake, "receiver": receiver, "clock": clock, "workers": workers}
         finally:
             workers.stop_all()
+            stack.stop()  # not left polling once the module is done
 
 
 def at(day: int, month: int, hour: int, minute: int = 0) -> datetime:

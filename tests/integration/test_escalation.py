@@ -54,7 +54,9 @@ def fake() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="module")
-def esc_stack(make_stack: Callable[..., Stack], receiver: EscalationReceiver, fake: FakeTwilio) -> Stack:
+def esc_stack(
+    make_stack: Callable[..., Stack], receiver: EscalationReceiver, fake: FakeTwilio
+) -> Iterator[Stack]:
     stack = make_stack(
         extra_env={
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -73,7 +75,8 @@ def esc_stack(make_stack: Callable[..., Stack], receiver: EscalationReceiver, fa
         }
     )
     stack.start_worker()
-    return stack
+    yield stack
+    stack.stop()  # not left polling (its fake provider and receiver close with the module)
 
 
 @pytest.fixture(autouse=True)

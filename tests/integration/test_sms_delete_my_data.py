@@ -1,6 +1,10 @@
 """'Delete my data' through the running servers (#10), on the web chat and over SMS: asked once,
 then the conversation's rows are gone from every table (Rasa's events included), one hashed
-audit row stays, and the conversation starts fresh and says so."""
+audit row stays, and the conversation starts fresh and says so.
+
+(Named to sort after test_sms_channel.py: its SMS test uses the session's SMS stack in TwiML
+mode, as test_sms_channel.py ends and test_sms_intake.py goes on, so the stack is not restarted
+to change mode once more.)"""
 
 from __future__ import annotations
 
