@@ -83,6 +83,9 @@ class Stack:
                 "WEBCHAT_ALLOWED_ORIGINS": f"{self.base_url},http://localhost:{self.rasa_port}",
                 "CLINICIAN_TOKEN": secrets.token_hex(16),
                 "PHONE_HASH_SECRET": secrets.token_hex(32),
+                # the stack's own escalation journal (a crisis spooled while its database is
+                # away), never the checkout's var/, where `make run` would deliver it
+                "ESCALATION_JOURNAL_PATH": str(self.workdir / "escalation-journal.jsonl"),
                 # The browser tests drive whole intakes faster than anyone types; the limits
                 # themselves are tested in tests/unit/test_webchat_ratelimit.py.
                 "WEBCHAT_MESSAGES_PER_MINUTE": "0",

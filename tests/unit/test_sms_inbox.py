@@ -319,3 +319,36 @@ def test_a_failed_message_is_given_back_as_soon_as_the_database_takes_writes_aga
     monkeypatch.setattr(inbox.queues, "release", release)
     asyncio.run(inbox._release_later("SM-locked"))
     assert calls == ["SM-locked"] * 3  # twice refused, then given back, then no more tries
+
+
+def test_a_reply_queued_before_the_number_is_on_file_waits_for_it(tmp_path: Path) -> None:
+    """A message spooled while the database was away gets its number back when the spool is
+    replayed; its turn's replies may be queued first. They wait (backoff), not given up at once
+    (the write-locked database fault lost a crisis conversation's replies that way)."""
+    url = f"sqlite:///{tmp_path / 'trd.sqlite3'}"
+    upgrade(url)
+    channel = _make_channel(url, "rest", FakeSmsSender())
+    queues = SmsQueues(channel.store, lease_seconds=30)  # type: ignore[arg-type]
+    phone = new_phone()
+    queues.accept("SM" + "d" * 32, phone, "+15550009999", "hi", 0)
+    sid_ = channel.store.sender_id_for(phone)  # type: ignore[union-attr]
+    with make_engine(url).begin() as conn:  # as if the contact were still in the spool
+        saved = conn.execute(sa.text("SELECT * FROM trd_sms_contacts")).mappings().all()
+        conn.execute(sa.text("DELETE FROM trd_sms_contacts"))
+    queues.complete("SM" + "d" * 32, sid_, ["your reply"], "+15550009999")
+
+    from trd.sms.delivery import OutboxPump
+
+    sender = FakeSmsSender()
+    pump = OutboxPump(queues, sender)
+    asyncio.run(pump.send_due())
+    assert sender.bodies(phone) == []
+    [part] = queues.outbox(sid_)
+    assert (part["sent"], part["attempts"]) == (False, 1)  # waiting, not given up
+    with make_engine(url).begin() as conn:  # the spool is replayed: the number is on file again
+        for row in saved:
+            columns, values = ", ".join(row), ", ".join(":" + k for k in row)
+            conn.execute(sa.text(f"INSERT INTO trd_sms_contacts ({columns}) VALUES ({values})"), dict(row))
+        conn.execute(sa.text("UPDATE trd_sms_outbox SET next_attempt_at = '2000-01-01 00:00:00'"))
+    asyncio.run(pump.send_due())
+    assert sender.bodies(phone) == ["your reply"]

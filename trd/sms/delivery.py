@@ -80,7 +80,19 @@ class OutboxPump:
         store = self.queues.store
         phone = await asyncio.to_thread(store.phone_for_sender, part.sender_id)
         if phone is None:
-            await asyncio.to_thread(self.queues.mark_failed_attempt, part.id, "no phone number on file", True)
+            # Not given up at once: a message received while the database was away keeps its
+            # number in the local spool until the spool is replayed, and its turn's replies can
+            # be queued first (the write-locked database fault). Tried again with backoff; after
+            # SMS_SEND_MAX_ATTEMPTS it is given up, logged at ERROR.
+            when = await asyncio.to_thread(
+                self.queues.mark_failed_attempt, part.id, "no phone number on file (yet)", False
+            )
+            if when is not None:
+                logger.warning(
+                    "sms: no phone number on file for %s yet; its reply stays queued until %s",
+                    part.sender_id,
+                    when.isoformat(timespec="seconds"),
+                )
             return
         try:
             provider_sid = await self.sender.send(phone, part.body, from_number=part.from_number)
