@@ -34,8 +34,14 @@ actions: [action_record_crisis, action_intake_next]
 )
 
 
-def test_our_store_is_not_wrapped_in_the_failsafe_store(tmp_path: Path) -> None:
+@pytest.fixture(autouse=True)
+def _guard_installed() -> None:
+    """python -m bot installs the guard before Rasa starts; each test here does too, whatever
+    ran before it in this process (install is idempotent)."""
     store_guard.install()
+
+
+def test_our_store_is_not_wrapped_in_the_failsafe_store(tmp_path: Path) -> None:
     store = UrlSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert Agent._create_tracker_store(store, DOMAIN) is store
     # any other store keeps Rasa's wrapper
