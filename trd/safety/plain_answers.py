@@ -8,13 +8,13 @@ a reply is set aside. No Rasa.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, FrozenSet
 
 from trd.knowledge._base import cached_loader, read_checked
 from trd.paths import DATA_DIR
+from trd.safety.risk_check import normalise
 
 PLAIN_ANSWERS_FILE = DATA_DIR / "knowledge" / "plain_answers.yml"
 
@@ -28,13 +28,10 @@ SCHEMA: Dict[str, Any] = {
     },
 }
 
-_NOT_WORD = re.compile(r"[^\w'/]+")
-
-
 def plain(text: str) -> str:
-    """Lower case, curly apostrophes straightened, punctuation and extra spaces dropped."""
-    low = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return " ".join(_NOT_WORD.sub(" ", low).replace(" '", " ").replace("' ", " ").split()).strip("'")
+    """As the risk-check answers are read (trd.safety.risk_check.normalise), without quotes
+    around the reply ("'no'")."""
+    return normalise(text).strip("' ")
 
 
 @dataclass(frozen=True)
