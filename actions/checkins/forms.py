@@ -58,6 +58,7 @@ from actions.checkins.common import (
     text_phone,
 )
 from actions.forms.base import SKIPPED, BaseFormValidation, attempts_for, normalise_answer
+from actions.forms.intake_base import DIGRESSION_CONFIDENCE, QUESTION_INTENTS, latest_intent
 from trd.checkins import notify, wording
 from trd.checkins.service import intake_total, write_follow_up
 from trd.checkins.store import CheckinStore
@@ -107,21 +108,15 @@ def command_in(text: str) -> Optional[str]:
     return None
 
 
-QUESTION_INTENTS = frozenset({"treatment_question", "treatment_info"})
-QUESTION_CONFIDENCE = 0.5  # as the intake forms (actions/forms/intake_base.py)
-
 
 def treatment_question(tracker: Tracker, text: str) -> bool:
     """The reply is a question about a treatment ("what is TMS?"), not an answer: the rules
-    (data/rules/treatment_info.yml) answer it, then the form asks its question again."""
-    intent = (tracker.latest_message or {}).get("intent") or {}
-    try:
-        confidence = float(intent.get("confidence") or 0.0)
-    except (TypeError, ValueError):
-        confidence = 0.0
+    (data/rules/treatment_info.yml) answer it, then the form asks its question again (the
+    intake forms' test, actions/forms/intake_base.py)."""
+    intent, confidence = latest_intent(tracker)
     return (
-        intent.get("name") in QUESTION_INTENTS
-        and confidence >= QUESTION_CONFIDENCE
+        intent in QUESTION_INTENTS
+        and confidence >= DIGRESSION_CONFIDENCE
         and answers.looks_like_question(text)
     )
 

@@ -90,7 +90,7 @@ COMMAND_CONFIDENCE = 0.8
 _SKIP_PART_WORDS = re.compile(r"\b(part|section|rest|these|them|all|whole|next)\b")
 
 
-def _latest_intent(tracker: Tracker) -> Tuple[Optional[str], float]:
+def latest_intent(tracker: Tracker) -> Tuple[Optional[str], float]:
     intent = (tracker.latest_message or {}).get("intent") or {}
     name = intent.get("name")
     try:
@@ -232,7 +232,7 @@ class IntakeFormValidation(BaseFormValidation, ABC):
         self, slot: str, raw: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> List[EventType]:
         text = self.clean_text(raw) or ""
-        intent, confidence = _latest_intent(tracker)
+        intent, confidence = latest_intent(tracker)
         message: Mapping[str, Any] = dict(tracker.latest_message or {})
         if answers.is_go_back(text) or (
             intent == "go_back"
