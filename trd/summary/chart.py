@@ -28,6 +28,11 @@ MAX_SCORE = 27
 NOTE_CHARS = 90
 
 
+def _axis_ticks(n: int) -> List[int]:
+    """Which of ``n`` points the time axis names: the first, the last and, past two, the middle."""
+    return sorted({0, n - 1, *([n // 2] if n > 2 else [])})
+
+
 def _f(value: float) -> str:
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
@@ -139,10 +144,7 @@ def phq9_chart(follow_up: Mapping[str, Any], simple: bool = False) -> str:
                 f'font-weight="bold">item 9: {item9}</text>'
             )
     # the time axis: the first and last dates, the intake, and what changed
-    labels = {0, len(series) - 1}
-    if len(series) > 2:
-        labels.add(len(series) // 2)
-    for i in sorted(labels):
+    for i in _axis_ticks(len(series)):
         d, _, _, lbl, _ = series[i]
         out.append(
             f'<text x="{_f(x(d))}" y="{bottom + 14}" text-anchor="middle">'
@@ -270,10 +272,7 @@ def _simple_chart(follow_up: Mapping[str, Any]) -> str:
                 f"{HALO}>{t}</text>"
             )
     # the time axis: first and last (the intake by name), and one in the middle
-    ticks = {0, len(series) - 1}
-    if len(series) > 2:
-        ticks.add(len(series) // 2)
-    for i in sorted(ticks):
+    for i in _axis_ticks(len(series)):
         d, _, lbl = series[i]
         anchor = (
             "start"
