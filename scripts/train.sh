@@ -20,7 +20,7 @@ inputs=(config.yml domain.yml)
 # answer to the possible-risk question and the past framing of a lexicon phrase, with
 # their data files (their own tests
 # cover them; an import-linter contract keeps the training code from importing them).
-runtime_only='^(bot/nlu/safety_guard\.py|bot/policies/safety_policy\.py|trd/safety/(risk|encoder|detector|assessment|risk_check|history)\.py|data/knowledge/risk_(check_answers|past_framing)\.yml)$'
+runtime_only='^(bot/nlu/safety_guard\.py|bot/policies/safety_policy\.py|trd/safety/(risk|encoder|detector|assessment|risk_check|history|plain_answers)\.py|data/knowledge/(risk_check_answers|risk_past_framing|plain_answers)\.yml)$'
 fp="$(
   {
     cat "${inputs[@]}"
