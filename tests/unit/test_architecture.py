@@ -36,7 +36,7 @@ def test_the_training_fingerprint_leaves_out_only_serve_time_code() -> None:
     assert out.returncode == 0, out.stderr
     assert len(out.stdout.strip()) == 16
     # what the fingerprint leaves out is exactly the code the training code may not import
-    # (the import-linter contract), and the one data file only that code reads
+    # (the import-linter contract), and the data files only that code reads
     import re
 
     import tomli
@@ -51,7 +51,13 @@ def test_the_training_fingerprint_leaves_out_only_serve_time_code() -> None:
     contracts = config["tool"]["importlinter"]["contracts"]
     (serve_time,) = [c for c in contracts if "serve-time safety code" in c["name"]]
     modules = {m.replace(".", "/") + ".py" for m in serve_time["forbidden_modules"]}
-    data_files = {"data/knowledge/risk_check_answers.yml", "data/knowledge/risk_past_framing.yml"}
+    # the data files: those the serve-time modules load (DATA_DIR / "knowledge" / "<name>.yml")
+    data_files = {
+        f"data/knowledge/{name}"
+        for module in modules
+        for name in re.findall(r'DATA_DIR / "knowledge" / "([\w.]+\.yml)"', (ROOT / module).read_text(encoding="utf-8"))
+    }
+    assert {"data/knowledge/risk_check_answers.yml", "data/knowledge/plain_answers.yml"} <= data_files
     assert left_out == modules | data_files
 
 
