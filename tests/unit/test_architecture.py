@@ -55,7 +55,9 @@ def test_the_training_fingerprint_leaves_out_only_serve_time_code() -> None:
     data_files = {
         f"data/knowledge/{name}"
         for module in modules
-        for name in re.findall(r'DATA_DIR / "knowledge" / "([\w.]+\.yml)"', (ROOT / module).read_text(encoding="utf-8"))
+        for name in re.findall(
+            r'DATA_DIR / "knowledge" / "([\w.]+\.yml)"', (ROOT / module).read_text(encoding="utf-8")
+        )
     }
     assert {"data/knowledge/risk_check_answers.yml", "data/knowledge/plain_answers.yml"} <= data_files
     assert left_out == modules | data_files
