@@ -1,6 +1,6 @@
 """The blind evaluation sets stay blind: well formed, big enough, and never in training.
 
-tests/safety/blind/ and tests/safety/blind2/ (the test sets of two rounds, by two writers)
+tests/safety/blind/, blind2/ and blind3/ (the test sets of three rounds, by three writers)
 and tests/safety/validation/ (for choosing thresholds) were written by helpers that never
 saw the code, the lexicon or the training data. A line
 from them that shows up in data/nlu (the classifier's training data), in the risk
@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BLIND = ROOT / "tests" / "safety" / "blind"
 VALIDATION = ROOT / "tests" / "safety" / "validation" / "validation.yml"
 BLIND2 = ROOT / "tests" / "safety" / "blind2"  # the second blind round (a different writer)
-TEST_FOLDERS = (BLIND, BLIND2)
+BLIND3 = ROOT / "tests" / "safety" / "blind3"  # the third (a third writer; all of it is test)
+TEST_FOLDERS = (BLIND, BLIND2, BLIND3)
 
 CLEAR_CATEGORIES = {
     "intent", "plan_or_method", "preparatory_acts", "self_harm", "danger_now", "ambivalence",
@@ -122,14 +123,41 @@ def test_the_second_round_is_well_formed() -> None:
             "clear", "possible", "third_party", "harm_to_others", "none"}, path.name
 
 
+def test_the_third_round_is_well_formed() -> None:
+    """blind3: a third writer's set, all of it test, with one more look-alike kind (very_short:
+    one to three ordinary words or an emoji, which a detector trained on sentences misreads)."""
+    crisis = _load(BLIND3 / "crisis_test.yml")["messages"]
+    assert {m["category"] for m in crisis if m["tier"] == "clear"} == CLEAR_CATEGORIES
+    assert {m["category"] for m in crisis if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
+    assert Counter(m["tier"] for m in crisis)["clear"] >= 250
+    lookalikes = _load(BLIND3 / "lookalike_test.yml")["messages"]
+    assert len(lookalikes) >= 300
+    assert sum(m["category"] == "very_short" for m in lookalikes) >= 20
+    convs = _load(BLIND3 / "conversations_test.yml")["conversations"]
+    assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
+    assert sum(c["at_risk"] for c in convs) >= 24
+    assert sum(not c["at_risk"] and c["pattern"] != "lonely_young_man" for c in convs) >= 20
+    for c in convs:
+        assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
+        if c["at_risk"]:
+            assert 1 <= c["first_risk_turn"] <= len(c["turns"]), c["id"]
+        else:
+            assert c["first_risk_turn"] is None and c["clear_risk_turn"] is None, c["id"]
+
+
 def test_no_evaluation_line_is_in_the_training_data_or_the_lexicon() -> None:
-    train = [norm(t) for t in training_lines()]
+    lines = training_lines()
+    train = [norm(t) for t in lines]
     exact = set(train)
+    # a line of only emoji or punctuation ("🙂", "?") normalises to nothing: compared as written
+    symbols = {t.strip() for t in lines if not norm(t)}
     corpus = "\n".join(train)
     copied = []
     for source, text in evaluation_lines():
         key = norm(text)
         if not key:
+            if text.strip() in symbols:
+                copied.append((source, text))
             continue
         if key in exact or (len(key.split()) >= 6 and key in corpus):
             copied.append((source, text))
@@ -146,5 +174,5 @@ def test_the_validation_set_and_the_test_sets_do_not_share_lines() -> None:
 @pytest.mark.parametrize("folder", TEST_FOLDERS, ids=lambda f: f.name)
 @pytest.mark.parametrize("name", ["crisis_test.yml", "lookalike_test.yml"])
 def test_no_set_repeats_a_message(folder: Path, name: str) -> None:
-    keys = Counter(norm(m["text"]) for m in _load(folder / name)["messages"])
+    keys = Counter(norm(m["text"]) or m["text"].strip() for m in _load(folder / name)["messages"])
     assert [k for k, n in keys.items() if n > 1] == []
