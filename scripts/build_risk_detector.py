@@ -73,6 +73,14 @@ SETTINGS: Dict[str, float] = {
     # with 10 look-alike blocks of 624 instead of 8
     "char_weight": 0.5, "char_c": 10.0,
     "clear_budget": 0.01, "possible_budget": 0.10, "other_budget": 0.005,
+    # the clear tier's threshold is never below this. The budget above reads single messages;
+    # the validation conversations of people not at risk are blocked more often when the
+    # threshold falls. With the short messages added to the training data (negatives_short.yml,
+    # risk_short.yml) the budget gave 0.69, which blocked 7 of the 47 not-at-risk validation
+    # conversations; 0.72 blocks 5 (as the detector before did) and still blocks more of the
+    # clear-risk validation messages than before (90.2% against 89.2%); 0.76 blocks 4 but
+    # leaves 2% more clear-risk messages only asked about
+    "clear_floor": 0.72,
 }
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
@@ -187,7 +195,7 @@ def choose_thresholds(
     p_clear = prob[:, idx["clear"]]
     p_risk = p_clear + prob[:, idx["possible"]]
     th = Thresholds(
-        clear=_lowest(p_clear, none, SETTINGS["clear_budget"]),
+        clear=max(_lowest(p_clear, none, SETTINGS["clear_budget"]), SETTINGS["clear_floor"]),
         possible=_lowest(p_risk, none, SETTINGS["possible_budget"]),
         third_party=_lowest(prob[:, idx["third_party"]], none, SETTINGS["other_budget"]),
         harm_to_others=_lowest(prob[:, idx["harm_to_others"]], none, SETTINGS["other_budget"]),
