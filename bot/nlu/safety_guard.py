@@ -69,6 +69,7 @@ from trd.safety.contract import (
     CRISIS_INTENTS,
     INTENT_CRISIS,
     INTENT_DANGER_NOW,
+    INTENT_NOT_SAFE,
     INTENT_SOS,
     POSSIBLE_CATEGORY,
     RISK_ENTITY,
@@ -87,6 +88,20 @@ logger = logging.getLogger(__name__)
 EXTRACTOR_NAME = "SafetyGuard"
 OUTPUT_KEY = "safety_guard"
 DOWNGRADABLE = (INTENT_CRISIS, INTENT_DANGER_NOW)
+# The classifier's own "help now" (sos) or "I'm not safe" (not_safe) guess on a message in
+# which the lexicon and the risk detector found no risk. On the validation sets (written blind)
+# such guesses added no catch to any risk message and one to an at-risk conversation (whose
+# other messages were asked about too), and gave the crisis block to 7 ordinary messages
+# ("is it bad that call of duty helps me relax", "need to execute a cron job at midnight",
+# "best true crime podcasts?") and 3 not-at-risk conversations, 2 of them the lonely
+# persona's. So below ALONE_BLOCKS, or beside the person's own word that they are safe ("I
+# feel awful but I'm not in danger", read 0.95 not_safe), the guess is marked
+# ``classifier_alone`` and the safety policy asks the possible-risk question instead of the
+# block, unless a crisis is already open or the question is waiting for its answer
+# ("no I'm not" to "are you safe right now?" is still the not-safe answer); at or above it the
+# block stands ("I am not safe at all", which the lexicon does not list, reads above 0.9).
+ALONE_BLOCKS = 0.9
+ALONE_INTENTS = (INTENT_SOS, INTENT_NOT_SAFE)
 # SAFETY_DIALOGUE_INTENTS (contract) are never a downgrade target: they belong to the crisis dialogue
 DEFAULT_CATEGORY = RiskCategory.SUICIDAL_IDEATION.value
 
@@ -102,6 +117,16 @@ DEFAULT_LOOKALIKE_INTENTS = {
 }
 DEFAULT_POSSIBLE_INTENT = "share_feelings"
 CLASSIFIER_THRESHOLDS_FILE = DATA_DIR / "safety" / "classifier_thresholds.json"
+
+
+def _alone(result: Optional[RiskResult], assessment: Optional[Assessment], confidence: float) -> bool:
+    """The lexicon and the detector read the message (no failure) and found no risk, and the
+    guess is below ALONE_BLOCKS or stands beside the person's own word that they are safe or
+    not suicidal (asked about, like a denial beside what the detector reads as risk)."""
+    if result is None or assessment is None or assessment.tier != TIER_NONE:
+        return False
+    said_safe = "denial" in assessment.notes or (result.safe_affirmation and not result.hits)
+    return confidence < ALONE_BLOCKS or said_safe
 
 
 class GuardUnavailable(RuntimeError):
@@ -261,6 +286,8 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         elif best is not None and _name(best) in CRISIS_INTENTS:
             self._classifier_crisis(message, best, ranking, result, assessment, text, info)
         else:
+            if original == INTENT_NOT_SAFE and _alone(result, assessment, _confidence(intent)):
+                info["classifier_alone"] = True
             self._drop_category(message)
             info.update(source="none", tier=TIER_NONE, intent=original, category=None)
         message.set(OUTPUT_KEY, info, add_to_output=True)
@@ -311,6 +338,8 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         """The classifier's best guess is a crisis intent and the assessment found no risk."""
         guess = _name(best)
         confidence = _confidence(best)
+        if guess == INTENT_SOS and _alone(result, assessment, confidence):
+            info["classifier_alone"] = True
         if guess in DOWNGRADABLE and result is not None:
             if not result.has_risk_signal and result.explained_by:
                 # an explicit look-alike accounts for the risky words

@@ -75,6 +75,8 @@ from bot.policies.crisis_reading import (
 from trd.intake.parts import SUICIDE_HISTORY_FORM
 from trd.safety.assessment import RiskAssessor
 from trd.safety.contract import (
+    INTENT_NOT_SAFE,
+    INTENT_SOS,
     POSSIBLE_CATEGORY,
     RISK_CHECK_ASKED,
     RISK_CHECK_DECLINED,
@@ -98,6 +100,7 @@ UTTER_RISK_RECHECK = "utter_risk_recheck"
 UTTER_RISK_CHECK_NO = "utter_risk_check_no"
 ACTION_RESUME = "action_resume_after_crisis"
 INTENT_AFFIRM = "affirm"
+ALONE_INTENTS = (INTENT_SOS, INTENT_NOT_SAFE)
 INTENT_DENY = "deny"
 # After a no, possible risk is not asked about again until this many more messages (clear risk is).
 QUIET_AFTER_NO = 5
@@ -200,6 +203,13 @@ def _slot_before_latest_message(tracker: DialogueStateTracker, key: str) -> Any:
         elif seen_latest and isinstance(event, (Restarted, SessionStarted)):
             return None
     return None
+
+
+def _classifier_alone(message: UserUttered) -> bool:
+    """The safety guard marked the message's sos or not_safe intent as the classifier's guess
+    alone (no risk found by the lexicon or the detector; bot/nlu/safety_guard.py)."""
+    info = (message.parse_data or {}).get("safety_guard") if message.parse_data else None
+    return isinstance(info, dict) and info.get("classifier_alone") is True
 
 
 def _asked_since_latest_message(tracker: DialogueStateTracker) -> bool:
@@ -334,6 +344,19 @@ class SafetyPolicy(Policy):
         planning = tracker.active_loop_name in (SAFETY_PLAN_FORM, SUICIDE_HISTORY_FORM)
         if possible and (crisis_open or planning):
             classified, possible = None, False
+        if (
+            classified is not None
+            and intent in ALONE_INTENTS
+            and _classifier_alone(message)
+            and has_check
+            and not planning
+            and pending not in (RISK_CHECK_ASKED, RISK_CHECK_REASKED)
+            and not _slot_before_latest_message(tracker, SLOT_CRISIS_ACTIVE)
+        ):
+            # the classifier's own "help now" or "not safe" guess, where the lexicon and the
+            # detector found no risk (bot/nlu/safety_guard.py, ALONE_BLOCKS): asked, not assumed.
+            # In an open crisis, or as the answer to the question, it is the crisis path as before.
+            return self._ask_alone(tracker, domain, done, message)
         if pending in (RISK_CHECK_ASKED, RISK_CHECK_REASKED) and (classified is None or possible):
             flagged = POSSIBLE_CATEGORY in categories  # the guard read this reply as possible risk
             return self._risk_answer(tracker, domain, done, message, intent, pending, flagged)
@@ -413,6 +436,22 @@ class SafetyPolicy(Policy):
             if self._has_slot(domain, SLOT_RISK_CHECK):
                 events.append(SlotSet(SLOT_RISK_CHECK, state))
         return self._next(tracker, domain, done, steps, events)
+
+    def _ask_alone(
+        self, tracker: DialogueStateTracker, domain: Domain, done: List[str], message: UserUttered
+    ) -> Optional[Tuple[str, List[Event]]]:
+        """The possible-risk question for a guess of the classifier's alone; the intent's slot
+        mapping (crisis_active from sos or not_safe) opened no crisis."""
+        decision = self._ask(tracker, domain, done, message, RISK_CHECK_ASKED, UTTER_RISK_CHECK)
+        if decision is None or done:
+            return decision
+        action, events = decision
+        undo: List[Event] = []
+        if self._has_slot(domain, SLOT_CRISIS_ACTIVE):
+            undo.append(SlotSet(SLOT_CRISIS_ACTIVE, False))
+        if self._has_slot(domain, SLOT_RISK_CATEGORY):
+            undo.append(SlotSet(SLOT_RISK_CATEGORY, POSSIBLE_CATEGORY))
+        return action, undo + events
 
     def _risk_answer(
         self,

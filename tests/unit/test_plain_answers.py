@@ -44,3 +44,23 @@ def test_the_list_holds_no_reply_that_speaks_of_the_person(assessor: RiskAssesso
     for phrase in answers:
         assert not assessor.engine.assess(phrase).is_crisis, phrase
         assert len(phrase.split()) <= 5, phrase
+
+
+# Single words and emoji the detector, trained on whole sentences, once read as risk ("tonight"
+# and "goodbye" got the crisis block; "night", "whatever" and an emoji the question). These
+# are not lines of data/safety/risk_training/negatives_short.yml: they test what it taught.
+@pytest.mark.parametrize("reply", ["night", "whatever", "meh", "sigh", "\U0001f642", "\U0001f64f"])
+def test_an_ordinary_word_alone_is_an_ordinary_message(assessor: RiskAssessor, reply: str) -> None:
+    assert assessor.assess([reply]).tier == "none"
+
+
+@pytest.mark.parametrize("reply", ["tonight", "goodbye", "pills", "rope"])
+def test_a_word_that_could_be_risk_is_asked_about_never_blocked_alone(
+    assessor: RiskAssessor, reply: str
+) -> None:
+    assert assessor.assess([reply]).tier == "possible"
+
+
+@pytest.mark.parametrize("reply", ["wanna die", "end it", "ending it tmrw", "quiero morirme"])
+def test_a_short_risk_message_is_still_read(assessor: RiskAssessor, reply: str) -> None:
+    assert assessor.assess([reply]).tier != "none"

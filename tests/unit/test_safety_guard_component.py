@@ -452,3 +452,48 @@ def test_engine_failure_leaves_an_ordinary_message_alone() -> None:
     parsed = run(_broken_guard(), message("hello", ("greet", 0.9)))
     assert parsed["intent"]["name"] == "greet"
     assert risk_entities(parsed) == []
+
+
+# --- the classifier's "help now" / "not safe" guess alone (ALONE_BLOCKS) -------------------------
+
+
+def test_a_weak_sos_guess_alone_is_marked_for_the_question(guard: SafetyGuard) -> None:
+    parsed = run(guard, message("need to execute a cron job at midnight, how do i set that up",
+                                ("sos", 0.33), ("treatment_question", 0.2)))
+    assert parsed["intent"]["name"] == "sos"  # the policy asks, with the crisis lines in view
+    assert parsed[OUTPUT_KEY]["classifier_alone"] is True
+
+
+def test_a_weak_not_safe_guess_alone_is_marked_for_the_question(guard: SafetyGuard) -> None:
+    parsed = run(guard, message("I think I just look sadder than I am lol", ("not_safe", 0.62),
+                                ("confirm_safe", 0.11)))
+    assert parsed["intent"]["name"] == "not_safe"
+    assert parsed[OUTPUT_KEY]["classifier_alone"] is True
+
+
+def test_a_confident_not_safe_guess_stands_as_before(guard: SafetyGuard) -> None:
+    parsed = run(guard, message("I am not safe at all", ("not_safe", 0.97), ("confirm_safe", 0.01)))
+    assert parsed["intent"]["name"] == "not_safe"
+    assert "classifier_alone" not in parsed[OUTPUT_KEY]
+
+
+def test_a_confident_guess_beside_the_persons_word_that_they_are_safe_is_asked_about_not_blocked(
+    guard: SafetyGuard,
+) -> None:
+    parsed = run(guard, message("don't worry i'm not in danger, just venting", ("not_safe", 0.95),
+                                ("share_feelings", 0.03)))
+    assert parsed["intent"]["name"] == "not_safe"
+    assert parsed[OUTPUT_KEY]["classifier_alone"] is True
+
+
+def test_an_sos_guess_beside_a_plain_denial_is_asked_about_not_blocked(guard: SafetyGuard) -> None:
+    parsed = run(guard, message("I'm not suicidal, I just miss having someone to talk to after work",
+                                ("sos", 0.95), ("share_feelings", 0.04)))
+    assert parsed["intent"]["name"] == "sos"
+    assert parsed[OUTPUT_KEY]["classifier_alone"] is True
+
+
+def test_a_not_safe_guess_with_risk_in_the_message_is_never_marked_alone(guard: SafetyGuard) -> None:
+    parsed = run(guard, message("I'm not safe, I have the pills here", ("not_safe", 0.6), ("crisis", 0.3)))
+    assert "classifier_alone" not in parsed[OUTPUT_KEY]
+    assert risk_entities(parsed) != []

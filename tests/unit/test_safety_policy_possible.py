@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence
 import pytest
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 import bot.policies.safety_policy as safety_policy
@@ -355,3 +355,57 @@ def test_worry_about_someone_else_asks_about_them(
         "action_record_crisis",
         ACTION_LISTEN_NAME,
     ]
+
+
+# --- the classifier's "help now" / "not safe" guess alone (bot/nlu/safety_guard.py) ----------
+
+
+def alone(intent: str, text: str) -> List[Event]:
+    """A message the guard marked as the classifier's guess alone, and the slot its intent's
+    mapping sets as the server extracts slots (crisis_active from sos / not_safe)."""
+    categories = ["sos"] if intent == "sos" else []
+    entities = [{"entity": "risk_category", "value": c, "start": 0, "end": 1} for c in categories]
+    message = UserUttered(text, {"name": intent, "confidence": 0.6}, entities,
+                          parse_data={"safety_guard": {"classifier_alone": True, "tier": "none"}})
+    return [message, SlotSet("crisis_active", True)]
+
+
+@pytest.mark.parametrize("intent,text", [("not_safe", "I think I just look sadder than I am lol"),
+                                         ("sos", "is it bad that call of duty helps me relax")])
+def test_a_guess_of_the_classifiers_alone_is_asked_about_and_opens_no_crisis(
+    policy: SafetyPolicy, domain: Domain, assessor: FakeAssessor, intent: str, text: str
+) -> None:
+    tracker = tracker_with(domain, *alone(intent, text))
+    assert play_turn(policy, tracker, domain) == ["utter_risk_check", ACTION_LISTEN_NAME]
+    assert tracker.get_slot("risk_check") == "asked"
+    assert tracker.get_slot("crisis_active") is False  # no crisis opened, no care team alerted
+    assert tracker.get_slot("risk_category") == "possible"
+    tracker.update(user("affirm", "yes"))  # a yes opens the crisis path, as for any question
+    assert play_turn(policy, tracker, domain) == CRISIS_TURN
+
+
+def test_a_guess_alone_in_an_open_crisis_is_the_not_safe_answer_as_before(
+    policy: SafetyPolicy, domain: Domain, assessor: FakeAssessor
+) -> None:
+    tracker = tracker_with(domain, user("crisis", "i want to die"))
+    assert play_turn(policy, tracker, domain) == CRISIS_TURN
+    tracker.update_with_events(alone("not_safe", "no I'm not"), domain)
+    assert play_turn(policy, tracker, domain) == ["utter_crisis_not_safe", "action_record_crisis",
+                                                  ACTION_LISTEN_NAME]
+    assert tracker.get_slot("crisis_active") is True
+
+
+def test_a_guess_alone_as_the_reply_to_the_question_opens_the_crisis_path(
+    policy: SafetyPolicy, domain: Domain, assessor: FakeAssessor
+) -> None:
+    tracker = asked(policy, domain)
+    tracker.update_with_events(alone("not_safe", "honestly not really"), domain)
+    assert play_turn(policy, tracker, domain)[0] == "utter_crisis_not_safe"
+    assert tracker.get_slot("crisis_active") is True
+
+
+def test_a_not_safe_button_is_the_crisis_path_as_before(
+    policy: SafetyPolicy, domain: Domain, assessor: FakeAssessor
+) -> None:
+    tracker = tracker_with(domain, user("not_safe", "/not_safe"), SlotSet("crisis_active", True))
+    assert play_turn(policy, tracker, domain)[0] == "utter_crisis_not_safe"
