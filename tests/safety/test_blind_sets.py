@@ -1,6 +1,6 @@
 """The blind evaluation sets stay blind: well formed, big enough, and never in training.
 
-tests/safety/blind/, blind2/ and blind3/ (the test sets of three rounds, by three writers)
+tests/safety/blind/ to blind4/ (the test sets of four rounds, by four writers)
 and tests/safety/validation/ (for choosing thresholds) were written by helpers that never
 saw the code, the lexicon or the training data. A line
 from them that shows up in data/nlu (the classifier's training data), in the risk
@@ -27,7 +27,8 @@ BLIND = ROOT / "tests" / "safety" / "blind"
 VALIDATION = ROOT / "tests" / "safety" / "validation" / "validation.yml"
 BLIND2 = ROOT / "tests" / "safety" / "blind2"  # the second blind round (a different writer)
 BLIND3 = ROOT / "tests" / "safety" / "blind3"  # the third (a third writer; all of it is test)
-TEST_FOLDERS = (BLIND, BLIND2, BLIND3)
+BLIND4 = ROOT / "tests" / "safety" / "blind4"  # the fourth, read once, after stop 19's changes
+TEST_FOLDERS = (BLIND, BLIND2, BLIND3, BLIND4)
 
 CLEAR_CATEGORIES = {
     "intent", "plan_or_method", "preparatory_acts", "self_harm", "danger_now", "ambivalence",
@@ -137,6 +138,23 @@ def test_the_third_round_is_well_formed() -> None:
     assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
     assert sum(c["at_risk"] for c in convs) >= 24
     assert sum(not c["at_risk"] and c["pattern"] != "lonely_young_man" for c in convs) >= 20
+    for c in convs:
+        assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
+        if c["at_risk"]:
+            assert 1 <= c["first_risk_turn"] <= len(c["turns"]), c["id"]
+        else:
+            assert c["first_risk_turn"] is None and c["clear_risk_turn"] is None, c["id"]
+
+
+def test_the_fourth_round_is_well_formed() -> None:
+    """blind4: a fourth writer's set, all of it test, measured once (in-process, README)."""
+    crisis = _load(BLIND4 / "crisis_test.yml")["messages"]
+    assert {m["category"] for m in crisis if m["tier"] == "clear"} == CLEAR_CATEGORIES
+    assert {m["category"] for m in crisis if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
+    assert len(crisis) >= 290 and len(_load(BLIND4 / "lookalike_test.yml")["messages"]) >= 280
+    convs = _load(BLIND4 / "conversations_test.yml")["conversations"]
+    assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
+    assert sum(c["at_risk"] for c in convs) >= 20
     for c in convs:
         assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
         if c["at_risk"]:
