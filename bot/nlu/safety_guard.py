@@ -101,7 +101,6 @@ DOWNGRADABLE = (INTENT_CRISIS, INTENT_DANGER_NOW)
 # ("no I'm not" to "are you safe right now?" is still the not-safe answer); at or above it the
 # block stands ("I am not safe at all", which the lexicon does not list, reads above 0.9).
 ALONE_BLOCKS = 0.9
-ALONE_INTENTS = (INTENT_SOS, INTENT_NOT_SAFE)
 # SAFETY_DIALOGUE_INTENTS (contract) are never a downgrade target: they belong to the crisis dialogue
 DEFAULT_CATEGORY = RiskCategory.SUICIDAL_IDEATION.value
 

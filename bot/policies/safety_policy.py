@@ -100,8 +100,9 @@ UTTER_RISK_RECHECK = "utter_risk_recheck"
 UTTER_RISK_CHECK_NO = "utter_risk_check_no"
 ACTION_RESUME = "action_resume_after_crisis"
 INTENT_AFFIRM = "affirm"
-ALONE_INTENTS = (INTENT_SOS, INTENT_NOT_SAFE)
 INTENT_DENY = "deny"
+# the intents the guard may mark as the classifier's guess alone (bot/nlu/safety_guard.py)
+ALONE_INTENTS = (INTENT_SOS, INTENT_NOT_SAFE)
 # After a no, possible risk is not asked about again until this many more messages (clear risk is).
 QUIET_AFTER_NO = 5
 CONTEXT_MESSAGES = 3  # the newest message and the two before it
@@ -208,7 +209,7 @@ def _slot_before_latest_message(tracker: DialogueStateTracker, key: str) -> Any:
 def _classifier_alone(message: UserUttered) -> bool:
     """The safety guard marked the message's sos or not_safe intent as the classifier's guess
     alone (no risk found by the lexicon or the detector; bot/nlu/safety_guard.py)."""
-    info = (message.parse_data or {}).get("safety_guard") if message.parse_data else None
+    info = (message.parse_data or {}).get("safety_guard")
     return isinstance(info, dict) and info.get("classifier_alone") is True
 
 

@@ -85,40 +85,41 @@ def training_lines() -> List[str]:
     return lines
 
 
-def test_the_test_sets_are_big_enough_and_labelled() -> None:
-    crisis = _load(BLIND / "crisis_test.yml")["messages"]
-    tiers = Counter(m["tier"] for m in crisis)
-    assert tiers["clear"] >= 300 and tiers["possible"] >= 100
-    assert {m["category"] for m in crisis if m["tier"] == "clear"} == CLEAR_CATEGORIES
-    assert {m["category"] for m in crisis if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
-    assert len(_load(BLIND / "lookalike_test.yml")["messages"]) >= 300
-    convs = _load(BLIND / "conversations_test.yml")["conversations"]
-    assert sum(c["at_risk"] for c in convs) >= 30
-    assert sum(not c["at_risk"] and c["pattern"] != "lonely_young_man" for c in convs) >= 30
+def _check_round(
+    folder: Path, *, crisis: int, clear: int, lookalikes: int, at_risk: int, others: int
+) -> Tuple[List[Dict], List[Dict]]:
+    """One round's test sets: every category of both tiers, at least so many messages (all,
+    clear-tier, look-alikes) and conversations (at risk, others not at risk), all 15 of the
+    lonely young man, and well-formed conversations. Returns (risk messages, look-alikes)."""
+    messages = _load(folder / "crisis_test.yml")["messages"]
+    assert {m["category"] for m in messages if m["tier"] == "clear"} == CLEAR_CATEGORIES
+    assert {m["category"] for m in messages if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
+    assert len(messages) >= crisis and Counter(m["tier"] for m in messages)["clear"] >= clear
+    lookalike_messages = _load(folder / "lookalike_test.yml")["messages"]
+    assert len(lookalike_messages) >= lookalikes
+    convs = _load(folder / "conversations_test.yml")["conversations"]
     assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
+    assert sum(c["at_risk"] for c in convs) >= at_risk
+    assert sum(not c["at_risk"] and c["pattern"] != "lonely_young_man" for c in convs) >= others
     for c in convs:
         assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
         if c["at_risk"]:
             assert 1 <= c["first_risk_turn"] <= len(c["turns"]), c["id"]
         else:
             assert c["first_risk_turn"] is None and c["clear_risk_turn"] is None, c["id"]
+    return messages, lookalike_messages
+
+
+def test_the_test_sets_are_big_enough_and_labelled() -> None:
+    crisis, _ = _check_round(BLIND, crisis=400, clear=300, lookalikes=300, at_risk=30, others=30)
+    assert Counter(m["tier"] for m in crisis)["possible"] >= 100
     labels = Counter(m["label"] for m in _load(VALIDATION)["messages"])
     assert set(labels) == {"clear", "possible", "none"}
 
 
 def test_the_second_round_is_well_formed() -> None:
     """blind2: a second writer's test part (about 65% per category; the rest is validation)."""
-    crisis = _load(BLIND2 / "crisis_test.yml")["messages"]
-    assert {m["category"] for m in crisis if m["tier"] == "clear"} == CLEAR_CATEGORIES
-    assert {m["category"] for m in crisis if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
-    assert len(crisis) >= 250 and len(_load(BLIND2 / "lookalike_test.yml")["messages"]) >= 250
-    convs = _load(BLIND2 / "conversations_test.yml")["conversations"]
-    assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
-    assert sum(c["at_risk"] for c in convs) >= 20
-    for c in convs:
-        assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
-        if not c["at_risk"]:
-            assert c["first_risk_turn"] is None and c["clear_risk_turn"] is None, c["id"]
+    _check_round(BLIND2, crisis=250, clear=0, lookalikes=250, at_risk=20, others=0)
     for path in sorted(VALIDATION.parent.glob("validation*.yml")):
         assert {m["label"] for m in _load(path)["messages"]} <= {
             "clear", "possible", "third_party", "harm_to_others", "none"}, path.name
@@ -127,40 +128,13 @@ def test_the_second_round_is_well_formed() -> None:
 def test_the_third_round_is_well_formed() -> None:
     """blind3: a third writer's set, all of it test, with one more look-alike kind (very_short:
     one to three ordinary words or an emoji, which a detector trained on sentences misreads)."""
-    crisis = _load(BLIND3 / "crisis_test.yml")["messages"]
-    assert {m["category"] for m in crisis if m["tier"] == "clear"} == CLEAR_CATEGORIES
-    assert {m["category"] for m in crisis if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
-    assert Counter(m["tier"] for m in crisis)["clear"] >= 250
-    lookalikes = _load(BLIND3 / "lookalike_test.yml")["messages"]
-    assert len(lookalikes) >= 300
+    _, lookalikes = _check_round(BLIND3, crisis=0, clear=250, lookalikes=300, at_risk=24, others=20)
     assert sum(m["category"] == "very_short" for m in lookalikes) >= 20
-    convs = _load(BLIND3 / "conversations_test.yml")["conversations"]
-    assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
-    assert sum(c["at_risk"] for c in convs) >= 24
-    assert sum(not c["at_risk"] and c["pattern"] != "lonely_young_man" for c in convs) >= 20
-    for c in convs:
-        assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
-        if c["at_risk"]:
-            assert 1 <= c["first_risk_turn"] <= len(c["turns"]), c["id"]
-        else:
-            assert c["first_risk_turn"] is None and c["clear_risk_turn"] is None, c["id"]
 
 
 def test_the_fourth_round_is_well_formed() -> None:
     """blind4: a fourth writer's set, all of it test, measured once (in-process, README)."""
-    crisis = _load(BLIND4 / "crisis_test.yml")["messages"]
-    assert {m["category"] for m in crisis if m["tier"] == "clear"} == CLEAR_CATEGORIES
-    assert {m["category"] for m in crisis if m["tier"] == "possible"} == POSSIBLE_CATEGORIES
-    assert len(crisis) >= 290 and len(_load(BLIND4 / "lookalike_test.yml")["messages"]) >= 280
-    convs = _load(BLIND4 / "conversations_test.yml")["conversations"]
-    assert sum(c["pattern"] == "lonely_young_man" for c in convs) == 15
-    assert sum(c["at_risk"] for c in convs) >= 20
-    for c in convs:
-        assert c["turns"] and all(isinstance(t, str) and t.strip() for t in c["turns"]), c["id"]
-        if c["at_risk"]:
-            assert 1 <= c["first_risk_turn"] <= len(c["turns"]), c["id"]
-        else:
-            assert c["first_risk_turn"] is None and c["clear_risk_turn"] is None, c["id"]
+    _check_round(BLIND4, crisis=290, clear=0, lookalikes=280, at_risk=20, others=0)
 
 
 def test_no_evaluation_line_is_in_the_training_data_or_the_lexicon() -> None:
