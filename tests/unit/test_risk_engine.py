@@ -215,6 +215,38 @@ def test_negated_history_does_not_fire(engine: RiskEngine, text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "the thoughts about dying haven't come back",
+        "the urge to cut hasn't been there since march",
+        "thoughts of suicide have stayed away since the lithium",
+        "self harm is behind me now, 6 years clean",
+    ],
+)
+def test_thoughts_or_self_harm_said_after_the_words_to_be_over_are_negated_history(
+    engine: RiskEngine, text: str
+) -> None:
+    result = engine.assess(text)
+    assert not result.is_risk, (text, [(h.rule_id, h.note) for h in result.hits])
+    assert "negated_history" in result.explained_by
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the thoughts about dying haven't come back until last night",  # a risk cue after it
+        "the thoughts of killing myself are gone for now",  # hedged
+        "suicidal thoughts haven't gone away",  # not over
+        "I want to kill myself. not in years have I felt this bad",  # another sentence
+        "I want to kill myself, not in years have I felt this bad",  # too much after it
+        "i took all my pills, they are gone",  # an act is never history by the words after it
+    ],
+)
+def test_what_only_looks_over_after_the_words_still_fires(engine: RiskEngine, text: str) -> None:
+    assert engine.assess(text).is_crisis, text
+
+
+@pytest.mark.parametrize(
+    "text",
     ["I'm not going to kill myself", "I'm not suicidal", "I would never hurt myself", "I don't want to die"],
 )
 def test_a_first_person_denial_still_fires_safety_first(engine: RiskEngine, text: str) -> None:
@@ -230,6 +262,11 @@ def test_a_denial_with_an_explicit_safety_statement_answers_the_check(engine: Ri
     assert result.safe_affirmation and result.denials
     # ... but not when something else is risky
     assert engine.assess("I'm safe, I'm not going to hurt myself, but I want to die").is_crisis
+
+
+def test_wanting_to_live_is_said_to_be_safe_unless_something_follows(engine: RiskEngine) -> None:
+    assert engine.assess("I want to live. that's why I'm asking about ECT").safe_affirmation
+    assert not engine.assess("I want to live but I keep thinking about dying").safe_affirmation
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,7 @@ SCHEMA: Dict[str, Any] = {
                 "answers": _PATTERNS,
                 "question_cues": _PATTERNS,
                 "third_party_safe": _PATTERNS,
+                "after_history": _PATTERNS,
             },
             "additionalProperties": False,
         },

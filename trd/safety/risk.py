@@ -567,6 +567,7 @@ class Lexicon:
     question_cues: Optional[Pattern[str]] = None
     third_party_safe: Optional[Pattern[str]] = None
     own_state: Optional[Pattern[str]] = None
+    after_history: Optional[Pattern[str]] = None
 
 
 _MACRO_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -793,6 +794,7 @@ def build_lexicon(
         question_cues=opt_regex(neg.get("question_cues"), f"{where}: negation.question_cues"),
         third_party_safe=opt_regex(neg.get("third_party_safe"), f"{where}: negation.third_party_safe"),
         own_state=opt_regex(subj.get("own_state"), f"{where}: subjects.own_state"),
+        after_history=opt_regex(neg.get("after_history"), f"{where}: negation.after_history"),
     )
     return lex
 
@@ -810,6 +812,11 @@ _THIRD_INSIDE = frozenset({"himself", "herself", "themselves", "themself", "his"
                            "them", "he", "she", "they"})
 _INTERJECTIONS = frozenset({"no", "nope", "nah"})
 _COORDINATORS = frozenset({"or", "nor"})
+# thoughts and self-harm can be said to be over after the words ("... haven't come back");
+# an act, a plan or a method cannot ("I took the pills, they're gone" is not history)
+_AFTER_HISTORY_CATEGORIES = frozenset({"suicidal_ideation", "self_harm"})
+_AFTER_HISTORY_REACH = 3  # words between the match and the words that say it is over
+_AFTER_HISTORY_TAIL = 4  # words after those, in the same clause ("... since march last year")
 _COORDINATION_REACH = 8
 _OTHERS_DIRECTED = frozenset({"harm_to_others", "third_party"})
 # "do I think about suicide? no": a question about risk, answered at once with a no
@@ -1101,6 +1108,37 @@ class RiskEngine:
         history = bool(lex.history_negators and lex.history_negators.search(" ".join(answer)))
         return True, history, "answered no (history)" if history else "denial: answered no"
 
+    def _history_after(self, toks: List[str], last: int) -> Tuple[bool, bool, str]:
+        """(negated, history, note) for thoughts or self-harm said, after the words, to be over.
+
+        "the thoughts about dying haven't come back", "the urge to cut has not been there since
+        march", "suicidal thoughts, not for years": the words right after the match (in the same
+        clause, or the clause after a comma; a few words before and after them) are one of
+        ``negation.after_history``. A hedge or a risk cue after it cancels it ("haven't come
+        back until last night", "gone for now", "gone, but lately...").
+        """
+        lex = self.lexicon
+        if lex.after_history is None:
+            return False, False, ""
+        rest = toks[last:]
+        if rest[:1] == [CLAUSE]:
+            rest = rest[1:]
+        end = next((k for k, t in enumerate(rest) if t in (SENTENCE, CLAUSE)), len(rest))
+        clause = " ".join(rest[:end])
+        m = lex.after_history.search(clause)
+        if (
+            m is None
+            or len(clause[:m.start()].split()) > _AFTER_HISTORY_REACH
+            or len(clause[m.end():].split()) > _AFTER_HISTORY_TAIL
+        ):
+            return False, False, ""
+        following = " ".join(toks[last:])
+        if (lex.hedges is not None and lex.hedges.search(following)) or (
+            lex.soft_cues is not None and lex.soft_cues.search(following)
+        ):
+            return False, False, "hedged history"
+        return True, True, "negated history (after the words)"
+
     def _is_mention(self, toks: List[str], first: int, last: int) -> bool:
         """A topic word with nothing around it about the person's own state.
 
@@ -1270,6 +1308,8 @@ class RiskEngine:
                     negated, hist, neg_note = self._negation(toks, first, last)
                     if not negated and not neg_note:
                         negated, hist, neg_note = self._answered_no(toks, first, last, marked)
+                    if not negated and not neg_note and category in _AFTER_HISTORY_CATEGORIES:
+                        negated, hist, neg_note = self._history_after(toks, last)
                 else:
                     negated, hist, neg_note = False, False, "not negatable"
                 hit = Hit(
