@@ -1,11 +1,11 @@
 """The risk check on the evaluation sets, in-process: per category and tier.
 
-    python scripts/eval_risk.py                          # validation and the four blind rounds
+    python scripts/eval_risk.py                          # validation and the five blind rounds
     python scripts/eval_risk.py --sets validation --show-misses
 
 Sets: ``validation`` (tests/safety/validation/, for choosing thresholds: its misses may be
-listed), ``blind`` to ``blind4`` (tests/safety/blind/ to blind4/, the
-test sets of four rounds, written by helpers who never saw the code, the lexicon or the training data:
+listed), ``blind`` to ``blind5`` (tests/safety/blind/ to blind5/, the
+test sets of five rounds, written by helpers who never saw the code, the lexicon or the training data:
 aggregates only, never a message, so nothing is tuned to them).
 
 "block" is a crisis answer (the crisis block, or the third-party or harm-to-others answer),
@@ -34,7 +34,7 @@ from trd.safety.assessment import RiskAssessor  # noqa: E402
 from trd.safety.risk_check import EVASIVE, YES, AnswerPhrases, is_long_reply, load_answer_phrases  # noqa: E402
 
 SAFETY = ROOT / "tests" / "safety"
-SETS = ("validation", "blind", "blind2", "blind3", "blind4")
+SETS = ("validation", "blind", "blind2", "blind3", "blind4", "blind5")
 BLOCK_TIERS = ("clear", "third_party", "harm_to_others")
 QUIET_AFTER_NO = 5  # bot/policies/safety_policy.py
 CONTEXT_MESSAGES = 3

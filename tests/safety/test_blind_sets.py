@@ -1,6 +1,6 @@
 """The blind evaluation sets stay blind: well formed, big enough, and never in training.
 
-tests/safety/blind/ to blind4/ (the test sets of four rounds, by four writers)
+tests/safety/blind/ to blind5/ (the test sets of five rounds, by five writers)
 and tests/safety/validation/ (for choosing thresholds) were written by helpers that never
 saw the code, the lexicon or the training data. A line
 from them that shows up in data/nlu (the classifier's training data), in the risk
@@ -28,7 +28,8 @@ VALIDATION = ROOT / "tests" / "safety" / "validation" / "validation.yml"
 BLIND2 = ROOT / "tests" / "safety" / "blind2"  # the second blind round (a different writer)
 BLIND3 = ROOT / "tests" / "safety" / "blind3"  # the third (a third writer; all of it is test)
 BLIND4 = ROOT / "tests" / "safety" / "blind4"  # the fourth, read once, after stop 19's changes
-TEST_FOLDERS = (BLIND, BLIND2, BLIND3, BLIND4)
+BLIND5 = ROOT / "tests" / "safety" / "blind5"  # the fifth, written before stop 20's changes
+TEST_FOLDERS = (BLIND, BLIND2, BLIND3, BLIND4, BLIND5)
 
 CLEAR_CATEGORIES = {
     "intent", "plan_or_method", "preparatory_acts", "self_harm", "danger_now", "ambivalence",
@@ -135,6 +136,12 @@ def test_the_third_round_is_well_formed() -> None:
 def test_the_fourth_round_is_well_formed() -> None:
     """blind4: a fourth writer's set, all of it test, measured once (in-process, README)."""
     _check_round(BLIND4, crisis=290, clear=0, lookalikes=280, at_risk=20, others=0)
+
+
+def test_the_fifth_round_is_well_formed() -> None:
+    """blind5: a fifth writer's set, all of it test, written while stop 20's changes were made
+    (the writer saw none of them) and measured once, after them."""
+    _check_round(BLIND5, crisis=320, clear=230, lookalikes=300, at_risk=30, others=15)
 
 
 def test_no_evaluation_line_is_in_the_training_data_or_the_lexicon() -> None:

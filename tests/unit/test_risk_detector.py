@@ -164,6 +164,36 @@ def test_grief_and_someone_safe_now_are_not_read_as_someone_at_risk(engine: Risk
     assert _assess(engine, _Fixed({"brother": "third_party"}), [safe]) == "none"
 
 
+class _Sure(_Fixed):
+    """A stand-in that reads someone else at risk, with a given certainty."""
+
+    def __init__(self, p_third: float) -> None:
+        super().__init__({})
+        self.p_third = p_third
+
+    def read(self, text: str) -> det.Reading:
+        probabilities = {label: 0.0 for label in det.LABELS}
+        probabilities.update(third_party=self.p_third, none=1.0 - self.p_third)
+        return det.Reading(probabilities=probabilities, tier="third_party")
+
+    read_whole = read
+
+
+def test_someone_said_to_be_safe_explains_only_an_uncertain_reading_of_them(engine: RiskEngine) -> None:
+    text = "worried about my sister, she's been really down but she's seeing a therapist and says she's ok"
+    assert not engine.assess(text).hits and "third_party_safe" in engine.assess(text).explained_by
+    assert _assess(engine, _Sure(0.6), [text]) == "none"
+    # the detector is sure: what she said does not explain it away
+    assert _assess(engine, _Sure(0.95), [text]) == "third_party"
+    # what someone said never explains risk words told as going on now
+    now = "my brother has been cutting himself again and says he is fine"
+    assert engine.assess(now).is_risk and "third_party_safe" not in engine.assess(now).explained_by
+    assert _assess(engine, _Sure(0.6), [now]) == "third_party"
+    # ... as it does risk told as history
+    past = "My brother attempted to kill himself two years ago. He's doing well now"
+    assert not engine.assess(past).is_risk
+
+
 class _Table(det.RiskDetector):
     """A detector whose probabilities for each text (whole or sentence) are given."""
 

@@ -83,6 +83,8 @@ SCHEMA: Dict[str, Any] = {
                 "question_cues": _PATTERNS,
                 "third_party_safe": _PATTERNS,
                 "after_history": _PATTERNS,
+                "third_party_reassured": _PATTERNS,
+                "third_party_present": _PATTERNS,
             },
             "additionalProperties": False,
         },

@@ -36,6 +36,10 @@ CONTEXT_TURNS = 3  # the newest message and the two before it
 # lowest value at which the context reading adds no question to a not-at-risk conversation.
 CONTEXT_THRESHOLD = 0.9
 CONTEXT_MIN_WORDS = 4  # shorter messages are form answers, not read in context
+# A message with no risk words that says someone else is safe ("she's seeing a therapist and
+# says she's ok") explains the detector's reading of someone else at risk below this; at or
+# above it the third-party answer stands (the detector is sure; what they said may not be true)
+REASSURED_CEILING = 0.8
 
 TIERS: Tuple[str, ...] = ("clear", "harm_to_others", "third_party", "possible", "none")
 
@@ -141,6 +145,17 @@ class RiskAssessor:
             tier = "possible" if tier == "clear" else "none"
             return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
                               reading=reading, notes=("safe",))
+        if (
+            tier == "third_party"
+            and result.explained_by == ("third_party_safe",)
+            and not result.suppressed
+            and reading.probabilities["third_party"] >= REASSURED_CEILING
+        ):
+            # no risk words, the other person said to be safe, and yet the detector is sure
+            # someone else is at risk ("my friend just texted me goodbye, she says she's fine"):
+            # what they said does not explain that away; ask about them
+            return Assessment(tier=tier, source="detector", engine=result, reading=reading,
+                              notes=("reassured",))
         if result.explained_by and not result.has_risk_signal and tier != "none":
             # an explicit look-alike the lexicon recognises ("this drug is killing me", news of a
             # death, someone else's past risk with them safe now): the detector's clear reading is

@@ -568,6 +568,8 @@ class Lexicon:
     third_party_safe: Optional[Pattern[str]] = None
     own_state: Optional[Pattern[str]] = None
     after_history: Optional[Pattern[str]] = None
+    third_party_reassured: Optional[Pattern[str]] = None
+    third_party_present: Optional[Pattern[str]] = None
 
 
 _MACRO_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -795,6 +797,10 @@ def build_lexicon(
         third_party_safe=opt_regex(neg.get("third_party_safe"), f"{where}: negation.third_party_safe"),
         own_state=opt_regex(subj.get("own_state"), f"{where}: subjects.own_state"),
         after_history=opt_regex(neg.get("after_history"), f"{where}: negation.after_history"),
+        third_party_reassured=opt_regex(
+            neg.get("third_party_reassured"), f"{where}: negation.third_party_reassured"
+        ),
+        third_party_present=opt_regex(neg.get("third_party_present"), f"{where}: negation.third_party_present"),
     )
     return lex
 
@@ -817,6 +823,7 @@ _COORDINATORS = frozenset({"or", "nor"})
 _AFTER_HISTORY_CATEGORIES = frozenset({"suicidal_ideation", "self_harm"})
 _AFTER_HISTORY_REACH = 3  # words between the match and the words that say it is over
 _AFTER_HISTORY_TAIL = 4  # words after those, in the same clause ("... since march last year")
+_AROUND = 3  # words either side of someone else's risk read for its time (_told_as_now)
 _COORDINATION_REACH = 8
 _OTHERS_DIRECTED = frozenset({"harm_to_others", "third_party"})
 # "do I think about suicide? no": a question about risk, answered at once with a no
@@ -1108,6 +1115,16 @@ class RiskEngine:
         history = bool(lex.history_negators and lex.history_negators.search(" ".join(answer)))
         return True, history, "answered no (history)" if history else "denial: answered no"
 
+    def _told_as_now(self, norm: str, hit: Hit) -> bool:
+        """Someone else's risk told as going on now, in the words around it ("he has been
+        cutting himself again", "she is suicidal"): what they say of themselves does not make
+        it safe (``negation.third_party_present``)."""
+        present = self.lexicon.third_party_present
+        if present is None:
+            return False
+        around = norm[:hit.start].split()[-_AROUND:] + [hit.text] + norm[hit.end:].split()[:_AROUND]
+        return bool(present.search(" ".join(around)))
+
     def _history_after(self, toks: List[str], last: int) -> Tuple[bool, bool, str]:
         """(negated, history, note) for thoughts or self-harm said, after the words, to be over.
 
@@ -1215,12 +1232,12 @@ class RiskEngine:
             return True
         return False
 
-    def _third_party_safe(self, toks: List[str], norm: str) -> bool:
-        """The message says the other person is safe now ("he's doing well now", "she said no")."""
+    def _third_party_safe(self, toks: List[str], norm: str, reassured: bool = False) -> bool:
+        """The message says the other person is safe now ("he's doing well now", "she said no");
+        with ``reassured``, also what they said of themselves (``third_party_reassured``)."""
         lex = self.lexicon
-        if lex.third_party_safe is None:
-            return False
-        for m in lex.third_party_safe.finditer(norm):
+        patterns = [lex.third_party_safe] + ([lex.third_party_reassured] if reassured else [])
+        for m in (m for pat in patterns if pat is not None for m in pat.finditer(norm)):
             # "she says she's fine but she gave her things away": a contrast or a hedge after it
             after = norm[m.end():]
             if re.search(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])", after):
@@ -1335,12 +1352,18 @@ class RiskEngine:
             hits
             and all(h.third_party or h.category == "third_party" for h in hits)
             and not any(h.category == "danger_now" for h in hits)
+            and not any(self._told_as_now(norm, h) for h in hits)
             and self._third_party_safe(toks, norm)
         ):
             third_safe = True
             suppressed.extend(Hit(h.rule_id, h.category, h.text, h.start, h.end, h.third_party,
                                   note="third party safe now") for h in hits)
             hits = []
+        elif not hits and not history and self._third_party_safe(toks, norm, reassured=True):
+            # no risk words, and the message says the other person is safe now ("worried about
+            # my sister, she's seeing a therapist and says she's ok"): a look-alike that
+            # explains a reading of someone else at risk (trd/safety/assessment.py)
+            third_safe = True
 
         # 3. denials: a first-person denial of risk to oneself still fires, unless the message
         #    also says plainly that the person is safe and nothing else was found
