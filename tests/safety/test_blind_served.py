@@ -106,6 +106,8 @@ FLOORS = {
                      safe_questions=0.025, lonely_blocked=2, others_blocked=3),
     "blind3": Floors(clear_missed=4, possible_missed=1, worst_kind=0.101, lookalikes=0.024,
                      safe_questions=0.009, lonely_blocked=2, others_blocked=4),
+    "blind5": Floors(clear_missed=99, possible_missed=99, worst_kind=1.0, lookalikes=1.0,
+                     safe_questions=1.0, lonely_blocked=15, others_blocked=15),
 }
 
 
