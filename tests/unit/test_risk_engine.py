@@ -359,6 +359,10 @@ def test_grief_does_not_hide_risk_now(engine: RiskEngine, text: str) -> None:
         "My brother attempted to kill himself two years ago. He's doing well now",
         "my daughter used to cut herself. She doesn't do it anymore",
         "my dad was suicidal after his heart attack but he says those thoughts are gone",
+        # a contrast whose whole is their reason to live, or their care
+        "my brother tried to kill himself last year, he says he is fine now, but he wants to see"
+        " his kids grow up",
+        "mum was suicidal in the spring. she is doing better now, though she is seeing a therapist weekly",
     ],
 )
 def test_someone_elses_past_risk_with_them_safe_now_does_not_fire(engine: RiskEngine, text: str) -> None:
@@ -373,6 +377,11 @@ def test_someone_elses_past_risk_with_them_safe_now_does_not_fire(engine: RiskEn
         "she said she's fine for now, but she keeps talking about ending her life",
         "my friend took all her pills, she says she is ok",  # happening now
         "my brother used to cut himself and I want to kill myself too",  # the speaker's own risk
+        "my brother has been cutting himself again and says he is fine",  # told as now
+        # what follows the contrast speaks of an ending, or doubts
+        "my brother tried to kill himself last year, he says he is fine now, but he wants to see"
+        " the sea one last time",
+        "my brother tried to kill himself last year, he says he is fine now, but i do not believe him",
     ],
 )
 def test_a_safe_statement_does_not_hide_risk_that_is_still_there(engine: RiskEngine, text: str) -> None:
@@ -429,6 +438,9 @@ def test_a_retraction_is_recorded_but_still_fires(engine: RiskEngine) -> None:
         ("I just took a bottle of pills", "danger_now", INTENT_DANGER_NOW),
         ("I want to kill my boss and then myself", "harm_to_others", INTENT_CRISIS),
         ("help now, I want to die", "suicidal_ideation", INTENT_CRISIS),
+        # a noun in the sentence before is not the subject; someone's own relation is
+        ("then I did a DBT skills group. still cutting most nights", "self_harm", INTENT_CRISIS),
+        ("worried about my sister. been cutting again she says", "third_party", INTENT_CRISIS),
     ],
 )
 def test_subject_time_and_priority(engine: RiskEngine, text: str, category: str, intent: str) -> None:

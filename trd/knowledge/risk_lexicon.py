@@ -85,6 +85,7 @@ SCHEMA: Dict[str, Any] = {
                 "after_history": _PATTERNS,
                 "third_party_reassured": _PATTERNS,
                 "third_party_present": _PATTERNS,
+                "third_party_protective": _PATTERNS,
             },
             "additionalProperties": False,
         },

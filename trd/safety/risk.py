@@ -570,6 +570,7 @@ class Lexicon:
     after_history: Optional[Pattern[str]] = None
     third_party_reassured: Optional[Pattern[str]] = None
     third_party_present: Optional[Pattern[str]] = None
+    third_party_protective: Optional[Pattern[str]] = None
 
 
 _MACRO_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -800,7 +801,12 @@ def build_lexicon(
         third_party_reassured=opt_regex(
             neg.get("third_party_reassured"), f"{where}: negation.third_party_reassured"
         ),
-        third_party_present=opt_regex(neg.get("third_party_present"), f"{where}: negation.third_party_present"),
+        third_party_present=opt_regex(
+            neg.get("third_party_present"), f"{where}: negation.third_party_present"
+        ),
+        third_party_protective=opt_regex(
+            neg.get("third_party_protective"), f"{where}: negation.third_party_protective"
+        ),
     )
     return lex
 
@@ -818,6 +824,7 @@ _THIRD_INSIDE = frozenset({"himself", "herself", "themselves", "themself", "his"
                            "them", "he", "she", "they"})
 _INTERJECTIONS = frozenset({"no", "nope", "nah"})
 _COORDINATORS = frozenset({"or", "nor"})
+_POSSESSIVES = frozenset({"my", "his", "her", "their", "our", "your"})
 # thoughts and self-harm can be said to be over after the words ("... haven't come back");
 # an act, a plan or a method cannot ("I took the pills, they're gone" is not history)
 _AFTER_HISTORY_CATEGORIES = frozenset({"suicidal_ideation", "self_harm"})
@@ -1023,7 +1030,11 @@ class RiskEngine:
                     break
             elif t in lex.first_person:
                 return False
-            elif t in lex.third_person or t in lex.relation_nouns:
+            elif t in lex.third_person:
+                return True
+            elif t in lex.relation_nouns and (sentences_back == 0 or (j > 0 and toks[j - 1] in _POSSESSIVES)):
+                # in the sentence before, only someone's own relation ("my brother. been cutting
+                # again"), not any noun ("then a DBT skills group. still cutting most nights")
                 return True
             j -= 1
         # nothing known: the speaker (safety first: it still fires)
@@ -1114,6 +1125,15 @@ class RiskEngine:
             return False, False, "hedged answer"
         history = bool(lex.history_negators and lex.history_negators.search(" ".join(answer)))
         return True, history, "answered no (history)" if history else "denial: answered no"
+
+    def _protective(self, text: str) -> bool:
+        """The words after a contrast are, whole, the other person's reason to live or their
+        care ("but he wants to see the grandkids grow up", "but she's seeing a therapist")."""
+        pattern = self.lexicon.third_party_protective
+        if pattern is None or re.search(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])", text):
+            return False
+        m = pattern.match(text.strip())
+        return bool(m) and not self.lexicon.hedges.search(text) if self.lexicon.hedges else bool(m)
 
     def _told_as_now(self, norm: str, hit: Hit) -> bool:
         """Someone else's risk told as going on now, in the words around it ("he has been
@@ -1238,9 +1258,12 @@ class RiskEngine:
         lex = self.lexicon
         patterns = [lex.third_party_safe] + ([lex.third_party_reassured] if reassured else [])
         for m in (m for pat in patterns if pat is not None for m in pat.finditer(norm)):
-            # "she says she's fine but she gave her things away": a contrast or a hedge after it
+            # "she says she's fine but she gave her things away": a contrast or a hedge after it,
+            # unless what follows the contrast is a reason to live ("he said no, he's sad but he
+            # wants to see the grandkids grow up": ``negation.third_party_protective``)
             after = norm[m.end():]
-            if re.search(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])", after):
+            contrast = re.search(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])", after)
+            if contrast and not self._protective(after[contrast.end():]):
                 continue
             if lex.hedges is not None and lex.hedges.search(norm[m.start():]):
                 continue
