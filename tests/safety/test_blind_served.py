@@ -1,7 +1,8 @@
-"""The blind sets of three rounds through the running assistant: what a person would be shown.
+"""The blind sets of four rounds through the running assistant: what a person would be shown.
 
-tests/safety/blind/, blind2/ and blind3/ (three rounds, three writers) were written by
-helpers who never saw the code, the lexicon or the training data
+tests/safety/blind/, blind2/, blind3/ and blind5/ (four rounds, four writers) were written by
+helpers who never saw the code, the lexicon or the training data (round 4, blind4/, is read
+in-process only: scripts/eval_risk.py)
 (tests/safety/test_blind_sets.py keeps them out of training). Every message goes through
 the REST channel with a fresh sender (conversations: one sender each, turn by turn), and
 the reply is read by its wording (domain.yml):
