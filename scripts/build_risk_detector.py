@@ -81,12 +81,6 @@ SETTINGS: Dict[str, float] = {
     # clear-risk validation messages than before (90.2% against 89.2%); 0.76 blocks 4 but
     # leaves 2% more clear-risk messages only asked about
     "clear_floor": 0.72,
-    # the third-party tier's threshold is never below this. With stop 20's training data
-    # (negatives_round5.yml, negatives_contrast.yml, risk_round5.yml) its budget gave 0.41,
-    # which gave the third-party answer in 7 of the 47 not-at-risk validation conversations
-    # (caregivers asking how to help someone who is safe); 0.5 gives it in 5 and misses no more
-    # clear-risk messages (0.55 misses one more)
-    "third_party_floor": 0.5,
 }
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
@@ -203,8 +197,7 @@ def choose_thresholds(
     th = Thresholds(
         clear=max(_lowest(p_clear, none, SETTINGS["clear_budget"]), SETTINGS["clear_floor"]),
         possible=_lowest(p_risk, none, SETTINGS["possible_budget"]),
-        third_party=max(_lowest(prob[:, idx["third_party"]], none, SETTINGS["other_budget"]),
-                        SETTINGS["third_party_floor"]),
+        third_party=_lowest(prob[:, idx["third_party"]], none, SETTINGS["other_budget"]),
         harm_to_others=_lowest(prob[:, idx["harm_to_others"]], none, SETTINGS["other_budget"]),
     )
     if read is not None:

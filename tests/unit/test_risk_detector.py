@@ -185,6 +185,10 @@ def test_someone_said_to_be_safe_explains_only_an_uncertain_reading_of_them(engi
     assert _assess(engine, _Sure(0.6), [text]) == "none"
     # the detector is sure: what she said does not explain it away
     assert _assess(engine, _Sure(0.95), [text]) == "third_party"
+    # ... nor the person's own risk beside it
+    own = "they are fine now. it's me who can't see the point of any of it zzown"
+    assert "third_party_safe" in engine.assess(own).explained_by
+    assert _assess(engine, _Fixed({"zzown": "possible"}), [own]) == "possible"
     # what someone said never explains risk words told as going on now
     now = "my brother has been cutting himself again and says he is fine"
     assert engine.assess(now).is_risk and "third_party_safe" not in engine.assess(now).explained_by

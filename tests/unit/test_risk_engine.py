@@ -264,9 +264,9 @@ def test_a_denial_with_an_explicit_safety_statement_answers_the_check(engine: Ri
     assert engine.assess("I'm safe, I'm not going to hurt myself, but I want to die").is_crisis
 
 
-def test_wanting_to_live_is_said_to_be_safe_unless_something_follows(engine: RiskEngine) -> None:
-    assert engine.assess("I want to live. that's why I'm asking about ECT").safe_affirmation
-    assert not engine.assess("I want to live but I keep thinking about dying").safe_affirmation
+def test_wanting_to_live_is_not_a_statement_of_safety(engine: RiskEngine) -> None:
+    # "I want to live, I just can't see how anymore": it is said by people at risk too
+    assert not engine.assess("I want to live, I just can't see how anymore").safe_affirmation
 
 
 @pytest.mark.parametrize(
