@@ -43,9 +43,10 @@ def assessor() -> RiskAssessor:
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("folder", sorted(FLOORS))
-def test_the_blind_sets_read_as_the_assistant_reads_them(
-    assessor: RiskAssessor, safety_results: SafetyResults, folder: str
-) -> None:
+def test_the_blind_sets_read_as_the_assistant_reads_them(assessor: RiskAssessor, folder: str) -> None:
+    # its own record, not the session's safety table (the shared fixture would tie this test to
+    # the worker that runs the shared Rasa server, and it needs none)
+    safety_results = SafetyResults()
     answers = load_answer_phrases()
     crisis, lookalikes = [], []
     for text, tier, category in messages(folder):
