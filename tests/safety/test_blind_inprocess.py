@@ -13,13 +13,12 @@ issue's targets (README, "Three answers").
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Dict
 
 import pytest
 
 from scripts.eval_risk import conversation, conversations, messages, shown
-from tests.safety.test_blind_served import REPORT, Floors, tabulate
+from tests.safety.test_blind_served import Floors, report_and_hold, tabulate
 from tests.support.safety_report import SafetyResults
 from trd.safety.assessment import RiskAssessor
 from trd.safety.risk_check import load_answer_phrases
@@ -57,9 +56,4 @@ def test_the_blind_sets_read_as_the_assistant_reads_them(assessor: RiskAssessor,
             crisis.append(({"tier": tier, "category": category}, seen))
     convs = [(c, conversation(assessor, answers, c["turns"])) for c in conversations(folder)]
     lines, got = tabulate(folder, safety_results, crisis, lookalikes, convs)
-    report = REPORT.with_name(f"blind_inprocess_{folder}.txt")
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    text = "\n".join(lines)
-    for name, limit in asdict(FLOORS[folder]).items():
-        assert got[name] <= limit, f"{folder}: {name} {got[name]} > {limit}\n{text}"
+    report_and_hold(f"blind_inprocess_{folder}.txt", folder, lines, got, FLOORS[folder])

@@ -200,11 +200,18 @@ def test_the_blind_sets_through_the_running_assistant(
     stack: Stack, safety_results: SafetyResults, folder: str
 ) -> None:
     lines, got = _measure(stack, safety_results, folder)
-    report = REPORT.with_name(f"blind_served_{folder}.txt")
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report_and_hold(f"blind_served_{folder}.txt", folder, lines, got, FLOORS[folder])
+
+
+def report_and_hold(
+    report_name: str, folder: str, lines: List[str], got: Dict[str, float], floors: Floors
+) -> None:
+    """Write a round's table to build/reports/ and assert that no figure is above its floor."""
     text = "\n".join(lines)
-    for name, limit in asdict(FLOORS[folder]).items():
+    report = REPORT.with_name(report_name)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(text + "\n", encoding="utf-8")
+    for name, limit in asdict(floors).items():
         assert got[name] <= limit, f"{folder}: {name} {got[name]} > {limit}\n{text}"
 
 

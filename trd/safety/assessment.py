@@ -145,18 +145,16 @@ class RiskAssessor:
             tier = "possible" if tier == "clear" else "none"
             return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
                               reading=reading, notes=("safe",))
-        if result.explained_by == ("third_party_safe",) and not result.suppressed and not result.hits:
-            # no risk words, and someone else said to be safe ("she's seeing a therapist and says
-            # she's ok"): it explains only an uncertain reading of someone else at risk. A sure
-            # one stands ("my friend just texted me goodbye, she says she's fine": ask about
-            # them), and so does any reading of the person's own risk ("they're fine, it's me
-            # who can't see the point anymore")
-            if tier == "third_party" and reading.probabilities["third_party"] < REASSURED_CEILING:
-                return Assessment(tier="none", source="none", engine=result, reading=reading,
-                                  notes=("reassured",))
-            return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
-                              reading=reading)
-        if result.explained_by and not result.has_risk_signal and tier != "none":
+        # no risk words, and someone else said to be safe ("she's seeing a therapist and says
+        # she's ok"): it explains only an uncertain reading of someone else at risk. A sure one
+        # stands ("my friend just texted me goodbye, she says she's fine": ask about them), and
+        # so does any reading of the person's own risk ("they're fine, it's me who can't see the
+        # point anymore"): the look-alike rule below is not for it
+        reassured = result.explained_by == ("third_party_safe",) and not result.suppressed and not result.hits
+        if reassured and tier == "third_party" and reading.probabilities["third_party"] < REASSURED_CEILING:
+            return Assessment(tier="none", source="none", engine=result, reading=reading,
+                              notes=("reassured",))
+        if result.explained_by and not reassured and not result.has_risk_signal and tier != "none":
             # an explicit look-alike the lexicon recognises ("this drug is killing me", news of a
             # death, someone else's past risk with them safe now): the detector's clear reading is
             # asked about, never blocked; its possible reading, or its reading of someone else

@@ -825,6 +825,8 @@ _THIRD_INSIDE = frozenset({"himself", "herself", "themselves", "themself", "his"
 _INTERJECTIONS = frozenset({"no", "nope", "nah"})
 _COORDINATORS = frozenset({"or", "nor"})
 _POSSESSIVES = frozenset({"my", "his", "her", "their", "our", "your"})
+# a contrast after someone else's safe statement ("she says she's fine but ...")
+_CONTRAST = re.compile(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])")
 # thoughts and self-harm can be said to be over after the words ("... haven't come back");
 # an act, a plan or a method cannot ("I took the pills, they're gone" is not history)
 _AFTER_HISTORY_CATEGORIES = frozenset({"suicidal_ideation", "self_harm"})
@@ -1118,22 +1120,26 @@ class RiskEngine:
         answer = toks[end + 1:answer_end]
         if not answer or len(answer) > _ANSWER_WORDS or not lex.answers.match(" ".join(answer)):
             return False, False, ""
-        rest = " ".join(toks[last:])
-        if (lex.hedges is not None and lex.hedges.search(rest)) or (
-            lex.soft_cues is not None and lex.soft_cues.search(rest)
-        ):
+        if self._hedged(" ".join(toks[last:])):
             return False, False, "hedged answer"
         history = bool(lex.history_negators and lex.history_negators.search(" ".join(answer)))
         return True, history, "answered no (history)" if history else "denial: answered no"
+
+    def _hedged(self, text: str, cues: bool = True) -> bool:
+        """A hedge ("for now", "not yet") in the text, or (with ``cues``) a contrast carrying a
+        risk cue ("but lately...")."""
+        lex = self.lexicon
+        return bool(lex.hedges is not None and lex.hedges.search(text)) or bool(
+            cues and lex.soft_cues is not None and lex.soft_cues.search(text)
+        )
 
     def _protective(self, text: str) -> bool:
         """The words after a contrast are, whole, the other person's reason to live or their
         care ("but he wants to see the grandkids grow up", "but she's seeing a therapist")."""
         pattern = self.lexicon.third_party_protective
-        if pattern is None or re.search(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])", text):
+        if pattern is None or _CONTRAST.search(text) or pattern.match(text.strip()) is None:
             return False
-        m = pattern.match(text.strip())
-        return bool(m) and not self.lexicon.hedges.search(text) if self.lexicon.hedges else bool(m)
+        return not self._hedged(text, cues=False)
 
     def _told_as_now(self, norm: str, hit: Hit) -> bool:
         """Someone else's risk told as going on now, in the words around it ("he has been
@@ -1169,10 +1175,7 @@ class RiskEngine:
             or len(clause[m.end():].split()) > _AFTER_HISTORY_TAIL
         ):
             return False, False, ""
-        following = " ".join(toks[last:])
-        if (lex.hedges is not None and lex.hedges.search(following)) or (
-            lex.soft_cues is not None and lex.soft_cues.search(following)
-        ):
+        if self._hedged(" ".join(toks[last:])):
             return False, False, "hedged history"
         return True, True, "negated history (after the words)"
 
@@ -1262,7 +1265,7 @@ class RiskEngine:
             # unless what follows the contrast is a reason to live ("he said no, he's sad but he
             # wants to see the grandkids grow up": ``negation.third_party_protective``)
             after = norm[m.end():]
-            contrast = re.search(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])", after)
+            contrast = _CONTRAST.search(after)
             if contrast and not self._protective(after[contrast.end():]):
                 continue
             if lex.hedges is not None and lex.hedges.search(norm[m.start():]):
