@@ -3,7 +3,8 @@
 On SQLite and on PostgreSQL (where the due rows are claimed FOR UPDATE SKIP LOCKED). Twenty
 people are due at once; two workers take batches of three; when the first texts have gone
 out, one worker is killed with SIGKILL and a new one is started in its place (a restart).
-The rows the dead worker held come back when their lease (3 s here) runs out. At the end
+The rows the dead worker held come back when their lease (3 s here) runs out: from the
+kill on, the shared clock runs one second a second. At the end
 every person has received the week's first question exactly once, every check-in is
 ``sent`` with next week's scheduled, and the audit shows the abandoned attempts.
 """
@@ -66,15 +67,20 @@ def run_scenario(make_stack: Callable[..., Stack], tmp_path: Path, database_url:
 
         workers = Workers(stack)
         try:
+            # the clock stands still until the first texts are out, then runs, one second a
+            # second: the dead worker's leases (3 s) run out only as time goes on, as in a
+            # deployment (a clock that stood still would keep its rows forever)
             workers.start("w1")
             workers.start("w2")
             fake.wait_for(lambda msgs: len(msgs) >= 5, timeout=120)
-            assert workers.stop("w1", signal.SIGKILL) == -signal.SIGKILL  # mid-batch
-            workers.start("w3")  # a restart
-            fake.wait_for(
-                lambda msgs: len({m.to for m in msgs if FIRST_QUESTION in m.body}) >= PEOPLE, timeout=240
-            )
-            time.sleep(5)  # longer than a lease: anything sent twice would show now
+            with clock.running():
+                assert workers.stop("w1", signal.SIGKILL) == -signal.SIGKILL  # mid-batch
+                workers.start("w3")  # a restart
+                fake.wait_for(
+                    lambda msgs: len({m.to for m in msgs if FIRST_QUESTION in m.body}) >= PEOPLE,
+                    timeout=240,
+                )
+                time.sleep(5)  # longer than a lease: anything sent twice would show now
             messages = fake.messages
         finally:
             workers.stop_all()

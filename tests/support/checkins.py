@@ -12,10 +12,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 from tests.support.servers import ROOT, Stack
 from trd.checkins.clock import FileClock
@@ -34,6 +36,25 @@ class SharedClock(FileClock):
 
     def to(self, moment: datetime) -> None:
         self.set(moment.astimezone(timezone.utc))
+
+    @contextmanager
+    def running(self, step: float = 0.25) -> Iterator[None]:
+        """Time goes on from where the clock stands, one second a second, as in a deployment
+        (leases run out, back-offs end), until the block is left."""
+        stop = threading.Event()
+        start, began = self(), time.monotonic()
+
+        def tick() -> None:
+            while not stop.wait(step):
+                self.to(start + timedelta(seconds=time.monotonic() - began))
+
+        ticker = threading.Thread(target=tick, name="shared-clock", daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()
 
 
 class Workers:
