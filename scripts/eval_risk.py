@@ -1,11 +1,11 @@
 """The risk check on the evaluation sets, in-process: per category and tier.
 
-    python scripts/eval_risk.py                          # validation and the five blind rounds
+    python scripts/eval_risk.py                          # validation and the six blind rounds
     python scripts/eval_risk.py --sets validation --show-misses
 
 Sets: ``validation`` (tests/safety/validation/, for choosing thresholds: its misses may be
-listed), ``blind`` to ``blind5`` (tests/safety/blind/ to blind5/, the
-test sets of five rounds, written by helpers who never saw the code, the lexicon or the training data:
+listed), ``blind`` to ``blind6`` (tests/safety/blind/ to blind6/, the
+test sets of six rounds, written by helpers who never saw the code, the lexicon or the training data:
 aggregates only, never a message, so nothing is tuned to them).
 
 "block" is a crisis answer (the crisis block, or the third-party or harm-to-others answer),
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -31,10 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trd.safety.assessment import RiskAssessor  # noqa: E402
+from trd.safety.detector import pieces_of  # noqa: E402
 from trd.safety.risk_check import EVASIVE, YES, AnswerPhrases, is_long_reply, load_answer_phrases  # noqa: E402
 
 SAFETY = ROOT / "tests" / "safety"
-SETS = ("validation", "blind", "blind2", "blind3", "blind4", "blind5")
+SETS = ("validation", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")
 BLOCK_TIERS = ("clear", "third_party", "harm_to_others")
 QUIET_AFTER_NO = 5  # bot/policies/safety_policy.py
 CONTEXT_MESSAGES = 3
@@ -108,6 +110,14 @@ def conversations(name: str) -> Iterator[Dict]:
         yield from _load(path)["conversations"]
 
 
+def primed(assessor: RiskAssessor, name: str) -> AbstractContextManager:
+    """Every message, turn and sentence of a set encoded beforehand, in batches (about twice as
+    fast as one at a time; the same embeddings to float32 rounding, so the same figures). The
+    last few turns joined are encoded when they are read."""
+    texts = [t for t, _, _ in messages(name)] + [t for c in conversations(name) for t in c["turns"]]
+    return assessor.detector.encoder.primed(texts + [p for t in texts for p in pieces_of(t)])
+
+
 def _pct(n: int, d: int) -> str:
     return f"{n / d:6.1%}" if d else "     -"
 
@@ -160,7 +170,8 @@ def main(argv: List[str]) -> int:
     assessor = RiskAssessor.from_files()
     answers = load_answer_phrases()
     for name in args.sets:
-        print("\n".join(report(assessor, answers, name, args.show_misses and name == "validation")))
+        with primed(assessor, name):
+            print("\n".join(report(assessor, answers, name, args.show_misses and name == "validation")))
         print()
     return 0
 

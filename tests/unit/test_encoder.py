@@ -58,6 +58,36 @@ def test_embeddings_match_sentence_transformers(
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
+def test_one_at_a_time_and_in_batches_give_the_same_embeddings(
+    model: enc.SentenceEncoder, reference: Dict[str, Any]
+) -> None:
+    """A batch pads its texts to the longest; the padding changes nothing (to float32 rounding),
+    whatever the batch size and the order, truncated texts and empty ones included."""
+    texts = [s["text"] for s in reference["sentences"]] + ["", "ok", "🙂"]
+    alone = np.vstack([model.encode(t) for t in texts])
+    for size in (1, 3, 8, 64):
+        assert float(np.abs(model.encode_many(texts, batch_size=size) - alone).max()) < 1e-5, size
+    backwards = model.encode_many(texts[::-1])[::-1]
+    assert float(np.abs(backwards - alone).max()) < 1e-5
+    assert model.encode_many([]).shape == (0, 384)
+
+
+def test_primed_texts_are_not_encoded_again(
+    model: enc.SentenceEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = ["I have been so tired lately", "how do I kill a frozen app"]
+    alone = [model.encode(t) for t in texts]
+    with model.primed(texts):
+        calls: List[Any] = []
+        monkeypatch.setattr(model, "_forward", lambda ids: calls.append(ids))
+        monkeypatch.setattr(model, "_forward_batch", lambda batch: calls.append(batch))
+        assert float(np.abs(model.encode(texts[0]) - alone[0]).max()) < 1e-5
+        assert float(np.abs(model.encode_many(texts[::-1])[0] - alone[1]).max()) < 1e-5
+        assert calls == []
+    monkeypatch.undo()
+    assert model._primed == {}  # left behind nothing: a text read later is encoded afresh
+
+
 def test_meaning_not_words(model: enc.SentenceEncoder) -> None:
     """Paraphrases sit closer together than sentences sharing a violent word."""
     a, b, c = model.encode_many(

@@ -211,6 +211,9 @@ class _Table(det.RiskDetector):
     def encode(self, text: str) -> np.ndarray:
         return np.array([float(self.texts.index(text))])
 
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray:  # a message and its sentences
+        return np.vstack([self.encode(t) for t in texts])
+
     def probability_rows(self, embeddings: np.ndarray) -> np.ndarray:
         rows = np.atleast_2d(embeddings)[:, 0].astype(int)
         out = np.array([[self.table[self.texts[i]][label] for label in det.LABELS] for i in rows])

@@ -346,6 +346,14 @@ class RiskDetector:
             return p
         return (1.0 - self.char_weight) * p + self.char_weight * self.chars.probabilities(text)
 
+    def texts_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """``text_probabilities`` of several texts, one row each (encoded in one batch)."""
+        rows = self.probability_rows(self.encoder.encode_many(texts))
+        if self.chars is None or self.char_weight == 0.0:
+            return rows
+        chars = np.vstack([self.chars.probabilities(t) for t in texts])
+        return (1.0 - self.char_weight) * rows + self.char_weight * chars
+
     def _named(self, row: np.ndarray) -> Dict[str, float]:
         return {label: float(row[i]) for i, label in enumerate(self.labels)}
 
@@ -368,12 +376,15 @@ class RiskDetector:
         the whole message reads at least PIECE_CONFIRM as clear risk; it never raises the
         third-party or harm-to-others tiers (their own readings of the whole decide).
         """
-        whole = self._named(self.text_probabilities(text))
         parts = pieces_of(text)
         if not parts:
+            whole = self._named(self.text_probabilities(text))
             return Reading(probabilities=whole, tier=self.thresholds.tier(whole))
+        # the whole and its sentences in one batch (one pass over the encoder's weights)
+        everything = self.texts_probabilities([text, *parts])
+        whole = self._named(everything[0])
         p = dict(whole)
-        rows = np.vstack([self.text_probabilities(part) for part in parts])
+        rows = everything[1:]
         for label in RISK_LABELS:
             p[label] = max(p[label], float(rows[:, self.labels.index(label)].max()))
         tier, whole_tier = self.thresholds.tier(p), self.thresholds.tier(whole)

@@ -24,9 +24,10 @@ import math
 import struct
 import threading
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
 
 import numpy as np
 import yaml
@@ -291,6 +292,7 @@ class SentenceEncoder:
                 )
             )
         self._lock = threading.Lock()
+        self._primed: Dict[tuple, np.ndarray] = {}
 
     def token_ids(self, text: str) -> List[int]:
         return self.tokenizer.encode(text, self.max_length)
@@ -319,13 +321,81 @@ class SentenceEncoder:
         norm = float(np.linalg.norm(pooled))
         return (pooled / max(norm, 1e-12)).astype(np.float32)
 
+    def _forward_batch(self, batch: Sequence[Sequence[int]]) -> np.ndarray:
+        """Several texts' token ids at once, padded to the longest; one row each.
+
+        The same computation as ``_forward`` for every row (padding is masked out of the
+        attention and the pooling), so the rows equal ``_forward``'s to float32 rounding. It is
+        faster per text because each layer's weights are read from memory once per batch, not
+        once per text (a text's forward pass is bound by reading the 90 MB of weights).
+        """
+        b, n = len(batch), max(len(ids) for ids in batch)
+        ids = np.zeros((b, n), dtype=np.int64)
+        mask = np.zeros((b, n), dtype=bool)
+        for i, row in enumerate(batch):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = True
+        # the dense layers on (b * n, d): one matrix product per layer for the whole batch
+        x = (self.word[ids] + self.position[:n] + self.token_type).reshape(b * n, -1)
+        x = _layer_norm(x, self.emb_g, self.emb_b, self.eps)
+        d = x.shape[-1]
+        hd = d // self.heads
+        scale = 1.0 / math.sqrt(hd)
+        hidden_keys = np.where(mask, 0.0, -np.inf).astype(np.float32)[:, None, None, :]
+        for layer in self.layers:
+            qkv = x @ layer.qkv_w + layer.qkv_b
+            q, k, v = (
+                qkv[..., i * d : (i + 1) * d].reshape(b, n, self.heads, hd).transpose(0, 2, 1, 3)
+                for i in range(3)
+            )
+            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + hidden_keys
+            scores -= scores.max(axis=-1, keepdims=True)
+            weights = np.exp(scores)
+            weights /= weights.sum(axis=-1, keepdims=True)
+            context = (weights @ v).transpose(0, 2, 1, 3).reshape(b * n, d)
+            x = _layer_norm(context @ layer.out_w + layer.out_b + x, layer.ln1_g, layer.ln1_b, self.eps)
+            hidden = _gelu(x @ layer.up_w + layer.up_b)
+            x = _layer_norm(hidden @ layer.down_w + layer.down_b + x, layer.ln2_g, layer.ln2_b, self.eps)
+        counts = mask.sum(axis=1, keepdims=True).astype(np.float32)
+        pooled = (x.reshape(b, n, d) * mask[..., None]).sum(axis=1) / counts
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (pooled / norms).astype(np.float32)
+
     def encode(self, text: str) -> np.ndarray:
         """The unit-length 384-number embedding of one text."""
-        return self._forward(self.token_ids(text))
+        ids = self.token_ids(text)
+        primed = self._primed.get(tuple(ids)) if self._primed else None
+        return primed if primed is not None else self._forward(ids)
 
-    def encode_many(self, texts: Iterable[str]) -> np.ndarray:
-        rows = [self.encode(t) for t in texts]
-        return np.vstack(rows) if rows else np.zeros((0, self.dimension), dtype=np.float32)
+    def encode_many(self, texts: Iterable[str], batch_size: int = 8) -> np.ndarray:
+        """The embeddings of many texts, one row each, in order: batches of similar length."""
+        ids = [self.token_ids(t) for t in texts]
+        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        todo = []
+        for i, row in enumerate(ids):
+            primed = self._primed.get(tuple(row)) if self._primed else None
+            if primed is not None:
+                out[i] = primed
+            else:
+                todo.append(i)
+        order = sorted(todo, key=lambda i: len(ids[i]))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            out[chunk] = self._forward_batch([ids[i] for i in chunk])
+        return out
+
+    @contextmanager
+    def primed(self, texts: Iterable[str]) -> Iterator[None]:
+        """Within the block, ``encode`` of any of these texts returns the embedding computed
+        for it in batches beforehand (evaluation over thousands of messages; the figures are
+        those of encoding one at a time, to float32 rounding). Not for a server: one at a time."""
+        unique = list(dict.fromkeys(t for t in texts))
+        rows = self.encode_many(unique)
+        self._primed = {tuple(self.token_ids(t)): rows[i] for i, t in enumerate(unique)}
+        try:
+            yield
+        finally:
+            self._primed = {}
 
 
 _SHARED: Optional[SentenceEncoder] = None
