@@ -1,6 +1,6 @@
 """The blind evaluation sets stay blind: well formed, big enough, and never in training.
 
-tests/safety/blind/ to blind5/ (the test sets of five rounds, by five writers)
+tests/safety/blind/ to blind6/ (the test sets of six rounds, by six writers)
 and tests/safety/validation/ (for choosing thresholds) were written by helpers that never
 saw the code, the lexicon or the training data. A line
 from them that shows up in data/nlu (the classifier's training data), in the risk
@@ -29,7 +29,8 @@ BLIND2 = ROOT / "tests" / "safety" / "blind2"  # the second blind round (a diffe
 BLIND3 = ROOT / "tests" / "safety" / "blind3"  # the third (a third writer; all of it is test)
 BLIND4 = ROOT / "tests" / "safety" / "blind4"  # the fourth, read once, after stop 19's changes
 BLIND5 = ROOT / "tests" / "safety" / "blind5"  # the fifth, written before stop 20's changes
-TEST_FOLDERS = (BLIND, BLIND2, BLIND3, BLIND4, BLIND5)
+BLIND6 = ROOT / "tests" / "safety" / "blind6"  # the sixth, written at stop 21, read once at its end
+TEST_FOLDERS = (BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6)
 
 CLEAR_CATEGORIES = {
     "intent", "plan_or_method", "preparatory_acts", "self_harm", "danger_now", "ambivalence",
@@ -142,6 +143,14 @@ def test_the_fifth_round_is_well_formed() -> None:
     """blind5: a fifth writer's set, all of it test, written while stop 20's changes were made
     (the writer saw none of them) and measured once, after them."""
     _check_round(BLIND5, crisis=320, clear=230, lookalikes=300, at_risk=30, others=15)
+
+
+def test_the_sixth_round_is_well_formed() -> None:
+    """blind6: a sixth writer's set, all of it test, written at stop 21 and read once, at its
+    end, after that stop's changes (non-English risk in thirteen languages)."""
+    crisis, lookalikes = _check_round(BLIND6, crisis=310, clear=220, lookalikes=300, at_risk=30, others=15)
+    assert sum(m["category"] == "non_english" for m in crisis) >= 18
+    assert len({m["category"] for m in lookalikes}) == 17
 
 
 def test_no_evaluation_line_is_in_the_training_data_or_the_lexicon() -> None:
