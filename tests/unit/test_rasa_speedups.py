@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -114,3 +115,48 @@ def test_responses_are_accepted_and_refused_exactly_as_rasa_does(response: Dict[
 def test_at_least_one_response_of_each_kind_is_checked() -> None:
     verdicts = [_rasa_verdict(r) for r in RESPONSES]
     assert any(v is None for v in verdicts) and sum(v is not None for v in verdicts) >= 3
+
+
+MESSAGES = [
+    "hello", "yes", "no", "what is ketamine", "is ECT safe for older people",
+    "tell me about lithium augmentation", "I took sertraline 100mg for 8 weeks and it did nothing",
+    "venlafaxine 225 since march, then added aripiprazole", "what does TMS feel like",
+    "I feel so tired all the time", "i dont want to be here anymore", "how do I kill a frozen app",
+    "my sister tried to overdose last year, she is ok now", "can we stop for today", "/restart",
+    "qué es la ketamina", "🙂", "", "x" * 300,
+]
+
+
+def _parse(model: str, how: str, tmp_path: Path) -> Dict[str, Any]:
+    result = tmp_path / f"{how}.json"
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.support.parse_with_model", model, how, str(result)],
+        input=json.dumps(MESSAGES), capture_output=True, text=True, cwd=ROOT, timeout=600,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    data: Dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.slow
+def test_the_model_loaded_by_predicting_reads_every_message_as_rasas_load_does(
+    trained_model: str, tmp_path: Path
+) -> None:
+    """Every intent ranking (to the last digit), entity and response-selector answer is the same
+    whichever way the DIET classifier and the response selector were loaded; the fast way
+    takes a fraction of the time (about 14 s against 50 s on an idle machine)."""
+    fast, rasa = _parse(trained_model, "fast", tmp_path), _parse(trained_model, "rasa", tmp_path)
+    assert fast["parsed"] == rasa["parsed"]
+    assert {p["intent"]["name"] for p in fast["parsed"]} >= {"greet", "crisis"}
+    assert any(p["response_selector"]["treatment_info"]["response"]["responses"] for p in fast["parsed"])
+    assert fast["load_seconds"] < rasa["load_seconds"]
+
+
+def test_the_model_load_is_installed_once() -> None:
+    from rasa.utils.tensorflow.models import RasaModel
+
+    load = RasaModel.load.__func__  # type: ignore[attr-defined]
+    assert getattr(load, "_trd_load_by_predicting", False)
+    rasa_speedups.install()
+    assert RasaModel.load.__func__ is load  # type: ignore[attr-defined]
