@@ -17,10 +17,13 @@ of a server's start, which is how long a restarted server leaves people without 
 :func:`install` builds the model the way prediction uses it instead: one prediction on the
 example, run eagerly (every weight prediction reads is created), then the trained weights,
 then the prediction graph is traced once, as Rasa does. The optimizer's state in the weights
-file is not needed to predict and is left unread. Loading for fine-tuning (``rasa train
---finetune``) and models set to run eagerly keep Rasa's own path. Every intent ranking,
-entity and response-selector score is the same as with Rasa's load
-(tests/unit/test_rasa_speedups.py compares them on the trained model).
+file is not needed to predict and is left unread; if any weight the prediction uses has no
+trained value in the file, the model is loaded Rasa's way instead (logged). Loading for
+fine-tuning (``rasa train --finetune``) and models set to run eagerly keep Rasa's own path.
+Every intent ranking, entity and response-selector score is the same as with Rasa's load:
+``python -m bench.model_load`` loads the trained model both ways, compares them and prints the times;
+tests/unit/test_rasa_speedups.py checks that the server takes this path for both models
+and reads the training examples as trained.
 
 Installed by the Rasa server's entry point, ``python -m bot run ...`` (bot/__main__.py,
 used by scripts/run.sh and the test servers), before Rasa starts; importing any other
@@ -30,10 +33,13 @@ Tested against the pinned Rasa version in tests/unit/test_rasa_speedups.py.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict
 
 _MARK = "_trd_cached_validator"
 _LOAD_MARK = "_trd_load_by_predicting"
+LOADED_BY_PREDICTING = "every weight restored"
+logger = logging.getLogger(__name__)
 INVALID_RESPONSE_HINT = (
     ". Failed to validate Action server response from API, "
     "make sure your response from the Action endpoint is valid. "
@@ -77,13 +83,21 @@ def install_fast_model_load() -> None:
         finally:
             model._run_eagerly = config.get(RUN_EAGERLY)
         status = model.load_weights(model_file_name)
-        if status is not None:
-            status.expect_partial()  # the optimizer's slots: prediction has no optimizer
+        try:
+            # every weight the prediction created has its trained value, or Rasa's own way
+            status.assert_existing_objects_matched()
+        except (AssertionError, AttributeError) as exc:
+            logger.warning("model load: %s; loading the model Rasa's way", exc)
+            return original(
+                cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
+            )
+        status.expect_partial()  # the optimizer's slots: prediction has no optimizer
         # what was prepared for prediction from the untrained weights (the label embeddings)
         # is prepared again from the trained ones, and the prediction graph traced once
         model.prepared_for_prediction = False
         model._tf_predict_step = None
         model.run_inference(predict_data_example)
+        logger.info("model load: %s built by predicting (%s)", cls.__name__, LOADED_BY_PREDICTING)
         return model
 
     setattr(load, _LOAD_MARK, True)

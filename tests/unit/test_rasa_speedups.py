@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -117,40 +116,33 @@ def test_at_least_one_response_of_each_kind_is_checked() -> None:
     assert any(v is None for v in verdicts) and sum(v is not None for v in verdicts) >= 3
 
 
-MESSAGES = [
-    "hello", "yes", "no", "what is ketamine", "is ECT safe for older people",
-    "tell me about lithium augmentation", "I took sertraline 100mg for 8 weeks and it did nothing",
-    "venlafaxine 225 since march, then added aripiprazole", "what does TMS feel like",
-    "I feel so tired all the time", "i dont want to be here anymore", "how do I kill a frozen app",
-    "my sister tried to overdose last year, she is ok now", "can we stop for today", "/restart",
-    "qué es la ketamina", "🙂", "", "x" * 300,
-]
-
-
-def _parse(model: str, how: str, tmp_path: Path) -> Dict[str, Any]:
-    result = tmp_path / f"{how}.json"
-    out = subprocess.run(
-        [sys.executable, "-m", "tests.support.parse_with_model", model, how, str(result)],
-        input=json.dumps(MESSAGES), capture_output=True, text=True, cwd=ROOT, timeout=600,
-        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    data: Dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
-    return data
-
 
 @pytest.mark.slow
-def test_the_model_loaded_by_predicting_reads_every_message_as_rasas_load_does(
+def test_the_server_builds_both_models_by_predicting_and_they_read_their_training_examples(
     trained_model: str, tmp_path: Path
 ) -> None:
-    """Every intent ranking (to the last digit), entity and response-selector answer is the same
-    whichever way the DIET classifier and the response selector were loaded; the fast way
-    takes a fraction of the time (about 14 s against 50 s on an idle machine)."""
-    fast, rasa = _parse(trained_model, "fast", tmp_path), _parse(trained_model, "rasa", tmp_path)
-    assert fast["parsed"] == rasa["parsed"]
-    assert {p["intent"]["name"] for p in fast["parsed"]} >= {"greet", "crisis"}
-    assert any(p["response_selector"]["treatment_info"]["response"]["responses"] for p in fast["parsed"])
-    assert fast["load_seconds"] < rasa["load_seconds"]
+    """The load the server uses (bot.rasa_speedups) restores every weight of the DIET classifier
+    and of the response selector (else it logs and loads Rasa's way) and the model reads its
+    own training examples as it was trained to: a weight left untrained would not. That it
+    reads every message exactly as Rasa's own load does is `python -m bench.model_load`
+    (about a minute more of CPU, so not in every run): identical on 1,808 messages at stop 21."""
+    from bench.model_load import one, training_examples
+
+    examples = training_examples()[::7]
+    got = one(trained_model, "fast", [e["text"] for e in examples], tmp_path / "fast.json")
+    assert got["log"].count(rasa_speedups.LOADED_BY_PREDICTING) == 2, got["log"][-3000:]
+    assert "loading the model Rasa's way" not in got["log"]
+    def as_trained(label: str, read: Dict[str, Any]) -> bool:
+        intent, _, answer = label.partition("/")  # treatment_info/<answer>: the response selector's
+        if read["intent"]["name"] != intent:
+            return False
+        return not answer or read["response_selector"][intent]["response"]["intent_response_key"] == label
+
+    plain = [(e, r) for e, r in zip(examples, got["read"], strict=True)
+             if not e["intent"].startswith("crisis")]
+    right = sum(as_trained(e["intent"], r) for e, r in plain)
+    assert right >= 0.9 * len(plain), f"{right} of {len(plain)} training examples read as trained"
+    assert sum("/" in e["intent"] for e, _ in plain) >= 20  # the response selector's too
 
 
 def test_the_model_load_is_installed_once() -> None:
