@@ -604,3 +604,21 @@ def test_a_hedge_in_the_next_sentence_cancels_a_denial(engine: RiskEngine) -> No
 
 def test_a_statement_of_safety_taken_back_is_not_one(engine: RiskEngine) -> None:
     assert not engine.assess("I'm not in danger now, but I don't trust future me").safe_affirmation
+
+
+@pytest.mark.parametrize("text", ["honestly I'm dead weight to everyone around me",
+                                  "i feel like dead weight in this house"])
+def test_dead_weight_said_of_oneself_is_not_explained_away_as_an_idiom(engine: RiskEngine, text: str) -> None:
+    """Feeling a burden: the detector's reading (possible risk: the direct question) decides,
+    not the death-hyperbole idiom ("dead tired"), which used to cancel it."""
+    result = engine.assess(text)
+    assert "idioms" not in result.lookalikes and not result.explained_by
+    assert "idioms" in engine.assess("can you explain dead weight loss in economics").lookalikes
+
+
+def test_spanish_he_before_a_participle_is_not_someone_else(engine: RiskEngine) -> None:
+    """"nunca he intentado suicidarme" is "I have never tried": not the English "he" (the
+    third-party answer asking whether *he* is safe); an English "he" still is."""
+    assert "third_party" not in engine.assess("nunca he intentado suicidarme, solo estoy cansada").categories
+    assert "third_party" in engine.assess("he tried suicide last night and is in the ER").categories
+    assert "third_party" in engine.assess("he avoided talking but he is suicidal again").categories

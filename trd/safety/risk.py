@@ -825,6 +825,9 @@ _THIRD_INSIDE = frozenset({"himself", "herself", "themselves", "themself", "his"
 _INTERJECTIONS = frozenset({"no", "nope", "nah"})
 _COORDINATORS = frozenset({"or", "nor"})
 _POSSESSIVES = frozenset({"my", "his", "her", "their", "our", "your"})
+# Spanish "he" before a participle is "I have" ("nunca he intentado...", "he pensado en..."),
+# not the English "he": no English word after "he" ends so
+_SPANISH_HAVE_PARTICIPLE = re.compile(r"[a-z]{2,}(?:ado|ido)")
 # a contrast after someone else's safe statement ("she says she's fine but ...")
 _CONTRAST = re.compile(r"(?<![\w])(?:but|though|although|however|except|yet)(?![\w])")
 # thoughts and self-harm can be said to be over after the words ("... haven't come back");
@@ -1033,6 +1036,9 @@ class RiskEngine:
             elif t in lex.first_person:
                 return False
             elif t in lex.third_person:
+                if t == "he" and j + 1 < len(toks) and _SPANISH_HAVE_PARTICIPLE.fullmatch(toks[j + 1]):
+                    j -= 1  # Spanish "I have": no subject the lexicon knows; look further back
+                    continue
                 return True
             elif t in lex.relation_nouns and (sentences_back == 0 or (j > 0 and toks[j - 1] in _POSSESSIVES)):
                 # in the sentence before, only someone's own relation ("my brother. been cutting
