@@ -71,6 +71,11 @@ def test_a_broken_answers_file_names_the_file(tmp_path: Path) -> None:
         "I used to cut, not anymore",
         "in 2015 i wanted to die for months, i'm doing much better now",
         "i cut myself at 15, that was a long time ago",
+        # the present said to be free of it, or told as depression without risk (stop 21)
+        "burned my arms as a kid. long done with that. now i just feel numb most days",
+        "i overdosed in 2012. these days my depression is more tiredness than anything",
+        "self harmed at 16, it's not a thing for me anymore",
+        "attempted in 2018. right now there's nothing like that, i just can't sleep",
     ],
 )
 def test_history_is_about_the_past(text: str) -> None:
@@ -87,6 +92,9 @@ def test_history_is_about_the_past(text: str) -> None:
         "i cut at 11 pm",  # a time, not an age
         "when i was a teen i wanted to die and i still do",
         "i attempted years ago and i'm going to try again tonight",
+        "i attempted in 2015. i'm done with it all now",
+        "cut myself as a teen and these days the urge is back",
+        "in 2016 i overdosed, now i feel like doing it again",
     ],
 )
 def test_anything_that_could_be_now_is_not_history(text: str) -> None:

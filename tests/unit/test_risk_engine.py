@@ -622,3 +622,24 @@ def test_spanish_he_before_a_participle_is_not_someone_else(engine: RiskEngine) 
     assert "third_party" not in engine.assess("nunca he intentado suicidarme, solo estoy cansada").categories
     assert "third_party" in engine.assess("he tried suicide last night and is in the ER").categories
     assert "third_party" in engine.assess("he avoided talking but he is suicidal again").categories
+
+
+@pytest.mark.parametrize("text", [
+    "my sister overdosed in 2016. she is 7 months free of everything now and loves her job",
+    "my dad tried to hang himself in the 90s, he has not done anything like that in decades",
+    "a friend of mine cut herself in college. she's doing really well now and just got married",
+    "my brother was suicidal in his teens. the dark thoughts about dying have gone, he says",
+])
+def test_someone_else_safe_after_a_past_episode_is_not_someone_at_risk(engine: RiskEngine, text: str) -> None:
+    result = engine.assess(text)
+    assert result.hits == () and "third party safe now" in {h.note for h in result.suppressed}
+
+
+@pytest.mark.parametrize("text", [
+    "my sister overdosed last year and she's doing well now but tonight she texted me goodbye",
+    "my brother has been cutting again, he says he is fine",
+])
+def test_someone_else_at_risk_now_stays_at_risk_whatever_is_said_of_them(
+    engine: RiskEngine, text: str
+) -> None:
+    assert "third_party" in engine.assess(text).categories
