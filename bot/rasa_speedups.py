@@ -71,11 +71,14 @@ def install_fast_model_load() -> None:
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        config = kwargs.get("config") or {}
-        if finetune_mode or predict_data_example is None or config.get(RUN_EAGERLY):
+        def rasas_way() -> Any:
             return original(
                 cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
             )
+
+        config = kwargs.get("config") or {}
+        if finetune_mode or predict_data_example is None or config.get(RUN_EAGERLY):
+            return rasas_way()
         model = cls(*args, **kwargs)
         model._run_eagerly = True  # build the weights without tracing a graph that is thrown away
         try:
@@ -88,9 +91,7 @@ def install_fast_model_load() -> None:
             status.assert_existing_objects_matched()
         except (AssertionError, AttributeError) as exc:
             logger.warning("model load: %s; loading the model Rasa's way", exc)
-            return original(
-                cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
-            )
+            return rasas_way()
         status.expect_partial()  # the optimizer's slots: prediction has no optimizer
         # what was prepared for prediction from the untrained weights (the label embeddings)
         # is prepared again from the trained ones, and the prediction graph traced once

@@ -85,7 +85,6 @@ def test_primed_texts_are_not_encoded_again(
     alone = [model.encode(t) for t in texts]
     with model.primed(texts):
         calls: List[Any] = []
-        monkeypatch.setattr(model, "_forward", lambda ids: calls.append(ids))
         monkeypatch.setattr(model, "_forward_batch", lambda batch: calls.append(batch))
         assert float(np.abs(model.encode(texts[0]) - alone[0]).max()) < 1e-5
         assert float(np.abs(model.encode_many(texts[::-1])[0] - alone[1]).max()) < 1e-5

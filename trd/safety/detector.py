@@ -341,10 +341,7 @@ class RiskDetector:
 
     def text_probabilities(self, text: str) -> np.ndarray:
         """The ensemble's reading of the text's embedding mixed with the character model's."""
-        p = self.probability_rows(self.encoder.encode(text))
-        if self.chars is None or self.char_weight == 0.0:
-            return p
-        return (1.0 - self.char_weight) * p + self.char_weight * self.chars.probabilities(text)
+        return self.texts_probabilities([text])[0]
 
     def texts_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """``text_probabilities`` of several texts, one row each (encoded in one batch)."""

@@ -297,37 +297,13 @@ class SentenceEncoder:
     def token_ids(self, text: str) -> List[int]:
         return self.tokenizer.encode(text, self.max_length)
 
-    def _forward(self, ids: Sequence[int]) -> np.ndarray:
-        n = len(ids)
-        x = self.word[np.asarray(ids)] + self.position[:n] + self.token_type
-        x = _layer_norm(x, self.emb_g, self.emb_b, self.eps)
-        d = x.shape[1]
-        hd = d // self.heads
-        scale = 1.0 / math.sqrt(hd)
-        for layer in self.layers:
-            qkv = x @ layer.qkv_w + layer.qkv_b
-            q, k, v = (
-                qkv[:, i * d : (i + 1) * d].reshape(n, self.heads, hd).transpose(1, 0, 2) for i in range(3)
-            )
-            scores = (q @ k.transpose(0, 2, 1)) * scale
-            scores -= scores.max(axis=-1, keepdims=True)
-            weights = np.exp(scores)
-            weights /= weights.sum(axis=-1, keepdims=True)
-            context = (weights @ v).transpose(1, 0, 2).reshape(n, d)
-            x = _layer_norm(context @ layer.out_w + layer.out_b + x, layer.ln1_g, layer.ln1_b, self.eps)
-            hidden = _gelu(x @ layer.up_w + layer.up_b)
-            x = _layer_norm(hidden @ layer.down_w + layer.down_b + x, layer.ln2_g, layer.ln2_b, self.eps)
-        pooled = x.mean(axis=0)
-        norm = float(np.linalg.norm(pooled))
-        return (pooled / max(norm, 1e-12)).astype(np.float32)
-
     def _forward_batch(self, batch: Sequence[Sequence[int]]) -> np.ndarray:
         """Several texts' token ids at once, padded to the longest; one row each.
 
-        The same computation as ``_forward`` for every row (padding is masked out of the
-        attention and the pooling), so the rows equal ``_forward``'s to float32 rounding. It is
-        faster per text because each layer's weights are read from memory once per batch, not
-        once per text (a text's forward pass is bound by reading the 90 MB of weights).
+        Padding is masked out of the attention and the pooling, so a text's row is the same (to
+        float32 rounding) whatever else is in its batch. Many texts at once are faster per text
+        because each layer's weights are read from memory once per batch, not once per text (a
+        text's forward pass is bound by reading the 90 MB of weights).
         """
         b, n = len(batch), max(len(ids) for ids in batch)
         ids = np.zeros((b, n), dtype=np.int64)
@@ -363,13 +339,13 @@ class SentenceEncoder:
 
     def encode(self, text: str) -> np.ndarray:
         """The unit-length 384-number embedding of one text."""
-        ids = self.token_ids(text)
-        primed = self._primed.get(tuple(ids)) if self._primed else None
-        return primed if primed is not None else self._forward(ids)
+        return self.encode_many([text])[0]
 
     def encode_many(self, texts: Iterable[str], batch_size: int = 8) -> np.ndarray:
         """The embeddings of many texts, one row each, in order: batches of similar length."""
-        ids = [self.token_ids(t) for t in texts]
+        return self._embed([self.token_ids(t) for t in texts], batch_size)
+
+    def _embed(self, ids: Sequence[Sequence[int]], batch_size: int = 8) -> np.ndarray:
         out = np.zeros((len(ids), self.dimension), dtype=np.float32)
         todo = []
         for i, row in enumerate(ids):
@@ -389,9 +365,8 @@ class SentenceEncoder:
         """Within the block, ``encode`` of any of these texts returns the embedding computed
         for it in batches beforehand (evaluation over thousands of messages; the figures are
         those of encoding one at a time, to float32 rounding). Not for a server: one at a time."""
-        unique = list(dict.fromkeys(t for t in texts))
-        rows = self.encode_many(unique)
-        self._primed = {tuple(self.token_ids(t)): rows[i] for i, t in enumerate(unique)}
+        ids = list(dict.fromkeys(tuple(self.token_ids(t)) for t in texts))
+        self._primed = dict(zip(ids, self._embed(ids), strict=True))
         try:
             yield
         finally:
