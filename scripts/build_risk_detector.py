@@ -145,20 +145,20 @@ class EmbeddingCache:
     def key(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray:
+        """Rows for ``texts``; the ones not in the table are encoded in one batch."""
+        missing = list(dict.fromkeys(t for t in texts if self.key(t) not in self.table))
+        if missing:
+            for text, row in zip(missing, self.encoder.encode_many(missing), strict=True):
+                self.table[self.key(text)] = row
+        return np.vstack([self.table[self.key(t)] for t in texts]) if texts \
+            else np.zeros((0, self.dimension), dtype=np.float32)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = []
-        for text in texts:
-            k = self.key(text)
-            if k not in self.table:
-                self.table[k] = self.encoder.encode(text)
-            rows.append(self.table[k])
-        return np.vstack(rows)
+        return self.encode_many(texts)
 
     def encode(self, text: str) -> np.ndarray:
-        k = self.key(text)
-        if k not in self.table:
-            self.table[k] = self.encoder.encode(text)
-        return self.table[k]
+        return self.encode_many([text])[0]
 
     def save(self) -> None:
         CACHE.parent.mkdir(parents=True, exist_ok=True)
