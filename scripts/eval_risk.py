@@ -93,7 +93,10 @@ def _load(path: Path) -> Dict:
 def messages(name: str) -> Iterator[Tuple[str, str, str]]:
     """(text, expected tier, category) of every single message of a set."""
     if name == "validation":
-        for path in sorted((SAFETY / "validation").glob("validation*.yml")):
+        # the threshold scripts' files, and the round for lexicon rules (validation/lexicon/)
+        paths = [*sorted((SAFETY / "validation").glob("validation*.yml")),
+                 *sorted((SAFETY / "validation" / "lexicon").glob("*.yml"))]
+        for path in paths:
             for m in _load(path)["messages"]:
                 yield m["text"], m["label"], m["category"]
         return

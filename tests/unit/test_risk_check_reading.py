@@ -76,6 +76,14 @@ def test_a_broken_answers_file_names_the_file(tmp_path: Path) -> None:
         "i overdosed in 2012. these days my depression is more tiredness than anything",
         "self harmed at 16, it's not a thing for me anymore",
         "attempted in 2018. right now there's nothing like that, i just can't sleep",
+        # a decade, a span of years, a school year, a time of life, someone else well now (stop 22)
+        "my uncle tried to hang himself in the 70s. he's 80 now and plays bowls",
+        "cut my legs 2009-2012, not since",
+        "overdosed in year 11, it's all in my notes",
+        "my cousin took pills sophomore year and she's doing great now",
+        "wanted to die through most of my twenties. 44 now",
+        "been self-harm free for six years",
+        "my mum attempted after my dad left, 1998. she's happy now",
     ],
 )
 def test_history_is_about_the_past(text: str) -> None:
@@ -95,6 +103,13 @@ def test_history_is_about_the_past(text: str) -> None:
         "i attempted in 2015. i'm done with it all now",
         "cut myself as a teen and these days the urge is back",
         "in 2016 i overdosed, now i feel like doing it again",
+        # recent, or still going on, or someone out of reach (stop 22)
+        "i cut in year 9 and then again last night",
+        "my brother attempted in 2020 and he just texted me goodbye",
+        "she overdosed in 2021 and now she's not answering her phone",
+        "i've wanted to die ever since 2019",
+        "i tried in 2015 and a few days ago i bought the rope",
+        "my daughter, 15 years old, is cutting herself",
     ],
 )
 def test_anything_that_could_be_now_is_not_history(text: str) -> None:

@@ -643,3 +643,48 @@ def test_someone_else_at_risk_now_stays_at_risk_whatever_is_said_of_them(
     engine: RiskEngine, text: str
 ) -> None:
     assert "third_party" in engine.assess(text).categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ugh my flatmate ate my leftovers again, i'm going to murder him lol",
+        "I'll strangle my brother, he spoiled the finale for me",
+        "im gonna kill whoever keeps parking in my spot 😂",
+        "my dad rearranged the whole shed, I'm going to kill him. politely.",
+    ],
+)
+def test_venting_with_the_joke_in_plain_view_is_not_harm_to_others(engine: RiskEngine, text: str) -> None:
+    result = engine.assess(text)
+    assert not result.is_crisis, result.as_dict()
+    assert "idioms" in result.explained_by
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm going to kill him lol, i know where he lives",
+        "im going to murder my ex lol she deserves it",
+        "he ate my leftovers so i'm going to stab him tonight",
+        "i'm going to kill my son lol",
+        "i'm going to kill myself lol",
+        "not joking, i'm going to kill him, he spoiled everything",
+    ],
+)
+def test_a_threat_with_a_place_a_time_a_partner_or_oneself_is_not_venting(engine: RiskEngine, text: str) -> None:
+    assert engine.assess(text).is_crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("nowt for 20 odd years", "nowt for 20 odd years"),
+        ("an odd feeling", "an odd feeling"),
+        ("i odd on my meds", "i overdosed on my meds"),
+        ("my arms are scarred", "my arms are scarred"),
+        ("a good deed", "a good deed"),
+        ("i want to be deeead", "i want to be dead"),
+    ],
+)
+def test_ordinary_double_letter_words_are_not_read_as_stretched(engine: RiskEngine, text: str, normalized: str) -> None:
+    assert engine.normalize(text) == normalized

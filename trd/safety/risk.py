@@ -126,13 +126,16 @@ _EMOJI_WORDS = {
     "\U0001faa6": " grave ",
     "\U0001f309": " bridge ",
     "\U0001fa78": " blood ",
+    # laughing and eye-rolling faces: the tone of a joke, read like "lol"
+    "\U0001f602": " lol ", "\U0001f923": " lol ", "\U0001f644": " lol ",
 }
 
 # Contractions, applied to the lower-cased text before tokenising. Order matters.
 _CONTRACTIONS: Tuple[Tuple[Pattern[str], str], ...] = tuple(
     (re.compile(p), r)
     for p, r in (
-        (r"\bod'?d\b", "overdosed"),
+        # "od'd"; "odd" only as "odd on ..." ("i odd on my meds"): "20 odd years" is odd
+        (r"\bod'd\b|\bodd(?= on\b)", "overdosed"),
         (r"\bod'?ing\b", "overdosing"),
         (r"\bod'?ed\b", "overdosed"),
         (r"\bcan'?t\b", "can not"),
@@ -216,6 +219,15 @@ _SMS: Dict[str, str] = {
     "werent": "were not", "havent": "have not", "hasnt": "has not", "hadnt": "had not",
     "wouldnt": "would not", "couldnt": "could not", "shouldnt": "should not", "cant": "can not",
     "aint": "am not", "wouldve": "would have", "couldve": "could have", "shouldve": "should have",
+}
+# Ordinary words with a double letter that the stretch reading would shorten into another
+# word ("odd" is not a stretched "od", "scarred" not "scared", "deed" not "dead", "denny"
+# not "deny"): found by reading every double-letter word of the encoder's vocabulary.
+_REAL_DOUBLES = {
+    "odd", "deed", "deeds", "steep", "scarred", "scrapped", "starring", "starred", "proof", "mass",
+    "noon", "butt", "inn", "bee", "thee", "wee", "hopped", "hopping", "moore", "ann", "finnish",
+    "watt", "hiss", "kidd", "carr", "barr", "mann", "denny", "manny", "gunn", "dee", "nee", "doo",
+    "goo", "herr", "starr", "haas", "hess", "somme", "homme", "dogg", "wwe", "uss", "bbc",
 }
 # Tokens that stay as they are even though they contain digits or look odd.
 _KEEP = {"kms", "kys", "ctb", "sh", "sos", "911", "988", "741741", "838255"}
@@ -318,7 +330,7 @@ class Normalizer:
     def _destretch(self, word: str) -> str:
         if not re.search(r"([a-z])\1", word):
             return word
-        if self._known(word):
+        if self._known(word) or word in _REAL_DOUBLES:
             return word
         two = re.sub(r"([a-z])\1{2,}", r"\1\1", word)
         one = re.sub(r"([a-z])\1{2,}", r"\1", word)
