@@ -306,3 +306,43 @@ def test_a_denial_is_read_whole_not_sentence_by_sentence(engine: RiskEngine) -> 
     # "I'm just worn out" alone has lost the "I'm not suicidal" beside it
     assert _assess(engine, _Split({}), ["I am not suicidal. I am just worn out."]) == "none"
     assert _assess(engine, _Split({}), ["I am so worn out. Nothing helps."]) == "possible"
+
+
+class _ReadOnly:
+    """A detector stand-in that cannot read a message whole (a channel's lexicon-only check)."""
+
+    def read(self, text: str) -> det.Reading:
+        return det.Reading(probabilities={label: 1.0 if label == "none" else 0.0 for label in det.LABELS},
+                           tier="none")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what happened to that singer? i know it was suicide but was it an accident",
+        "been self harm free since 2019 and i don't miss it, today was just a normal crap day",
+        "my cousin tried to drown herself in 2015. she still talks about it with us",
+    ],
+)
+def test_a_lexicon_phrase_in_a_question_or_told_as_past_is_asked_about_when_the_detector_is_sure(
+    engine: RiskEngine, text: str
+) -> None:
+    assert engine.assess(text).is_crisis
+    assert _assess(engine, _Fixed({}), [text]) == "possible"
+    # the detector reads risk: the lexicon's block stands
+    assert _assess(engine, _Fixed({"i": "clear", "my": "clear"}), [text]) in ("clear", "third_party")
+    # no detector that reads whole (the channels' lexicon-only check): the block stands
+    assert RiskAssessor(engine, _ReadOnly()).assess([text]).tier in ("clear", "third_party")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to kill myself",
+        "i tried to hang myself in 2019 and tonight i will do it again",
+        "my brother is suicidal",
+        "cut myself in year 9 and again last night",
+    ],
+)
+def test_the_present_keeps_the_lexicons_block_whatever_the_detector_reads(engine: RiskEngine, text: str) -> None:
+    assert _assess(engine, _Fixed({}), [text]) in ("clear", "third_party")

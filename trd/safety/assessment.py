@@ -20,6 +20,7 @@ which of the tiers applies (trd/safety/detector.py names them):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence, Tuple
 
@@ -40,6 +41,22 @@ CONTEXT_MIN_WORDS = 4  # shorter messages are form answers, not read in context
 # says she's ok") explains the detector's reading of someone else at risk below this; at or
 # above it the third-party answer stands (the detector is sure; what they said may not be true)
 REASSURED_CEILING = 0.8
+# The lexicon's explicit phrase in a message that tells of the past (a past pattern of
+# risk_past_framing.yml, with the present only in its weak words: "now", "today", "still"...),
+# or asks a question, and
+# that the detector reads, whole, as no risk with at least this p(none), is asked about (the
+# possible tier, the crisis lines in view), not blocked: "what happened with that actor? i know
+# it was suicide", "self harm free since 2019 and i don't miss it, today was just a crap day".
+# A statement in the present ("I want to kill myself", "my brother is suicidal") keeps the
+# block whatever the detector reads. Chosen on the validation sets (tests/safety/validation/, written blind):
+# at 0.9 it moves 8 of their look-alikes from the block to the question and none of their
+# 1,050 risk messages (at 0.8 without the past-or-question condition: 16 look-alikes and one
+# risk message). Never for danger now,
+# "help now" or harm to others, and never without the detector (the channels' lexicon-only
+# check blocks as before).
+LEXICON_DOUBT = 0.9
+_QUESTION = re.compile(r"\?|^\W*(?:what|how|why|when|where|who|which|is|are|can|could|does|do|did|was|were|"
+                       r"should|would|will|has|have)\b", re.IGNORECASE)
 
 TIERS: Tuple[str, ...] = ("clear", "harm_to_others", "third_party", "possible", "none")
 
@@ -105,7 +122,7 @@ class RiskAssessor:
         askable = floor == "third_party" or (
             floor == "clear" and result.intent != INTENT_SOS and result.category != RiskCategory.DANGER_NOW.value  # noqa: E501
         )
-        if askable and self.past.about_the_past(text):
+        if askable and self.past.about_the_past(text) and not (floor == "third_party" and result.mention_only):
             # history ("at 22 I tried to hang myself; I'm 38 now"): ask whether it is there now
             return Assessment(tier="possible", source="lexicon", engine=result, notes=("past",))
         if askable and floor == "clear" and result.reported_question:
@@ -122,6 +139,11 @@ class RiskAssessor:
             tier = reading.tier if reading.tier != "none" else least
             return Assessment(tier=tier, source="detector", engine=result, reading=reading,
                               notes=("mention",))
+        if askable and (_QUESTION.search(text) or self.past.past_with_weak_present(text)):
+            doubt = self._doubt(text)
+            if doubt is not None:
+                return Assessment(tier="possible", source="lexicon", engine=result, reading=doubt,
+                                  notes=("doubted",))
         if floor != "none":
             return Assessment(tier=floor, source="lexicon", engine=result)
         if self.plain.is_plain_answer(text):
@@ -164,6 +186,16 @@ class RiskAssessor:
                               reading=reading, notes=("lookalike",))
         return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
                           reading=reading)
+
+    def _doubt(self, text: str) -> Optional[Reading]:
+        """The detector's whole reading when it is sure there is no risk (``LEXICON_DOUBT``); None
+        otherwise, and always without a detector that reads whole (a channel's lexicon-only
+        check: the lexicon's floor stands)."""
+        read_whole = getattr(self.detector, "read_whole", None)
+        if not callable(read_whole):
+            return None
+        reading: Reading = read_whole(text)
+        return reading if reading.probabilities["none"] >= LEXICON_DOUBT else None
 
     def _read_whole(self, text: str) -> Reading:
         """The detector's reading of the text as one; a detector with only ``read`` (a stand-in,

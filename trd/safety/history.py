@@ -20,13 +20,14 @@ PAST_FRAMING_FILE = DATA_DIR / "knowledge" / "risk_past_framing.yml"
 _PATTERNS: Dict[str, Any] = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
 SCHEMA: Dict[str, Any] = {
     "type": "object",
-    "required": ["version", "past", "present", "benign_present"],
+    "required": ["version", "past", "present", "benign_present", "weak_present"],
     "additionalProperties": False,
     "properties": {
         "version": {"const": 1},
         "past": _PATTERNS,
         "present": _PATTERNS,
         "benign_present": _PATTERNS,
+        "weak_present": _PATTERNS,
     },
 }
 
@@ -36,6 +37,17 @@ class PastFraming:
     past: Tuple[Pattern[str], ...]
     present: Tuple[Pattern[str], ...]
     benign_present: Tuple[Pattern[str], ...]
+    weak_present: Tuple[Pattern[str], ...] = ()
+
+    def past_with_weak_present(self, text: str) -> bool:
+        """True when the message speaks of the past and of the present only in weak words
+        ("now", "today", "still"...: ``weak_present``): the detector may doubt the lexicon."""
+        low = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+        if not any(p.search(low) for p in self.past):
+            return False
+        for p in (*self.benign_present, *self.weak_present):
+            low = p.sub(" ", low)
+        return not any(p.search(low) for p in self.present)
 
     def about_the_past(self, text: str) -> bool:
         """True when the message speaks of the past and of nothing that could be now."""
@@ -60,7 +72,8 @@ def _build(path: Path) -> PastFraming:
         return tuple(out)
 
     return PastFraming(
-        past=compiled("past"), present=compiled("present"), benign_present=compiled("benign_present")
+        past=compiled("past"), present=compiled("present"), benign_present=compiled("benign_present"),
+        weak_present=compiled("weak_present"),
     )
 
 
