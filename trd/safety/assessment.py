@@ -55,6 +55,11 @@ REASSURED_CEILING = 0.8
 # "help now" or harm to others, and never without the detector (the channels' lexicon-only
 # check blocks as before).
 LEXICON_DOUBT = 0.9
+# A message that says the person is safe ("I'm ok", "I'm fine") whose detector reading of risk
+# (p(clear) + p(possible)) is at least this is asked about all the same. Chosen on the
+# validation sets: of their messages said to be safe, the three of possible risk read 0.96 to
+# 1.0, and the highest no-risk one 0.93 ("sometimes i wish i had more friends but i'm ok").
+MASKED_RISK = 0.95
 _QUESTION = re.compile(r"\?|^\W*(?:what|how|why|when|where|who|which|is|are|can|could|does|do|did|was|were|"
                        r"should|would|will|has|have)\b", re.IGNORECASE)
 
@@ -163,8 +168,11 @@ class RiskAssessor:
         if result.safe_affirmation and not result.hits and tier in ("clear", "possible"):
             # "I'm not in danger or anything, I just feel invisible": said to be safe in so many
             # words, nothing the lexicon lists: not asked about on the detector's word alone, and
-            # its clear reading is asked about, never blocked
-            tier = "possible" if tier == "clear" else "none"
+            # its clear reading is asked about, never blocked. A reading of risk beyond doubt
+            # (MASKED_RISK) is asked about still: "promise I'm ok. just lying here wondering why
+            # I bother" is the safe words masking it
+            sure = reading.probabilities["clear"] + reading.probabilities["possible"] >= MASKED_RISK
+            tier = "possible" if tier == "clear" or sure else "none"
             return Assessment(tier=tier, source="detector" if tier != "none" else "none", engine=result,
                               reading=reading, notes=("safe",))
         # no risk words, and someone else said to be safe ("she's seeing a therapist and says
