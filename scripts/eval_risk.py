@@ -1,11 +1,11 @@
 """The risk check on the evaluation sets, in-process: per category and tier.
 
-    python scripts/eval_risk.py                          # validation and the six blind rounds
+    python scripts/eval_risk.py                          # validation and the seven blind rounds
     python scripts/eval_risk.py --sets validation --show-misses
 
 Sets: ``validation`` (tests/safety/validation/, for choosing thresholds: its misses may be
-listed), ``blind`` to ``blind6`` (tests/safety/blind/ to blind6/, the
-test sets of six rounds, written by helpers who never saw the code, the lexicon or the training data:
+listed), ``blind`` to ``blind7`` (tests/safety/blind/ to blind7/, the
+test sets of seven rounds, written by helpers who never saw the code, the lexicon or the training data:
 aggregates only, never a message, so nothing is tuned to them).
 
 "block" is a crisis answer (the crisis block, or the third-party or harm-to-others answer),
@@ -36,7 +36,7 @@ from trd.safety.detector import pieces_of  # noqa: E402
 from trd.safety.risk_check import EVASIVE, YES, AnswerPhrases, is_long_reply, load_answer_phrases  # noqa: E402
 
 SAFETY = ROOT / "tests" / "safety"
-SETS = ("validation", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")
+SETS = ("validation", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7")
 BLOCK_TIERS = ("clear", "third_party", "harm_to_others")
 QUIET_AFTER_NO = 5  # bot/policies/safety_policy.py
 CONTEXT_MESSAGES = 3
