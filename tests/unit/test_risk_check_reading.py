@@ -84,6 +84,7 @@ def test_a_broken_answers_file_names_the_file(tmp_path: Path) -> None:
         "wanted to die through most of my twenties. 44 now",
         "been self-harm free for six years",
         "my mum attempted after my dad left, 1998. she's happy now",
+        "getting my old self-harm scars covered with a tattoo",
     ],
 )
 def test_history_is_about_the_past(text: str) -> None:
