@@ -57,7 +57,7 @@ def conversation(assessor: RiskAssessor, answers: AnswerPhrases, turns: List[str
         since_no = None if since_no is None else since_no + 1
         quiet = since_no is not None and since_no <= QUIET_AFTER_NO
         if pending and tier in ("none", "possible"):
-            answer = answers.read(text)
+            answer = answers.read(text, flagged=tier == "possible")
             if answer == EVASIVE and is_long_reply(text) and tier != "possible":
                 answer = None  # going on with what they were saying (the safety policy's rule)
             window = []

@@ -472,7 +472,7 @@ class SafetyPolicy(Policy):
         they were saying: not an answer (asked once more), not the crisis path.
         """
         text = message.text or ""
-        answer = load_answer_phrases().read(text)
+        answer = load_answer_phrases().read(text, flagged=flagged)
         guessed = False
         if answer is None and intent == INTENT_AFFIRM:
             answer, guessed = YES, True

@@ -48,7 +48,7 @@ FLOORS: Dict[str, Floors] = {
     "blind7": Floors(clear_missed=2, possible_missed=3, worst_kind=0.264, lookalikes=0.054,
                      safe_questions=0.041, lonely_blocked=2, others_blocked=1),
     "blind4": Floors(clear_missed=2, possible_missed=0, worst_kind=0.167, lookalikes=0.028,
-                     safe_questions=0.021, lonely_blocked=3, others_blocked=3),
+                     safe_questions=0.021, lonely_blocked=2, others_blocked=3),
 }
 
 

@@ -31,9 +31,10 @@ _PHRASES: Dict[str, Any] = {
 }
 SCHEMA: Dict[str, Any] = {
     "type": "object",
-    "required": ["version", "evasive", "yes", "no"],
+    "required": ["version", "evasive", "yes", "no", "suggestions"],
     "additionalProperties": False,
-    "properties": {"version": {"const": 1}, "evasive": _PHRASES, "yes": _PHRASES, "no": _PHRASES},
+    "properties": {"version": {"const": 1}, "evasive": _PHRASES, "yes": _PHRASES, "no": _PHRASES,
+                   "suggestions": _PHRASES},
 }
 
 _NOT_WORD = re.compile(r"[^\w' ]+")
@@ -62,8 +63,9 @@ class AnswerPhrases:
     evasive: Tuple[str, ...]
     yes: Tuple[str, ...]
     no: Tuple[str, ...]
+    suggestions: Tuple[str, ...] = ()
 
-    def read(self, text: str) -> Optional[str]:
+    def read(self, text: str, flagged: bool = False) -> Optional[str]:
         """``"evasive"``, ``"yes"``, ``"no"`` or None (not an answer) for one reply.
 
         Only the reply's opening is read (its first sentence, at most ANSWER_WORDS words): an
@@ -79,7 +81,10 @@ class AnswerPhrases:
         if words.strip() == "":
             return None
         short = len(all_words) <= SHORT_REPLY
-        for phrase in self.evasive:
+        # "maybe I should get out more": a reply that opens with a suggestion is not unsure,
+        # unless the reply itself reads as risk (``flagged``: "maybe I should just disappear")
+        suggestion = not flagged and any(words.startswith(f" {p} ") for p in self.suggestions)
+        for phrase in () if suggestion else self.evasive:
             at = words.find(f" {phrase} ")
             if at >= 0 and (short or words[:at].count(" ") < EVASIVE_REACH):
                 return EVASIVE
@@ -103,7 +108,8 @@ def _build(path: Path) -> AnswerPhrases:
     def phrases(key: str) -> Tuple[str, ...]:
         return tuple(dict.fromkeys(normalise(str(p)) for p in data[key]))
 
-    return AnswerPhrases(evasive=phrases("evasive"), yes=phrases("yes"), no=phrases("no"))
+    return AnswerPhrases(evasive=phrases("evasive"), yes=phrases("yes"), no=phrases("no"),
+                         suggestions=phrases("suggestions"))
 
 
 _load = cached_loader(_build)
