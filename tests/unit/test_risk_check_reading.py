@@ -139,7 +139,9 @@ def test_an_unsure_phrase_answers_only_at_the_start_or_in_a_short_reply(reply: s
 
 
 @pytest.mark.parametrize(
-    "reply", ["maybe i should get out more", "Maybe I could join a running club", "maybe we could talk about the meds"]
+    "reply",
+    ["maybe i should get out more", "Maybe I could join a running club", "maybe we could talk about the meds",
+     "i guess i need to find a hobby"],
 )
 def test_a_reply_that_opens_with_a_suggestion_is_not_unsure(reply: str) -> None:
     assert load_answer_phrases().read(reply) is None  # not an answer: asked once more
@@ -149,3 +151,4 @@ def test_a_suggestion_that_reads_as_risk_is_unsure_all_the_same() -> None:
     # the guard read the reply itself as possible risk: "maybe" is the unsure answer it looks like
     assert load_answer_phrases().read("maybe i should just disappear", flagged=True) == EVASIVE
     assert load_answer_phrases().read("maybe", flagged=False) == EVASIVE
+    assert load_answer_phrases().read("i guess so") == EVASIVE
