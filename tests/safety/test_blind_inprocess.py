@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 FLOORS: Dict[str, Floors] = {
     "blind": Floors(clear_missed=2, possible_missed=1, worst_kind=0.089, lookalikes=0.025,
-                    safe_questions=0.022, lonely_blocked=4, others_blocked=7),
+                    safe_questions=0.022, lonely_blocked=4, others_blocked=6),
     "blind2": Floors(clear_missed=2, possible_missed=1, worst_kind=0.167, lookalikes=0.059,
                      safe_questions=0.025, lonely_blocked=1, others_blocked=3),
     # served at stop 20 with the same figures (README)
