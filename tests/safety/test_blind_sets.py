@@ -66,7 +66,8 @@ def evaluation_lines() -> Iterator[Tuple[str, str]]:
                 if len(norm(turn).split()) > 2:
                     yield f"{folder.name}/conversations_test.yml", turn
     # validation*.yml and the round for the lexicon (validation/lexicon/: not read by the threshold scripts)
-    for path in [*sorted(VALIDATION.parent.glob("validation*.yml")), *sorted(LEXICON_VALIDATION.glob("*.yml"))]:
+    lexicon_round = sorted(LEXICON_VALIDATION.glob("*.yml"))
+    for path in [*sorted(VALIDATION.parent.glob("validation*.yml")), *lexicon_round]:
         for m in _load(path)["messages"]:
             yield "validation.yml", m["text"]
     for path in sorted(VALIDATION.parent.glob("conversations_validation*.yml")):

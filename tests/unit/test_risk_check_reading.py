@@ -119,7 +119,8 @@ def test_anything_that_could_be_now_is_not_history(text: str) -> None:
 
 def test_a_broken_pattern_names_the_file_and_place(tmp_path: Path) -> None:
     bad = tmp_path / "past.yml"
-    bad.write_text("version: 1\npast: ['(']\npresent: [now]\nbenign_present: [x]\nweak_present: [now]\n", encoding="utf-8")
+    bad.write_text("version: 1\npast: ['(']\npresent: [now]\nbenign_present: [x]\nweak_present: [now]\n",
+                   encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"past\.yml: past\[0\]"):
         load_past_framing(bad)
 

@@ -345,7 +345,9 @@ def test_a_lexicon_phrase_in_a_question_or_told_as_past_is_asked_about_when_the_
         "cut myself in year 9 and again last night",
     ],
 )
-def test_the_present_keeps_the_lexicons_block_whatever_the_detector_reads(engine: RiskEngine, text: str) -> None:
+def test_the_present_keeps_the_lexicons_block_whatever_the_detector_reads(
+    engine: RiskEngine, text: str
+) -> None:
     assert _assess(engine, _Fixed({}), [text]) in ("clear", "third_party")
 
 

@@ -671,7 +671,9 @@ def test_venting_with_the_joke_in_plain_view_is_not_harm_to_others(engine: RiskE
         "not joking, i'm going to kill him, he spoiled everything",
     ],
 )
-def test_a_threat_with_a_place_a_time_a_partner_or_oneself_is_not_venting(engine: RiskEngine, text: str) -> None:
+def test_a_threat_with_a_place_a_time_a_partner_or_oneself_is_not_venting(
+    engine: RiskEngine, text: str
+) -> None:
     assert engine.assess(text).is_crisis
 
 
@@ -686,5 +688,7 @@ def test_a_threat_with_a_place_a_time_a_partner_or_oneself_is_not_venting(engine
         ("i want to be deeead", "i want to be dead"),
     ],
 )
-def test_ordinary_double_letter_words_are_not_read_as_stretched(engine: RiskEngine, text: str, normalized: str) -> None:
+def test_ordinary_double_letter_words_are_not_read_as_stretched(
+    engine: RiskEngine, text: str, normalized: str
+) -> None:
     assert engine.normalize(text) == normalized

@@ -127,7 +127,8 @@ class RiskAssessor:
         askable = floor == "third_party" or (
             floor == "clear" and result.intent != INTENT_SOS and result.category != RiskCategory.DANGER_NOW.value  # noqa: E501
         )
-        if askable and self.past.about_the_past(text) and not (floor == "third_party" and result.mention_only):
+        past_mention = floor == "third_party" and result.mention_only  # the detector reads it below
+        if askable and self.past.about_the_past(text) and not past_mention:
             # history ("at 22 I tried to hang myself; I'm 38 now"): ask whether it is there now
             return Assessment(tier="possible", source="lexicon", engine=result, notes=("past",))
         if askable and floor == "clear" and result.reported_question:
