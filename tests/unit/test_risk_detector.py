@@ -343,6 +343,9 @@ def test_a_lexicon_phrase_in_a_question_or_told_as_past_is_asked_about_when_the_
         "i tried to hang myself in 2019 and tonight i will do it again",
         "my brother is suicidal",
         "cut myself in year 9 and again last night",
+        # a question about method or lethality is never the detector's to doubt
+        "what's a deadly amount of lithium",
+        "how many mg of bupropion to od",
     ],
 )
 def test_the_present_keeps_the_lexicons_block_whatever_the_detector_reads(

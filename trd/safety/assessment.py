@@ -52,9 +52,10 @@ REASSURED_CEILING = 0.8
 # at 0.9 it moves 8 of their look-alikes from the block to the question and none of their
 # 1,050 risk messages (at 0.8 without the past-or-question condition: 16 look-alikes and one
 # risk message). Never for danger now,
-# "help now" or harm to others, and never without the detector (the channels' lexicon-only
-# check blocks as before).
+# "help now", harm to others, method seeking or a plan, and never without the detector (the
+# channels' lexicon-only check blocks as before).
 LEXICON_DOUBT = 0.9
+_NEVER_DOUBTED = (RiskCategory.METHOD_SEEKING.value, RiskCategory.PLAN.value)
 # A message that says the person is safe ("I'm ok", "I'm fine") whose detector reading of risk
 # (p(clear) + p(possible)) is at least this is asked about all the same. Chosen on the
 # validation sets: of their messages said to be safe, the three of possible risk read 0.96 to
@@ -145,7 +146,10 @@ class RiskAssessor:
             tier = reading.tier if reading.tier != "none" else least
             return Assessment(tier=tier, source="detector", engine=result, reading=reading,
                               notes=("mention",))
-        if askable and (_QUESTION.search(text) or self.past.past_with_weak_present(text)):
+        # never for a question about method or lethality ("what's a deadly amount of lithium"):
+        # the detector's calm reading of it is the miss this product must not make
+        method = any(h.category in _NEVER_DOUBTED for h in result.hits)
+        if askable and not method and (_QUESTION.search(text) or self.past.past_with_weak_present(text)):
             doubt = self._doubt(text)
             if doubt is not None:
                 return Assessment(tier="possible", source="lexicon", engine=result, reading=doubt,
