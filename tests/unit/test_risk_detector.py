@@ -153,7 +153,7 @@ def test_a_question_someone_else_asked_is_asked_about_not_blocked(engine: RiskEn
 def test_said_to_be_safe_in_so_many_words_is_not_asked_on_the_detectors_word(engine: RiskEngine) -> None:
     text = "im not in danger or anything, i just feel invisible"
     # a reading of possible risk short of certain (MASKED_RISK) is not asked about
-    assert _assess(engine, _Possible(0.9), [text]) == "none"  # type: ignore[arg-type]
+    assert _assess(engine, _Sure(0.9, "possible"), [text]) == "none"
     assert _assess(engine, _Fixed({"invisible": "clear"}), [text]) == "possible"  # asked, never blocked
 
 
@@ -166,16 +166,16 @@ def test_grief_and_someone_safe_now_are_not_read_as_someone_at_risk(engine: Risk
 
 
 class _Sure(_Fixed):
-    """A stand-in that reads someone else at risk, with a given certainty."""
+    """A stand-in that reads every message as one tier, with a given certainty (the rest none)."""
 
-    def __init__(self, p_third: float) -> None:
+    def __init__(self, p: float, tier: str = "third_party") -> None:
         super().__init__({})
-        self.p_third = p_third
+        self.p, self.tier = p, tier
 
     def read(self, text: str) -> det.Reading:
         probabilities = {label: 0.0 for label in det.LABELS}
-        probabilities.update(third_party=self.p_third, none=1.0 - self.p_third)
-        return det.Reading(probabilities=probabilities, tier="third_party")
+        probabilities.update({self.tier: self.p, "none": 1.0 - self.p})
+        return det.Reading(probabilities=probabilities, tier=self.tier)
 
     read_whole = read
 
@@ -354,23 +354,9 @@ def test_the_present_keeps_the_lexicons_block_whatever_the_detector_reads(
     assert _assess(engine, _Fixed({}), [text]) in ("clear", "third_party")
 
 
-class _Possible:
-    """Reads every message as possible risk with a given p(possible)."""
-
-    def __init__(self, p: float) -> None:
-        self.p = p
-
-    def read(self, text: str) -> det.Reading:
-        probabilities = {label: 0.0 for label in det.LABELS}
-        probabilities.update(possible=self.p, none=1.0 - self.p)
-        return det.Reading(probabilities=probabilities, tier="possible")
-
-    read_whole = read
-
-
 def test_safe_words_masking_a_sure_reading_of_risk_are_asked_about(engine: RiskEngine) -> None:
     text = "i'm ok. just lying here wondering why i bother"
     assert engine.assess(text).safe_affirmation and not engine.assess(text).hits
-    assert _assess(engine, _Possible(0.97), [text]) == "possible"  # type: ignore[arg-type]
+    assert _assess(engine, _Sure(0.97, "possible"), [text]) == "possible"
     # an unsure reading of someone who says they are ok is an ordinary message
-    assert _assess(engine, _Possible(0.6), [text]) == "none"  # type: ignore[arg-type]
+    assert _assess(engine, _Sure(0.6, "possible"), [text]) == "none"

@@ -41,19 +41,18 @@ CONTEXT_MIN_WORDS = 4  # shorter messages are form answers, not read in context
 # says she's ok") explains the detector's reading of someone else at risk below this; at or
 # above it the third-party answer stands (the detector is sure; what they said may not be true)
 REASSURED_CEILING = 0.8
-# The lexicon's explicit phrase in a message that tells of the past (a past pattern of
-# risk_past_framing.yml, with the present only in its weak words: "now", "today", "still"...),
-# or asks a question, and
-# that the detector reads, whole, as no risk with at least this p(none), is asked about (the
+# The lexicon's explicit phrase in a message that asks a question, or that tells of the past
+# with the present only in weak words ("now", "today", "still": risk_past_framing.yml), and that
+# the detector reads, whole, as no risk with at least this p(none), is asked about (the
 # possible tier, the crisis lines in view), not blocked: "what happened with that actor? i know
 # it was suicide", "self harm free since 2019 and i don't miss it, today was just a crap day".
 # A statement in the present ("I want to kill myself", "my brother is suicidal") keeps the
-# block whatever the detector reads. Chosen on the validation sets (tests/safety/validation/, written blind):
-# at 0.9 it moves 8 of their look-alikes from the block to the question and none of their
-# 1,050 risk messages (at 0.8 without the past-or-question condition: 16 look-alikes and one
-# risk message). Never for danger now,
-# "help now", harm to others, method seeking or a plan, and never without the detector (the
-# channels' lexicon-only check blocks as before).
+# block whatever the detector reads. Chosen on the validation sets (tests/safety/validation/,
+# written blind): at 0.9 it moves 8 of their look-alikes from the block to the question and
+# none of their 1,050 risk messages (at 0.8 without the past-or-question condition: 16
+# look-alikes and one risk message). Never for danger now, "help now", harm to others, method
+# seeking or a plan (_NEVER_DOUBTED), and never without the detector (the channels'
+# lexicon-only check blocks as before).
 LEXICON_DOUBT = 0.9
 _NEVER_DOUBTED = (RiskCategory.METHOD_SEEKING.value, RiskCategory.PLAN.value)
 # A message that says the person is safe ("I'm ok", "I'm fine") whose detector reading of risk

@@ -37,24 +37,23 @@ class PastFraming:
     past: Tuple[Pattern[str], ...]
     present: Tuple[Pattern[str], ...]
     benign_present: Tuple[Pattern[str], ...]
-    weak_present: Tuple[Pattern[str], ...] = ()
+    weak_present: Tuple[Pattern[str], ...]
+
+    def about_the_past(self, text: str) -> bool:
+        """True when the message speaks of the past and of nothing that could be now."""
+        return self._past_and_no_present(text, self.benign_present)
 
     def past_with_weak_present(self, text: str) -> bool:
         """True when the message speaks of the past and of the present only in weak words
         ("now", "today", "still"...: ``weak_present``): the detector may doubt the lexicon."""
-        low = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-        if not any(p.search(low) for p in self.past):
-            return False
-        for p in (*self.benign_present, *self.weak_present):
-            low = p.sub(" ", low)
-        return not any(p.search(low) for p in self.present)
+        return self._past_and_no_present(text, (*self.benign_present, *self.weak_present))
 
-    def about_the_past(self, text: str) -> bool:
-        """True when the message speaks of the past and of nothing that could be now."""
+    def _past_and_no_present(self, text: str, ignored: Tuple[Pattern[str], ...]) -> bool:
+        """A past pattern, and no present pattern once the ``ignored`` phrases are taken out."""
         low = text.lower().replace("\u2019", "'").replace("\u2018", "'")
         if not any(p.search(low) for p in self.past):
             return False
-        for p in self.benign_present:
+        for p in ignored:
             low = p.sub(" ", low)
         return not any(p.search(low) for p in self.present)
 
